@@ -190,12 +190,18 @@ def _key(ons: str) -> int:
     return int.from_bytes(ons.encode("ascii").ljust(8, b"\0"), "big")
 
 
-def _valid_outward(ons: np.ndarray) -> np.ndarray:
-    """Mask of rows whose outward code our parser accepts (drops e.g. old 'NPT 0AD')."""
-    outward = ons.astype("S4")
-    unique, inverse = np.unique(outward, return_inverse=True)
+def _valid(ons: np.ndarray) -> np.ndarray:
+    """Mask of rows our parser accepts, so every key is reachable (drops e.g. 'NPT 0AD').
+
+    Parsing 2.7 million strings would take seconds, so each distinct outward code is parsed
+    once and the inward code's shape (digit, letter, letter) is checked vectorised.
+    """
+    chars = np.frombuffer(ons.astype("S7").tobytes(), dtype=np.uint8).reshape(-1, 7)
+    inward_ok = (chars[:, 4] >= ord("0")) & (chars[:, 4] <= ord("9"))
+    inward_ok &= ((chars[:, 5:] >= ord("A")) & (chars[:, 5:] <= ord("Z"))).all(axis=1)
+    unique, inverse = np.unique(ons.astype("S4"), return_inverse=True)
     ok = np.array([_parses(code.decode().strip() + " 1AA") for code in unique], dtype=bool)
-    mask = ok[inverse]
+    mask = ok[inverse] & inward_ok
     # Rows of an odd district (e.g. GIR 0AA) are checked one by one; there are few.
     for i in np.flatnonzero(~mask):
         mask[i] = _parses(ons[i].decode())
@@ -242,7 +248,7 @@ def build_index(path: Path | str, progress: Progress = None) -> BuildSummary:
     without_coordinates = unparseable = 0
     t0 = time.perf_counter()
     for letter, pcd, laua, east, north in read_source():
-        valid = _valid_outward(pcd)
+        valid = _valid(pcd)
         located = ~(np.isnan(east) | np.isnan(north)) & (laua != "")
         keep = valid & located
         unparseable += int((~valid).sum())
