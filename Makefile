@@ -1,0 +1,23 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install lint bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	bash scripts/run.sh
+
+test: install
+	bash scripts/test.sh $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check matcher tests scripts
+	$(VENV)/bin/bandit -q -r matcher -c pyproject.toml

@@ -1,0 +1,131 @@
+"""Kith: match UK care homes with the community around them."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from flask import Flask, render_template, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .config import DEFAULTS, check_config, load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask application; ``config`` overrides the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(DEFAULTS)
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    check_config(app.config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL lets readers carry on while one writer commits; SQLite leaves foreign keys off by default.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin) so savepoints work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    # IMMEDIATE takes the write lock up front: with a deferred BEGIN two workers that both read
+    # then write deadlock, and SQLite fails one at once instead of waiting out busy_timeout.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_extensions(app: Flask) -> None:
+    from pathlib import Path
+
+    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from .extensions import csrf, db, limiter, login, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login.init_app(app)
+    login.login_view = "web.login"
+    login.login_message = "Sign in to see this page."
+    login.login_message_category = "info"
+
+    @login.user_loader
+    def _load_user(user_id: str):
+        from .models import User
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import register_api
+
+    register_api(app)
+    try:
+        from .web import register_web
+    except ImportError:  # the pages arrive in their own package
+        return
+    register_web(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .api.base import error_payload, is_api_request
+    from .extensions import db
+
+    def _unavailable(exc):
+        db.session.rollback()
+        log.warning("Database unavailable: %s", exc)
+        if is_api_request():
+            return error_payload(503, "Service Unavailable"), 503, {"Retry-After": "5"}
+        return render_template("error.html", code=503,
+                               message="The service is briefly unavailable. Please try again "
+                                       "in a few seconds."), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(OperationalError)
+    def _operational(exc):
+        return _unavailable(exc)
+
+    @app.errorhandler(DBAPIError)
+    def _dbapi(exc):
+        if exc.connection_invalidated:
+            return _unavailable(exc)
+        return _internal(exc)
+
+    @app.errorhandler(Exception)
+    def _internal(exc):
+        from werkzeug.exceptions import HTTPException
+        if isinstance(exc, HTTPException):
+            return exc
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        if is_api_request():
+            return error_payload(500, "Internal Server Error"), 500
+        return render_template("error.html", code=500,
+                               message="Something went wrong on our side. It has been logged."), 500
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,23 @@
+"""The JSON API under ``/api/v1``, documented at ``/api/openapi.json`` and ``/api/docs``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    """Register every API resource; all but the public ones need a bearer token."""
+    from ..extensions import api, csrf
+    from . import care_homes, docs, geocode, groups
+    from .common import authenticate_request, require_json_body
+
+    api.init_app(app)
+    protected = [care_homes.blp, groups.blp]
+    public = [geocode.blp]
+    for blp in protected:
+        blp.before_request(authenticate_request)
+        blp.before_request(require_json_body)
+    for blp in protected + public:
+        api.register_blueprint(blp)
+        csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
+    app.register_blueprint(docs.bp)

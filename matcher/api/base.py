@@ -1,0 +1,86 @@
+"""The Api class with Kith's error format, shared by every resource."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood: check that the body is valid JSON.",
+    401: "Sign in first: send an API token as 'Authorization: Bearer <token>'.",
+    403: "You do not have permission to do that.",
+    404: "Not found.",
+    405: "That method is not allowed on this address.",
+    409: "That conflicts with the current state of the record.",
+    413: "The request is too large.",
+    415: "Send the body as JSON with 'Content-Type: application/json'.",
+    422: "The request is not valid: see 'errors' for what to correct.",
+    429: "Too many requests: please wait a moment and try again.",
+    500: "Something went wrong on our side. It has been logged.",
+    503: "The service is briefly unavailable: please try again shortly.",
+}
+
+
+def flatten_errors(errors) -> dict[str, list[str]]:
+    """webargs nests errors by location ({"json": {"name": [...]}}); users want them by field."""
+    if not isinstance(errors, dict):
+        return {"_request": errors if isinstance(errors, list) else [str(errors)]}
+    locations = {"json", "query", "form", "headers", "files", "path", "view_args", "querystring"}
+    if errors and set(errors) <= locations:
+        flat: dict = {}
+        for inner in errors.values():
+            if isinstance(inner, dict):
+                flat.update(inner)
+            else:
+                flat.setdefault("_request", []).extend(
+                    inner if isinstance(inner, list) else [str(inner)])
+        return flat
+    return errors
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_payload(code: int, name: str, message: str | None = None, errors=None) -> dict:
+    return {
+        "code": code,
+        "status": name,
+        "message": message or DEFAULT_MESSAGES.get(code, name),
+        "errors": flatten_errors(errors) if errors else {},
+    }
+
+
+class KithApi(Api):
+    """flask-smorest's Api with errors as ``{code, status, message, errors: {field: [..]}}``
+    for the API, and an HTML page for everything else."""
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        headers = dict(data.get("headers") or {})
+        if error.code == 429 and error.description:
+            data.setdefault("message", DEFAULT_MESSAGES[429])
+        if error.code == 400 and "messages" in data:
+            # webargs reports unparseable JSON as 400 with its own wording
+            data = {**data, "errors": data["messages"]}
+        errors = data.get("errors", data.get("messages"))
+        retry_after = error.get_headers() and dict(error.get_headers()).get("Retry-After")
+        if retry_after:
+            headers["Retry-After"] = retry_after
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if not is_api_request():
+            return render_template("error.html", code=error.code,
+                                   message=data.get("message") or _page_message(error)
+                                   ), error.code, headers
+        payload = error_payload(error.code, error.name, data.get("message"), errors)
+        return payload, error.code, headers
+
+
+def _page_message(error: HTTPException) -> str:
+    return {
+        404: "Page not found. If you typed the web address, check it is correct.",
+        403: "You do not have permission to see this page.",
+        429: "You have tried too many times. Please wait a few minutes and try again.",
+    }.get(error.code, DEFAULT_MESSAGES.get(error.code, error.name))

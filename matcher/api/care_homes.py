@@ -1,0 +1,192 @@
+"""``/api/v1/care-homes``: care homes, their residents' interests and languages."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..extensions import db
+from ..models import NATIONS, VISITING_STATUSES
+from ..services import records
+from .common import (
+    ContactSchema,
+    Interests,
+    LanguageName,
+    ListArgs,
+    Postcode,
+    commit,
+    contact_of,
+    current_actor,
+    current_user,
+    flatten_contact,
+    postcode_index,
+    service_errors,
+)
+
+blp = Blueprint("care_homes", __name__, url_prefix="/api/v1/care-homes",
+                description="Care homes and what their residents enjoy.")
+
+CARE_TYPES = ("older_people", "dementia", "nursing", "residential", "learning_disability",
+              "physical_disability", "mental_health", "sensory_impairment")
+FACILITIES = ("garden", "hall", "step_free", "minibus", "wifi", "hearing_loop", "kitchen",
+              "chapel", "parking")
+SLOTS = tuple(f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+              for p in ("am", "pm"))
+REGULATORS = ("cqc", "care_inspectorate", "ciw", "rqia")
+
+
+class ResidentLanguageSchema(ma.Schema):
+    language = LanguageName(required=True)
+    residents = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
+
+
+class CareHomeInputSchema(ma.Schema):
+    """What a coordinator or the home's staff may send; also validates the profile form."""
+
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    postcode = Postcode(required=True)
+    regulator = ma.fields.String(validate=ma.validate.OneOf(REGULATORS), allow_none=True)
+    regulator_id = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True)
+    address_line1 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    address_line2 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
+    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
+    residents = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000), allow_none=True)
+    interests = Interests()
+    interests_text = ma.fields.String(validate=ma.validate.Length(max=5000))
+    languages = ma.fields.List(ma.fields.Nested(ResidentLanguageSchema),
+                               validate=ma.validate.Length(max=50))
+    care_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CARE_TYPES)))
+    facilities = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(FACILITIES)))
+    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SLOTS)),
+                                  allow_none=True)
+    visiting_status = ma.fields.String(validate=ma.validate.OneOf(VISITING_STATUSES))
+    visiting_review_date = ma.fields.Date(allow_none=True)
+    search_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=100))
+    contact = ma.fields.Nested(ContactSchema)
+
+    @ma.validates_schema
+    def _languages_fit(self, data, **kwargs):
+        langs = data.get("languages") or []
+        tags = [entry["language"]["tag"] for entry in langs]
+        if len(tags) != len(set(tags)):
+            raise ma.ValidationError("Each language may be listed once.", "languages")
+        residents = data.get("residents")
+        if residents and sum(entry["residents"] for entry in langs) > residents * 3:
+            # residents may speak several languages, but not without bound
+            raise ma.ValidationError("More language speakers than is plausible for the number "
+                                     "of residents.", "languages")
+
+    @ma.post_load
+    def _to_columns(self, data, **kwargs):
+        if "languages" in data:
+            data["languages"] = [
+                {**entry["language"], "residents": entry["residents"]}
+                for entry in data["languages"]
+            ]
+        for key in ("care_types", "facilities"):
+            if key in data:
+                data[key] = list(dict.fromkeys(data[key]))
+        return flatten_contact(data)
+
+
+class CareHomePatchSchema(CareHomeInputSchema):
+    """Any subset of a care home's fields (used with ``partial=True``)."""
+
+
+class CareHomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    regulator = ma.fields.String(allow_none=True)
+    regulator_id = ma.fields.String(allow_none=True)
+    address_line1 = ma.fields.String(allow_none=True)
+    address_line2 = ma.fields.String(allow_none=True)
+    town = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String()
+    lat = ma.fields.Float()
+    lon = ma.fields.Float()
+    geocode_precision = ma.fields.String()
+    nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS))
+    local_authority_code = ma.fields.String(allow_none=True)
+    local_authority_name = ma.fields.String(allow_none=True)
+    residents = ma.fields.Integer(allow_none=True)
+    interests = ma.fields.List(ma.fields.String())
+    interests_text = ma.fields.String()
+    languages = ma.fields.List(ma.fields.Dict())
+    care_types = ma.fields.List(ma.fields.String())
+    facilities = ma.fields.List(ma.fields.String())
+    availability = ma.fields.List(ma.fields.String(), allow_none=True)
+    visiting_status = ma.fields.String()
+    visiting_review_date = ma.fields.Date(allow_none=True)
+    search_radius_km = ma.fields.Float()
+    contact = ma.fields.Function(contact_of)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class CareHomeListArgs(ListArgs):
+    visiting_status = ma.fields.String(validate=ma.validate.OneOf(VISITING_STATUSES))
+
+
+@blp.route("")
+class CareHomes(MethodView):
+    @blp.arguments(CareHomeListArgs, location="query")
+    @blp.response(200, CareHomeSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List the care homes you may see (filter by nation, local_authority, visiting_status, q)."""
+        query = records.list_homes(current_user(), args)
+        page = db.paginate(query, page=pagination_parameters.page,
+                           per_page=pagination_parameters.page_size, error_out=False)
+        pagination_parameters.item_count = page.total
+        return page.items
+
+    @blp.arguments(CareHomeInputSchema)
+    @blp.response(201, CareHomeSchema)
+    @blp.alt_response(403, description="Only coordinators and admins may add homes.")
+    def post(self, data):
+        """Add a care home (coordinators for their own nation, and admins)."""
+        user = current_user()
+        if user.role not in ("admin", "coordinator"):
+            abort(403, message="Only coordinators and admins may add care homes.")
+        with service_errors():
+            home = records.create_home(db.session, postcode_index(), data, current_actor())
+            if user.role == "coordinator" and home.nation != user.nation:
+                raise records.Forbidden(
+                    f"This postcode is in {home.nation}; you coordinate {user.nation}.")
+            commit()
+        return home
+
+
+@blp.route("/<int:home_id>")
+class CareHomeById(MethodView):
+    @blp.response(200, CareHomeSchema)
+    def get(self, home_id):
+        """One care home."""
+        with service_errors():
+            return records.get_home(db.session, home_id, current_user())
+
+    @blp.arguments(CareHomePatchSchema(partial=True))
+    @blp.response(200, CareHomeSchema)
+    def patch(self, data, home_id):
+        """Change some of a care home's fields."""
+        user = current_user()
+        with service_errors():
+            home = records.get_home(db.session, home_id, user)
+            records.update_home(db.session, postcode_index(), home, data, current_actor())
+            if user.role == "coordinator" and home.nation != user.nation:
+                raise records.Forbidden(
+                    f"This postcode is in {home.nation}; you coordinate {user.nation}.")
+            commit()
+        return home
+
+    @blp.response(204)
+    def delete(self, home_id):
+        """Remove a care home and its introductions (coordinators and admins)."""
+        user = current_user()
+        with service_errors():
+            home = records.get_home(db.session, home_id, user)
+            if user.role not in ("admin", "coordinator"):
+                raise records.Forbidden("Only coordinators and admins may remove care homes.")
+            records.delete_home(db.session, home, current_actor())
+            commit()

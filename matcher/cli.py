@@ -1,0 +1,145 @@
+"""``flask --app wsgi ...`` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import NATIONS, ROLES
+
+# Modules that add their own commands: each has ``register(app)``.
+EXTRA_COMMAND_MODULES: list[str] = []
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, seed_demo, create_user, revoke_token, geocode, regeocode,
+                    build_postcode_index):
+        app.cli.add_command(command)
+    import importlib
+    for name in EXTRA_COMMAND_MODULES:
+        importlib.import_module(name, __package__).register(app)
+
+
+def _index():
+    from .runtime import postcode_index
+    return postcode_index(current_app)
+
+
+def upgrade_schema() -> None:
+    """Create or upgrade the schema with the migrations (safe to repeat)."""
+    from flask_migrate import upgrade
+    upgrade()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema (safe to run twice)."""
+    upgrade_schema()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("build-postcode-index")
+@with_appcontext
+def build_postcode_index():
+    """Build the offline postcode index now (otherwise it is built on first use)."""
+    index = _index()
+    click.echo(f"Postcode index ready: {len(index):,} postcodes.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load the invented demo network (running it again updates, never duplicates)."""
+    from .api.care_homes import CareHomeInputSchema
+    from .api.groups import GroupInputSchema
+    from .services.demo import load_demo
+
+    counts = load_demo(db.session, _index(), CareHomeInputSchema(), GroupInputSchema(),
+                       privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
+    db.session.commit()
+    click.echo("Demo data: {homes_created} homes created, {homes_updated} updated; "
+               "{groups_created} groups created, {groups_updated} updated.".format(**counts))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--nation", type=click.Choice(NATIONS), help="Required for coordinators.")
+@click.option("--care-home", "care_home", type=int, help="Required for care-home staff.")
+@click.option("--password", help="Lets the user sign in to the pages too.")
+@with_appcontext
+def create_user(email, role, nation, care_home, password):
+    """Create a user and print an API token (the last word of the last line)."""
+    from .services import accounts
+    from .services.errors import InvalidInput
+
+    try:
+        user = accounts.create_user(db.session, email, role, nation=nation,
+                                    care_home_id=care_home, password=password)
+        token = accounts.issue_token(db.session, user,
+                                     current_app.config["API_TOKEN_TTL_DAYS"])
+    except InvalidInput as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"Error ({field}): {message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
+    click.echo("Keep this API token safe; it will not be shown again.")
+    click.echo(f"API token: {token}")
+
+
+@click.command("revoke-token")
+@click.option("--email", help="Revoke every token of this user.")
+@click.option("--token", help="Revoke this token.")
+@with_appcontext
+def revoke_token(email, token):
+    """Revoke an API token, or all of a user's tokens."""
+    from .services import accounts
+    from .services.errors import ServiceError
+
+    try:
+        count = accounts.revoke_tokens(db.session, email=email, token=token)
+    except ServiceError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Revoked {count} token{'s' if count != 1 else ''}.")
+
+
+@click.command("geocode")
+@click.argument("postcodes", nargs=-1, required=True)
+@with_appcontext
+def geocode(postcodes):
+    """Print where each postcode is, from the offline index."""
+    from .domain.geocoding import GeocodingError
+
+    index = _index()
+    failed = False
+    for text in postcodes:
+        try:
+            r = index.lookup(text)
+        except GeocodingError as exc:
+            failed = True
+            click.echo(f"{text}: {exc}")
+            continue
+        click.echo(f"{r.postcode}\t{r.lat:.6f}\t{r.lon:.6f}\t{r.precision}\t{r.nation}\t"
+                   f"{r.local_authority_code}\t{r.local_authority_name}")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("regeocode")
+@with_appcontext
+def regeocode():
+    """Geocode every home and group again, e.g. after a new postcode directory."""
+    from .services.geocoding import regeocode_all
+
+    counts = regeocode_all(db.session, _index())
+    db.session.commit()
+    click.echo(f"Re-geocoded {counts['homes']} homes and {counts['groups']} groups; "
+               f"{counts['moved']} moved, {counts['failed']} could not be placed.")

@@ -1,0 +1,299 @@
+"""SQLAlchemy 2 typed models: care homes, community groups, introductions, users, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+NATIONS = ("england", "scotland", "wales", "northern-ireland")
+ROLES = ("admin", "coordinator", "care_home")
+GROUP_KINDS = (
+    "school",
+    "nursery",
+    "choir",
+    "knitting_club",
+    "pet_walkers",
+    "volunteer",
+    "faith_group",
+    "arts_group",
+    "youth_group",
+    "sports_group",
+    "other",
+)
+GROUP_STATUSES = ("pending", "approved", "paused", "withdrawn", "rejected")
+VISITING_STATUSES = ("open", "restricted", "closed")
+INTRODUCTION_STATUSES = ("suggested", "requested", "introduced", "active", "ended", "declined")
+_OPEN_INTRODUCTION = "status IN ('suggested', 'requested', 'introduced', 'active')"
+SAFEGUARDING_SCHEMES = ("DBS", "PVG", "AccessNI")
+SAFEGUARDING_STATUSES = ("none", "pending", "valid", "expired")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class GeocodedMixin:
+    """Where a record is, as the geocoder placed it from its postcode."""
+
+    postcode: Mapped[str] = mapped_column(String(8))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    geocode_precision: Mapped[str] = mapped_column(String(10))
+    nation: Mapped[str] = mapped_column(String(20), index=True)
+    local_authority_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    local_authority_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class CareHome(TimestampMixin, GeocodedMixin, db.Model):
+    __tablename__ = "care_homes"
+    __table_args__ = (UniqueConstraint("regulator", "regulator_id", name="uq_home_regulator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    regulator: Mapped[str | None] = mapped_column(String(20))
+    regulator_id: Mapped[str | None] = mapped_column(String(40))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(100))
+    residents: Mapped[int | None] = mapped_column(Integer)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interests_text: Mapped[str] = mapped_column(Text, default="")
+    # [{"tag": "pl", "name": "Polish", "native_name": "polski", "residents": 6}] - counts only,
+    # never anything about an individual resident.
+    languages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    care_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    facilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[list[str] | None] = mapped_column(JSON)
+    visiting_status: Mapped[str] = mapped_column(String(12), default="open")
+    visiting_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    search_radius_km: Mapped[float] = mapped_column(Float, default=10.0)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+
+    introductions: Mapped[list[Introduction]] = relationship(back_populates="care_home")
+
+
+class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
+    __tablename__ = "community_groups"
+    __table_args__ = (Index("ix_groups_status_nation", "status", "nation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    town: Mapped[str | None] = mapped_column(String(100))
+    travel_radius_km: Mapped[float] = mapped_column(Float, default=10.0)
+    availability: Mapped[list[str] | None] = mapped_column(JSON)
+    capacity_per_month: Mapped[int | None] = mapped_column(Integer)
+    offers_remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    works_with_children: Mapped[bool] = mapped_column(Boolean, default=False)
+    safeguarding_scheme: Mapped[str | None] = mapped_column(String(10))
+    safeguarding_status: Mapped[str | None] = mapped_column(String(10))
+    safeguarding_expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="api")
+    # sha256 of the private edit-link token; the token itself is only ever shown once.
+    edit_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    introductions: Mapped[list[Introduction]] = relationship(back_populates="group")
+
+
+class Introduction(TimestampMixin, db.Model):
+    __tablename__ = "introductions"
+    # At most one open introduction per pair, enforced by the database so two simultaneous
+    # requests cannot both succeed (services.introductions turns the clash into a 409).
+    __table_args__ = (
+        Index("uq_introduction_open_pair", "care_home_id", "group_id", unique=True,
+              sqlite_where=text(_OPEN_INTRODUCTION), postgresql_where=text(_OPEN_INTRODUCTION)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_home_id: Mapped[int] = mapped_column(
+        ForeignKey("care_homes.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("community_groups.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="suggested", index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    components: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    feedback_rating: Mapped[int | None] = mapped_column(Integer)
+    feedback_text: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    care_home: Mapped[CareHome] = relationship(back_populates="introductions")
+    group: Mapped[CommunityGroup] = relationship(back_populates="introductions")
+    events: Mapped[list[IntroductionEvent]] = relationship(
+        back_populates="introduction", order_by="IntroductionEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class IntroductionEvent(db.Model):
+    """One step of an introduction's lifecycle: who moved it, when, and why."""
+
+    __tablename__ = "introduction_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    introduction: Mapped[Introduction] = relationship(back_populates="events")
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(12))
+    nation: Mapped[str | None] = mapped_column(String(20))
+    care_home_id: Mapped[int | None] = mapped_column(
+        ForeignKey("care_homes.id", ondelete="SET NULL")
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    care_home: Mapped[CareHome | None] = relationship()
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login's protocol, written out so the model does not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AuditLog(db.Model):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+class Allocation(db.Model):
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    nation: Mapped[str | None] = mapped_column(String(20))
+    per_home: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[list[str] | None] = mapped_column(JSON)
+    total_score: Mapped[float] = mapped_column(Float)
+
+    assignments: Mapped[list[AllocationAssignment]] = relationship(
+        back_populates="allocation", cascade="all, delete-orphan"
+    )
+
+
+class AllocationAssignment(db.Model):
+    __tablename__ = "allocation_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("allocations.id", ondelete="CASCADE"), index=True
+    )
+    care_home_id: Mapped[int] = mapped_column(ForeignKey("care_homes.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("community_groups.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+
+    allocation: Mapped[Allocation] = relationship(back_populates="assignments")
+    care_home: Mapped[CareHome] = relationship()
+    group: Mapped[CommunityGroup] = relationship()
+
+
+class DataVersion(db.Model):
+    """Changes on every write that affects matching, so each worker can tell whether its
+    in-memory index is stale with one cheap query."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    # A random token rather than a counter: a rolled-back transaction can restore an old
+    # counter value and make a stale cache look current, but never reuse a random token.
+    version: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,140 @@
+"""Users, passwords (argon2) and API tokens (stored as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import NATIONS, ROLES, ApiToken, CareHome, User, utcnow
+from . import audit
+from .errors import InvalidInput, NotFound
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "kith_"  # noqa: S105 - a label, not a secret
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough to make a stolen table useless.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_user(session: Session, email: str, role: str, *, nation: str | None = None,
+                care_home_id: int | None = None, password: str | None = None,
+                actor: audit.Actor = audit.SYSTEM) -> User:
+    """Create a user after checking the role's scope makes sense."""
+    errors: dict[str, list[str]] = {}
+    email = email.strip().lower()
+    if "@" not in email:
+        errors["email"] = ["Enter an email address in the correct format, like name@example.org."]
+    if role not in ROLES:
+        errors["role"] = [f"Role must be one of: {', '.join(ROLES)}."]
+    if role == "coordinator" and nation not in NATIONS:
+        errors["nation"] = [f"A coordinator needs a nation: one of {', '.join(NATIONS)}."]
+    if role == "care_home":
+        if care_home_id is None:
+            errors["care_home"] = ["Care-home staff need the id of their care home."]
+        elif session.get(CareHome, care_home_id) is None:
+            errors["care_home"] = [f"There is no care home with id {care_home_id}."]
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = [f"A user with the email {email} already exists."]
+    if errors:
+        raise InvalidInput(errors)
+    user = User(email=email, role=role, nation=nation if role == "coordinator" else None,
+                care_home_id=care_home_id if role == "care_home" else None,
+                password_hash=hash_password(password) if password else None)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "create", user, {"email": email, "role": role, "nation": nation})
+    return user
+
+
+def issue_token(session: Session, user: User, ttl_days: int | None = 365) -> str:
+    """Create an API token for ``user`` and return it; only its hash is stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(days=ttl_days) if ttl_days else None
+    session.add(ApiToken(user=user, token_hash=hash_token(raw), prefix=raw[:12],
+                         expires_at=expires))
+    session.flush()
+    return raw
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite gives back naive datetimes; they were stored in UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user a token belongs to, or None if it is unknown, expired or revoked."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    expires = _aware(token.expires_at)
+    if expires is not None and expires <= utcnow():
+        return None
+    if not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_tokens(session: Session, *, email: str | None = None, token: str | None = None,
+                  actor: audit.Actor = audit.SYSTEM) -> int:
+    """Revoke one token, or every token of a user; returns how many were revoked."""
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if token:
+        query = query.where(ApiToken.token_hash == hash_token(token))
+    elif email:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise NotFound(f"There is no user with the email {email}.")
+        query = query.where(ApiToken.user_id == user.id)
+    else:
+        raise InvalidInput({"token": ["Give a token or an email address."]})
+    count = 0
+    for row in session.scalars(query):
+        row.revoked_at = utcnow()
+        audit.record(session, actor, "revoke", row.user, {"token": row.prefix + "…"})
+        count += 1
+    return count
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Check a sign-in, locking the account for a while after repeated failures."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        _hasher.hash(password)  # same work as a real check, so timing does not reveal accounts
+        return None
+    locked = _aware(user.locked_until)
+    if locked is not None and locked > utcnow():
+        return None
+    if verify_password(user, password) and user.active:
+        user.failed_logins = 0
+        user.locked_until = None
+        return user
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = utcnow() + LOCKOUT
+        user.failed_logins = 0
+    return None

@@ -1,0 +1,66 @@
+"""The audit trail: who changed what, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..models import AuditLog
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever is making a change: a signed-in user, a group's private link, or the system."""
+
+    label: str
+    user_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user) -> Actor:
+        return cls(label=f"user:{user.id}:{user.email}", user_id=user.id)
+
+
+SYSTEM = Actor("system")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def diff(record: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return ``{field: [old, new]}`` for the fields whose value would change."""
+    out = {}
+    for key, new in changes.items():
+        old = getattr(record, key, None)
+        if old != new:
+            out[key] = [_jsonable(old), _jsonable(new)]
+    return out
+
+
+# Personal fields are recorded as changed without their values, so the audit trail never
+# becomes a second copy of data that a withdrawal must erase.
+PRIVATE_FIELDS = {"contact_name", "contact_email", "contact_phone", "password_hash",
+                  "edit_token_hash", "idempotency_key"}
+
+
+def record(session: Session, actor: Actor, action: str, entity: Any,
+           changes: dict[str, Any] | None = None) -> AuditLog:
+    """Add one audit entry for ``action`` on ``entity`` to the session."""
+    safe = {
+        k: ("(changed)" if k in PRIVATE_FIELDS else v) for k, v in (changes or {}).items()
+    }
+    entry = AuditLog(
+        actor=actor.label,
+        user_id=actor.user_id,
+        action=action,
+        entity_type=type(entity).__tablename__,
+        entity_id=getattr(entity, "id", None),
+        changes=safe,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,225 @@
+"""Create, change, list and delete care homes and community groups."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.geocoding import GeocodingError, PostcodeIndex
+from ..models import CareHome, CommunityGroup, User, utcnow
+from . import audit, scope, versions
+from .errors import Forbidden, InvalidInput, NotFound
+
+GEO_FIELDS = ("postcode", "lat", "lon", "geocode_precision", "nation",
+              "local_authority_code", "local_authority_name")
+
+
+def geocode_fields(index: PostcodeIndex, postcode: str, field: str = "postcode") -> dict[str, Any]:
+    """Resolve a postcode to the location fields every record keeps, or raise InvalidInput."""
+    try:
+        result = index.lookup(postcode)
+    except GeocodingError as exc:
+        raise InvalidInput({field: [str(exc)]}) from exc
+    return {
+        "postcode": result.postcode,
+        "lat": result.lat,
+        "lon": result.lon,
+        "geocode_precision": result.precision,
+        "nation": result.nation,
+        "local_authority_code": result.local_authority_code,
+        "local_authority_name": result.local_authority_name,
+    }
+
+
+def _apply(session: Session, record: Any, index: PostcodeIndex, data: dict[str, Any]) -> dict:
+    """Set ``data`` on ``record`` (geocoding a new postcode) and return the audit diff."""
+    data = dict(data)
+    postcode = data.pop("postcode", None)
+    if postcode is not None and (record.postcode is None or postcode != record.postcode
+                                 or record.lat is None):
+        data.update(geocode_fields(index, postcode))
+    changes = audit.diff(record, data)
+    for key, value in data.items():
+        setattr(record, key, value)
+    return changes
+
+
+# --- care homes -------------------------------------------------------------------------------
+
+def get_home(session: Session, home_id: int, user: User | None) -> CareHome:
+    """The home with this id if ``user`` may see it (404 when missing, 403 outside scope)."""
+    home = session.get(CareHome, home_id)
+    if home is None:
+        raise NotFound(f"There is no care home with id {home_id}.")
+    if not scope.can_access_home(user, home):
+        raise Forbidden("You do not have access to this care home.")
+    return home
+
+
+def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
+                actor: audit.Actor) -> CareHome:
+    home = CareHome()
+    changes = _apply(session, home, index, data)
+    session.add(home)
+    session.flush()
+    audit.record(session, actor, "create", home, changes)
+    versions.bump(session, versions.HOMES)
+    return home
+
+
+def update_home(session: Session, index: PostcodeIndex, home: CareHome, data: dict[str, Any],
+                actor: audit.Actor) -> CareHome:
+    changes = _apply(session, home, index, data)
+    if changes:
+        status_only = set(changes) <= {"visiting_status", "visiting_review_date"}
+        action = "status" if status_only else "update"
+        audit.record(session, actor, action, home, changes)
+        versions.bump(session, versions.HOMES)
+    return home
+
+
+def delete_home(session: Session, home: CareHome, actor: audit.Actor) -> None:
+    audit.record(session, actor, "delete", home, {"name": home.name})
+    session.delete(home)
+    versions.bump(session, versions.HOMES)
+
+
+def list_homes(user: User, filters: dict[str, Any]) -> Select:
+    query = scope.homes_in_scope(user, select(CareHome))
+    if filters.get("nation"):
+        query = query.where(CareHome.nation == filters["nation"])
+    if filters.get("visiting_status"):
+        query = query.where(CareHome.visiting_status == filters["visiting_status"])
+    if filters.get("local_authority"):
+        query = query.where(CareHome.local_authority_code == filters["local_authority"])
+    if filters.get("q"):
+        query = query.where(_search(CareHome, filters["q"]))
+    return query.order_by(CareHome.id)
+
+
+def _search(model, text: str):
+    text = text.strip()
+    compact = text.replace(" ", "").upper()
+    return or_(
+        func.lower(model.name).contains(text.lower(), autoescape=True),
+        func.replace(model.postcode, " ", "").startswith(compact, autoescape=True),
+    )
+
+
+# --- community groups -------------------------------------------------------------------------
+
+def get_group(session: Session, group_id: int, user: User | None, *, manage: bool = False
+              ) -> CommunityGroup:
+    group = session.get(CommunityGroup, group_id)
+    if group is None:
+        raise NotFound(f"There is no community group with id {group_id}.")
+    allowed = scope.can_manage_group(user, group) if manage else scope.can_view_group(user, group)
+    if not allowed:
+        raise Forbidden("You do not have access to this community group.")
+    return group
+
+
+def edit_token_for(secret: str, idempotency_key: str) -> str:
+    """The private edit-link token for a registration, derived so a repeated submission of the
+    same form shows the same link, yet unguessable without the server's secret."""
+    return hmac.new(secret.encode(), idempotency_key.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_edit_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
+                 actor: audit.Actor, *, status: str, source: str,
+                 privacy_notice_version: str | None = None,
+                 idempotency_key: str | None = None, secret: str | None = None
+                 ) -> tuple[CommunityGroup, str | None, bool]:
+    """Create a group; returns ``(group, edit_token, created)``.
+
+    With an ``idempotency_key`` a repeated submission returns the first group (``created`` is
+    False) instead of storing a duplicate, even when both arrive at once.
+    """
+    if idempotency_key:
+        existing = session.scalar(
+            select(CommunityGroup).where(CommunityGroup.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, edit_token_for(secret or "", idempotency_key), False
+    data = dict(data)
+    consent = data.pop("consent", None)
+    group = CommunityGroup(status=status, source=source)
+    changes = _apply(session, group, index, data)
+    if consent:
+        group.consent_at = utcnow()
+        group.privacy_notice_version = privacy_notice_version
+    if status == "approved":
+        group.approved_at = utcnow()
+    token = None
+    if idempotency_key:
+        token = edit_token_for(secret or "", idempotency_key)
+        group.idempotency_key = idempotency_key
+    elif source == "form":
+        token = secrets.token_urlsafe(32)
+    if token:
+        group.edit_token_hash = hash_edit_token(token)
+    if idempotency_key:
+        # A savepoint, so losing a race to an identical submission leaves the outer
+        # transaction usable and we can hand back the winner's record.
+        try:
+            with session.begin_nested():
+                session.add(group)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(
+                select(CommunityGroup).where(CommunityGroup.idempotency_key == idempotency_key))
+            if existing is None:
+                raise
+            return existing, token, False
+    else:
+        session.add(group)
+        session.flush()
+    audit.record(session, actor, "create", group, changes | {"status": status, "source": source})
+    versions.bump(session, versions.PARTNERS)
+    return group, token, True
+
+
+def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
+                 data: dict[str, Any], actor: audit.Actor) -> CommunityGroup:
+    data = dict(data)
+    data.pop("consent", None)
+    new_status = data.get("status")
+    if new_status == "approved" and group.status != "approved":
+        data["approved_at"] = utcnow()
+    changes = _apply(session, group, index, data)
+    if changes:
+        status_only = set(changes) <= {"status", "status_reason", "approved_at"}
+        action = "status" if status_only else "update"
+        audit.record(session, actor, action, group, changes)
+        versions.bump(session, versions.PARTNERS)
+    return group
+
+
+def delete_group(session: Session, group: CommunityGroup, actor: audit.Actor) -> None:
+    audit.record(session, actor, "delete", group, {"name": group.name})
+    session.delete(group)
+    versions.bump(session, versions.PARTNERS)
+
+
+def list_groups(user: User, filters: dict[str, Any]) -> Select:
+    query = scope.groups_in_scope(user, select(CommunityGroup))
+    if filters.get("nation"):
+        query = query.where(CommunityGroup.nation == filters["nation"])
+    if filters.get("kind"):
+        query = query.where(CommunityGroup.kind == filters["kind"])
+    if filters.get("status"):
+        query = query.where(CommunityGroup.status == filters["status"])
+    if filters.get("local_authority"):
+        query = query.where(CommunityGroup.local_authority_code == filters["local_authority"])
+    if filters.get("q"):
+        query = query.where(_search(CommunityGroup, filters["q"]))
+    return query.order_by(CommunityGroup.id)

@@ -1,0 +1,172 @@
+"""Shared fixtures: app, db (rolled back after every test), client, runner; no network."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- no network ------------------------------------------------------------------------------
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # a Unix socket path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail any test that tries to reach beyond this machine."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(sock, address):
+        if not _is_local(address):
+            raise RuntimeError(f"Tests must not use the network (tried to reach {address!r}).")
+        return real_connect(sock, address)
+
+    def guarded_connect_ex(sock, address):
+        if not _is_local(address):
+            raise RuntimeError(f"Tests must not use the network (tried to reach {address!r}).")
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+# --- application and database ----------------------------------------------------------------
+
+def test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith(
+            "postgresql://") else url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def postcode_index_path() -> str | None:
+    return os.environ.get("KITH_POSTCODE_INDEX") or None
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """One application for the whole run, on a freshly migrated database."""
+    from matcher import create_app
+    from matcher.cli import upgrade_schema
+    from matcher.extensions import db
+
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": test_database_url(tmp_path_factory),
+        "POSTCODE_INDEX_PATH": postcode_index_path(),
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    })
+    with app.app_context():
+        _reset_schema(db)
+        upgrade_schema()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _reset_schema(db) -> None:
+    """Start from an empty database so the migrations themselves are what is tested."""
+    from sqlalchemy import MetaData, text
+
+    with db.engine.begin() as conn:
+        meta = MetaData()
+        meta.reflect(bind=conn)
+        meta.drop_all(bind=conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _bound_session_class():
+    from flask_sqlalchemy.session import Session
+
+    class ConnectionBoundSession(Session):
+        # Flask-SQLAlchemy picks the engine by model; the test's connection must win so
+        # that everything happens inside the transaction rolled back at the end.
+        def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+            return bind if bind is not None else self.bind
+
+    return ConnectionBoundSession
+
+
+_ConnectionBoundSession = None
+
+
+@pytest.fixture
+def db(request, app):
+    """The database session; everything a test writes is rolled back afterwards."""
+    global _ConnectionBoundSession
+    from matcher.extensions import db as _db
+
+    if _ConnectionBoundSession is None:
+        _ConnectionBoundSession = _bound_session_class()
+    if "no_db_rollback" in request.keywords:
+        yield _db
+        return
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint",
+             "class_": _ConnectionBoundSession})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+            app.extensions.pop("kith.rankers", None)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+# --- users and tokens ------------------------------------------------------------------------
+
+@pytest.fixture
+def make_user(db):
+    """Create a user and return ``(user, headers)`` with a bearer token for the API."""
+    from matcher.services import accounts
+
+    def _make(role="admin", nation=None, care_home_id=None, email=None, password=None):
+        email = email or f"{role}-{nation or care_home_id or 'x'}-{os.urandom(3).hex()}@example.org"
+        user = accounts.create_user(db.session, email, role, nation=nation,
+                                    care_home_id=care_home_id, password=password)
+        token = accounts.issue_token(db.session, user, 30)
+        db.session.commit()
+        return user, {"Authorization": f"Bearer {token}"}
+
+    return _make
+
+
+@pytest.fixture
+def admin_headers(make_user):
+    return make_user("admin")[1]
