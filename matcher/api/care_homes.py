@@ -32,7 +32,7 @@ CARE_TYPES = ("older_people", "dementia", "nursing", "residential", "learning_di
 FACILITIES = ("garden", "hall", "step_free", "minibus", "wifi", "hearing_loop", "kitchen",
               "chapel", "parking")
 SLOTS = tuple(f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-              for p in ("am", "pm"))
+              for p in ("am", "pm", "eve"))
 REGULATORS = ("cqc", "care_inspectorate", "ciw", "rqia")
 
 
@@ -134,7 +134,7 @@ class CareHomes(MethodView):
     @blp.response(200, CareHomeSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """List the care homes you may see (filter by nation, local_authority, visiting_status, q)."""
+        """List the care homes you may see (by nation, local authority, visiting status, q)."""
         query = records.list_homes(current_user(), args)
         page = db.paginate(query, page=pagination_parameters.page,
                            per_page=pagination_parameters.page_size, error_out=False)
