@@ -168,8 +168,9 @@ def _dict_pickle(index_path: Path, out_path: Path) -> float:
     return time.perf_counter() - started
 
 
-def _fmt(value, spec, scale=1.0, missing="-"):
-    return missing if value is None else format(value * scale, spec)
+def _fmt(value, spec, scale=1.0):
+    width = int(spec.split(".")[0].rstrip(","))
+    return "-".rjust(width) if value is None else format(value * scale, spec)
 
 
 def main(argv=None) -> int:

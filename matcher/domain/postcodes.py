@@ -82,7 +82,8 @@ class Postcode:
     @property
     def crown_dependency(self) -> str | None:
         """``Guernsey``, ``Jersey`` or ``Isle of Man`` for those areas, otherwise None."""
-        return CROWN_DEPENDENCY_AREAS.get(self.area)
+        # All three areas have two letters, so the first two characters decide it.
+        return CROWN_DEPENDENCY_AREAS.get(self.outward[:2])
 
     def __str__(self) -> str:
         return self.normalised

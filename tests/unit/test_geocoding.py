@@ -314,9 +314,10 @@ def test_loading_a_missing_damaged_or_old_index_says_it_needs_building(tmp_path,
     (tmp_path / "truncated.bin").write_bytes(content[:4096])
     with pytest.raises(exc.IndexNotBuilt, match="rebuild"):
         PostcodeIndex.load(tmp_path / "truncated.bin")
-    old = content.replace(b'"format_version":1,', b'"format_version":0,', 1)
+    current = f'"format_version":{INDEX_FORMAT_VERSION},'.encode()
+    old = content.replace(current, b'"format_version":0,', 1)
     (tmp_path / "old.bin").write_bytes(old)
-    with pytest.raises(exc.IndexNotBuilt, match="has format 0, not 1: rebuild it"):
+    with pytest.raises(exc.IndexNotBuilt, match=f"has format 0, not {INDEX_FORMAT_VERSION}"):
         PostcodeIndex.load(tmp_path / "old.bin")
 
 
