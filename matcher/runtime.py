@@ -18,3 +18,17 @@ def postcode_index(app: Flask) -> PostcodeIndex:
         index = get_index(path, progress=app.logger.info)
         app.extensions["kith.postcodes"] = index
     return index
+
+
+def ranker_cache(app: Flask):
+    """This worker's ranker cache (fitted on first use, refreshed by data version)."""
+    cache = app.extensions.get("kith.rankers")
+    if cache is None:
+        from .services.matching import RankerCache
+        index_dir = app.config.get("RANKING_INDEX_DIR")
+        if index_dir is None and not app.config.get("TESTING"):
+            index_dir = str(Path(app.config["INSTANCE_DIR"]) / "ranking-index")
+        cache = RankerCache(weights=app.config["RANKING_WEIGHTS"], index_dir=index_dir or None,
+                            n_jobs=app.config.get("RANKING_JOBS", 2))
+        app.extensions["kith.rankers"] = cache
+    return cache

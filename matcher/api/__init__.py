@@ -8,12 +8,25 @@ from flask import Flask
 def register_api(app: Flask) -> None:
     """Register every API resource; all but the public ones need a bearer token."""
     from ..extensions import api, csrf
-    from . import care_homes, docs, geocode, groups
+    from . import (
+        allocations,
+        care_homes,
+        docs,
+        geocode,
+        groups,
+        introductions,
+        match_lists,
+        matches,
+        open_referral,
+        reports,
+    )
     from .common import authenticate_request, require_json_body
 
     api.init_app(app)
-    protected = [care_homes.blp, groups.blp]
+    protected = [care_homes.blp, groups.blp, matches.blp]
+    protected += [match_lists.blp, allocations.blp, introductions.blp, reports.blp]
     public = [geocode.blp]
+    public += [open_referral.blp]
     for blp in protected:
         blp.before_request(authenticate_request)
         blp.before_request(require_json_body)

@@ -223,3 +223,11 @@ def list_groups(user: User, filters: dict[str, Any]) -> Select:
     if filters.get("q"):
         query = query.where(_search(CommunityGroup, filters["q"]))
     return query.order_by(CommunityGroup.id)
+
+
+def visible_home_ids(session: Session, user: User, ids: list[int]) -> set[int]:
+    """Which of these homes ``user`` may see."""
+    if not ids:
+        return set()
+    query = scope.homes_in_scope(user, select(CareHome.id).where(CareHome.id.in_(ids)))
+    return set(session.scalars(query))

@@ -1,0 +1,142 @@
+"""``/api/v1/care-homes/<id>/matches`` and ``/api/v1/groups/<id>/matches``: ranked suggestions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..models import GROUP_KINDS
+from ..runtime import ranker_cache
+from ..services import matching, records
+from .common import LanguageName, current_user, service_errors
+
+blp = Blueprint("matches", __name__, url_prefix="/api/v1",
+                description="Ranked suggestions with their components and reasons.")
+
+WEIGHT_NAMES = ("distance", "interests", "language", "availability", "capacity")
+
+
+class CommaList(ma.fields.List):
+    """A list given as repeated parameters or comma-separated (``kinds=choir,school``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        elif isinstance(value, list):
+            value = [v.strip() for item in value for v in str(item).split(",") if v.strip()]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class MatchArgs(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
+    kinds = CommaList(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)))
+    languages = CommaList(LanguageName())
+    weight_distance = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+    weight_interests = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+    weight_language = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+    weight_availability = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+    weight_capacity = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+
+    @ma.post_load
+    def _weights(self, data, **kwargs):
+        given = {name: data.pop(f"weight_{name}") for name in WEIGHT_NAMES
+                 if f"weight_{name}" in data}
+        if given:
+            weights = {**current_app.config["RANKING_WEIGHTS"], **given}
+            if not any(weights.values()):
+                raise ma.ValidationError("At least one weight must be above 0.", "weights")
+            data["weights"] = weights
+        if "languages" in data:
+            data["languages"] = [lang["tag"] for lang in data["languages"]]
+        return data
+
+
+class GroupRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    town = ma.fields.String(allow_none=True)
+
+
+class HomeRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    town = ma.fields.String(allow_none=True)
+
+
+class _MatchFields(ma.Schema):
+    score = ma.fields.Float(metadata={"description": "Weighted sum of the components, 0–1."})
+    distance_km = ma.fields.Float()
+    components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    reasons = ma.fields.List(ma.fields.String())
+    in_person_paused = ma.fields.Boolean()
+    shared_interests = ma.fields.List(ma.fields.String())
+    shared_languages = ma.fields.List(ma.fields.String())
+    lat = ma.fields.Float(allow_none=True)
+    lon = ma.fields.Float(allow_none=True)
+
+
+class PartnerMatchSchema(_MatchFields):
+    group = ma.fields.Nested(GroupRefSchema)
+    offers_remote = ma.fields.Boolean()
+
+
+class HomeMatchSchema(_MatchFields):
+    care_home = ma.fields.Nested(HomeRefSchema)
+    visiting_status = ma.fields.String()
+
+
+class HomeMatchesSchema(ma.Schema):
+    care_home = ma.fields.Nested(HomeRefSchema)
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    matches = ma.fields.List(ma.fields.Nested(PartnerMatchSchema))
+
+
+class GroupMatchesSchema(ma.Schema):
+    group = ma.fields.Nested(GroupRefSchema)
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    matches = ma.fields.List(ma.fields.Nested(HomeMatchSchema))
+
+
+@blp.route("/care-homes/<int:home_id>/matches")
+class CareHomeMatches(MethodView):
+    @blp.arguments(MatchArgs, location="query")
+    @blp.response(200, HomeMatchesSchema)
+    def get(self, args, home_id):
+        """The partners that suit a home best, with the reasons for each."""
+        with service_errors():
+            home = records.get_home(db.session, home_id, current_user())
+        weights = args.pop("weights", None)
+        matches = matching.home_matches(db.session, ranker_cache(current_app), home,
+                                        limit=args["limit"], radius_km=args.get("radius_km"),
+                                        kinds=args.get("kinds"), languages=args.get("languages"),
+                                        weights=weights)
+        return {"care_home": {"id": home.id, "name": home.name, "town": home.town},
+                "weights": weights or current_app.config["RANKING_WEIGHTS"],
+                "matches": matches}
+
+
+class GroupMatchArgs(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+@blp.route("/groups/<int:group_id>/matches")
+class GroupMatches(MethodView):
+    @blp.arguments(GroupMatchArgs, location="query")
+    @blp.response(200, GroupMatchesSchema)
+    def get(self, args, group_id):
+        """The care homes that would welcome a group (only homes you may see are listed)."""
+        user = current_user()
+        with service_errors():
+            group = records.get_group(db.session, group_id, user)
+        found = matching.homes_for_group(db.session, ranker_cache(current_app), group,
+                                         limit=100 if user.role != "admin" else args["limit"])
+        visible = records.visible_home_ids(db.session, user, [m["care_home"]["id"] for m in found])
+        return {"group": {"id": group.id, "name": group.name, "kind": group.kind,
+                          "town": group.town},
+                "weights": current_app.config["RANKING_WEIGHTS"],
+                "matches": [m for m in found if m["care_home"]["id"] in visible][:args["limit"]]}

@@ -1,0 +1,286 @@
+"""Matching: rankers fitted from the database, kept fresh across workers by data versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.ranking import Home, Partner, PartnerTable, Ranker
+from ..domain.ranking.types import _join_text
+from ..models import AuditLog, CareHome, CommunityGroup, Introduction, utcnow
+from . import versions
+
+log = logging.getLogger(__name__)
+
+# Changes committed this long before a sync may still have been invisible to it (a transaction
+# stamps updated_at when it writes, not when it commits), so each catch-up looks back this far.
+SYNC_MARGIN = dt.timedelta(minutes=2)
+
+_PARTNER_COLUMNS = (
+    CommunityGroup.id, CommunityGroup.name, CommunityGroup.kind, CommunityGroup.lat,
+    CommunityGroup.lon, CommunityGroup.travel_radius_km, CommunityGroup.interests,
+    CommunityGroup.description, CommunityGroup.languages, CommunityGroup.availability,
+    CommunityGroup.capacity_per_month, CommunityGroup.offers_remote, CommunityGroup.status,
+)
+
+
+def _active_counts(session: Session, ids: Iterable[int] | None = None) -> dict[int, int]:
+    query = (select(Introduction.group_id, func.count())
+             .where(Introduction.status == "active").group_by(Introduction.group_id))
+    if ids is not None:
+        query = query.where(Introduction.group_id.in_(list(ids)))
+    return dict(session.execute(query).all())
+
+
+def load_partners(session: Session, ids: Sequence[int] | None = None) -> PartnerTable:
+    """Approved groups (all, or those of ``ids``) as the ranker's columnar table."""
+    query = select(*_PARTNER_COLUMNS).where(CommunityGroup.status == "approved")
+    if ids is not None:
+        query = query.where(CommunityGroup.id.in_(list(ids)))
+    rows = session.execute(query.order_by(CommunityGroup.id)).all()
+    active = _active_counts(session, None if ids is None else [r.id for r in rows])
+    return PartnerTable.from_columns(
+        ids=[r.id for r in rows],
+        lat=[r.lat for r in rows],
+        lon=[r.lon for r in rows],
+        names=[r.name for r in rows],
+        kinds=[r.kind for r in rows],
+        travel_radius_km=[r.travel_radius_km for r in rows],
+        texts=[_join_text(r.interests, r.description) for r in rows],
+        languages=[[lang["tag"] for lang in r.languages or ()] for r in rows],
+        availability=[set(r.availability) if r.availability else None for r in rows],
+        capacity=[-1 if r.capacity_per_month is None else r.capacity_per_month for r in rows],
+        active=[active.get(r.id, 0) for r in rows],
+        remote=[bool(r.offers_remote) for r in rows],
+        status=[r.status for r in rows],
+    )
+
+
+def home_for(home: CareHome) -> Home:
+    """The ranker's view of a care home."""
+    return Home(
+        id=home.id, name=home.name, lat=home.lat, lon=home.lon,
+        search_radius_km=home.search_radius_km or 10.0,
+        interests=list(home.interests or ()), interests_text=home.interests_text or "",
+        languages=[(lang["tag"], lang.get("residents", 0)) for lang in home.languages or ()],
+        residents=home.residents or 0, visiting_status=home.visiting_status or "open",
+        availability=set(home.availability) if home.availability else None, town=home.town,
+    )
+
+
+class RankerCache:
+    """One fitted ranker per worker process, checked against the database's data versions on
+    every use: a changed version triggers a cheap catch-up (`Ranker.partial_update`) with the
+    partners changed since the last sync, so approvals and withdrawals show at once in every
+    worker. With ``index_dir`` the fitted index is saved, and a new worker memory-maps it
+    instead of refitting."""
+
+    def __init__(self, weights: dict | None = None, index_dir: str | Path | None = None,
+                 n_jobs: int = 1):
+        self.weights = weights
+        self.index_dir = Path(index_dir) if index_dir else None
+        self.n_jobs = n_jobs
+        self._lock = threading.RLock()
+        self._ranker: Ranker | None = None
+        self._partners_version: str | None = None
+        self._homes_version: str | None = None
+        self._synced_at: dt.datetime | None = None
+
+    # -- partners ---------------------------------------------------------------------------
+    def ranker(self, session: Session) -> Ranker:
+        """The ranker, up to date with the database."""
+        version = versions.current(session, versions.PARTNERS)
+        with self._lock:
+            if self._ranker is None:
+                self._start(session, version)
+            elif version != self._partners_version:
+                self._catch_up(session, version)
+            return self._ranker
+
+    def _start(self, session: Session, version: str) -> None:
+        saved = self._load_saved()
+        if saved is not None:
+            ranker, synced_at = saved
+            self._ranker, self._synced_at = ranker, synced_at
+            self._partners_version = None  # unknown: catch up from the saved time
+            self._catch_up(session, version)
+            return
+        self._fit(session, version)
+
+    def _fit(self, session: Session, version: str) -> None:
+        started = utcnow()
+        t0 = time.perf_counter()
+        table = load_partners(session)
+        self._ranker = Ranker(weights=self.weights, n_jobs=self.n_jobs).fit(table)
+        self._partners_version, self._synced_at = version, started
+        self._homes_version = None
+        log.info("Fitted the ranker on %d partners in %.2f s", len(table),
+                 time.perf_counter() - t0)
+        self._save(started)
+
+    def _catch_up(self, session: Session, version: str) -> None:
+        started = utcnow()
+        since = self._synced_at - SYNC_MARGIN
+        changed = set(session.scalars(
+            select(CommunityGroup.id).where(CommunityGroup.updated_at >= since)))
+        changed |= set(session.scalars(
+            select(Introduction.group_id).where(Introduction.updated_at >= since)))
+        deleted = set(session.scalars(select(AuditLog.entity_id).where(
+            AuditLog.entity_type == CommunityGroup.__tablename__,
+            AuditLog.action == "delete", AuditLog.at >= since)))
+        if changed or deleted:
+            table = load_partners(session, sorted(changed)) if changed else None
+            keep = set(table.ids.tolist()) if table is not None else set()
+            gone = (changed - keep) | deleted
+            self._ranker.partial_update(add_or_replace=table, remove_ids=sorted(gone))
+        self._partners_version, self._synced_at = version, started
+        self._homes_version = None
+
+    # -- persistence ------------------------------------------------------------------------
+    def _load_saved(self) -> tuple[Ranker, dt.datetime] | None:
+        if self.index_dir is None:
+            return None
+        current = self.index_dir / "current"
+        meta = current / "sync.json"
+        if not meta.exists():
+            return None
+        try:
+            synced_at = dt.datetime.fromisoformat(json.loads(meta.read_text())["synced_at"])
+            return Ranker.load(current), synced_at
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("Ignoring the saved ranking index: %s", exc)
+            return None
+
+    def _save(self, synced_at: dt.datetime) -> None:
+        if self.index_dir is None:
+            return
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            tmp = self.index_dir / f"tmp-{time.time_ns()}"
+            self._ranker.save(tmp)
+            (tmp / "sync.json").write_text(json.dumps({"synced_at": synced_at.isoformat()}))
+            current = self.index_dir / "current"
+            old = self.index_dir / f"old-{time.time_ns()}"
+            if current.exists():
+                current.rename(old)
+            tmp.rename(current)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def save(self, session: Session) -> None:
+        """Refit from the database and save, e.g. nightly or after a bulk import."""
+        with self._lock:
+            self._fit(session, versions.current(session, versions.PARTNERS))
+
+    # -- homes (reverse matching) -----------------------------------------------------------
+    def ranker_with_homes(self, session: Session) -> Ranker:
+        ranker = self.ranker(session)
+        version = versions.current(session, versions.HOMES)
+        with self._lock:
+            if self._homes_version != version or ranker.homes_ is None:
+                homes = [home_for(h) for h in session.scalars(select(CareHome)
+                                                               .order_by(CareHome.id))]
+                ranker.fit_homes(homes)
+                self._homes_version = version
+            return ranker
+
+
+# --- what the API and pages call ----------------------------------------------------------------
+
+def _group_details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = session.execute(select(CommunityGroup.id, CommunityGroup.town, CommunityGroup.lat,
+                                  CommunityGroup.lon, CommunityGroup.local_authority_name)
+                           .where(CommunityGroup.id.in_(list(ids)))).all()
+    return {r.id: r for r in rows}
+
+
+def _match_dict(match, details) -> dict[str, Any]:
+    d = match.to_dict()
+    row = details.get(match.partner_id)
+    return {
+        "group": {"id": d["partner_id"], "name": d["name"], "kind": d["kind"],
+                  "town": (row.town or row.local_authority_name) if row else None},
+        "score": d["score"],
+        "distance_km": d["distance_km"],
+        "components": d["components"],
+        "reasons": d["reasons"],
+        "in_person_paused": d["in_person_paused"],
+        "offers_remote": d["offers_remote"],
+        "shared_interests": d["shared_interests"],
+        "shared_languages": d["shared_languages"],
+        "lat": row.lat if row else None,
+        "lon": row.lon if row else None,
+    }
+
+
+def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit: int = 20,
+                 radius_km: float | None = None, kinds: Iterable[str] | None = None,
+                 languages: Iterable[str] | None = None,
+                 weights: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """The best partners for a home, best first, each with components and reasons."""
+    filters = {"radius_km": radius_km, "kinds": frozenset(kinds) if kinds else None,
+               "languages": frozenset(languages) if languages else None}
+    matches = cache.ranker(session).rank(home_for(home), k=limit, weights=weights,
+                                         filters=filters)
+    details = _group_details(session, [m.partner_id for m in matches])
+    return [_match_dict(m, details) for m in matches]
+
+
+def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup, *,
+                    limit: int = 20, weights: dict[str, float] | None = None
+                    ) -> list[dict[str, Any]]:
+    """The homes that would best welcome a group (reverse matching), best first."""
+    partner = Partner(
+        id=group.id, name=group.name, kind=group.kind, lat=group.lat, lon=group.lon,
+        travel_radius_km=group.travel_radius_km or 10.0, interests=list(group.interests or ()),
+        description=group.description or "",
+        languages=[lang["tag"] for lang in group.languages or ()],
+        availability=set(group.availability) if group.availability else None,
+        capacity_per_month=group.capacity_per_month,
+        active_introductions=_active_counts(session, [group.id]).get(group.id, 0),
+        offers_remote=bool(group.offers_remote),
+        status=group.status)
+    matches = cache.ranker_with_homes(session).rank_homes(partner, k=limit, weights=weights)
+    homes = {h.id: h for h in session.scalars(
+        select(CareHome).where(CareHome.id.in_([m.home_id for m in matches])))}
+    out = []
+    for m in matches:
+        d = m.to_dict()
+        h = homes.get(m.home_id)
+        out.append({
+            "care_home": {"id": m.home_id, "name": m.name,
+                          "town": (h.town or h.local_authority_name) if h else m.town},
+            "score": d["score"], "distance_km": d["distance_km"],
+            "components": d["components"], "reasons": d["reasons"],
+            "in_person_paused": d["in_person_paused"],
+            "shared_interests": d["shared_interests"],
+            "shared_languages": d["shared_languages"],
+            "visiting_status": d["visiting_status"],
+            "lat": h.lat if h else None, "lon": h.lon if h else None,
+        })
+    return out
+
+
+def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome], *,
+                  per_home: int = 5, kinds: Iterable[str] | None = None,
+                  weights: dict[str, float] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Top partners for many homes at once (one vectorised batch, both cores when asked)."""
+    filters = {"kinds": frozenset(kinds)} if kinds else None
+    ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home,
+                                             weights=weights, filters=filters)
+    ids = sorted({m.partner_id for ms in ranked.values() for m in ms})
+    details = _group_details(session, ids)
+    return {home_id: [_match_dict(m, details) for m in ms] for home_id, ms in ranked.items()}
