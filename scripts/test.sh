@@ -8,6 +8,8 @@ export PATH="$PWD/$VENV/bin:$PATH"
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
 fi
-# Build the postcode index once, outside the timed tests.
+# Build the postcode index once, and let every test (and test process) share it.
 python scripts/build_postcode_index.py
+KITH_POSTCODE_INDEX=$(python -c 'from matcher.domain.geocoding import default_index_path; print(default_index_path())')
+export KITH_POSTCODE_INDEX
 exec python -m pytest "$@"

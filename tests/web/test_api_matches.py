@@ -1,0 +1,153 @@
+"""Ranked matches through the API: shape, filters, freshness and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.runtime import ranker_cache
+
+HOME = {
+    "name": "Cartref Bangor",
+    "postcode": "LL57 2PW",
+    "residents": 30,
+    "interests": ["singing", "gardening"],
+    "languages": [{"language": "Cymraeg", "residents": 10}],
+    "search_radius_km": 10,
+}
+
+
+def group(name, postcode, **extra):
+    body = {"name": name, "kind": "choir", "postcode": postcode, "travel_radius_km": 15,
+            "interests": ["singing"], "languages": ["Welsh"], "consent": True}
+    body.update(extra)
+    return body
+
+
+@pytest.fixture
+def network(client, make_user):
+    _, headers = make_user("admin")
+    home = client.post("/api/v1/care-homes", json=HOME, headers=headers).json
+    ids = {}
+    for name, postcode, extra in [
+        ("Côr Bangor", "LL57 1DN", {}),
+        ("Bangor Knitters", "LL57 1UT", {"kind": "knitting_club", "interests": ["knitting"],
+                                          "languages": ["English"]}),
+        ("Caernarfon Dog Walkers", "LL55 1AT", {"kind": "pet_walkers", "interests": ["dogs"],
+                                                 "languages": ["English"], "travel_radius_km": 2}),
+        ("Cardiff Choir", "CF10 1EP", {}),
+    ]:
+        created = client.post("/api/v1/groups", json=group(name, postcode, **extra),
+                              headers=headers)
+        assert created.status_code == 201, created.json
+        ids[name] = created.json["id"]
+    return home, ids, headers
+
+
+def test_matches_are_ranked_with_components_and_reasons(client, network):
+    home, ids, headers = network
+    response = client.get(f"/api/v1/care-homes/{home['id']}/matches", headers=headers)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["care_home"]["id"] == home["id"]
+    names = [m["group"]["name"] for m in body["matches"]]
+    # Cardiff is 200 km away; the dog walkers will not travel 10 km
+    assert names[0] == "Côr Bangor"
+    assert "Cardiff Choir" not in names and "Caernarfon Dog Walkers" not in names
+    scores = [m["score"] for m in body["matches"]]
+    assert scores == sorted(scores, reverse=True)
+    for match in body["matches"]:
+        assert 0 <= match["score"] <= 1
+        assert set(match["components"]) >= {"distance", "interests", "language"}
+        assert all(0 <= v <= 1 for v in match["components"].values())
+        assert match["reasons"] and any("km away" in r or "m away" in r for r in match["reasons"])
+        assert {"id", "name", "kind"} <= set(match["group"])
+    top = body["matches"][0]
+    assert any("Welsh" in r for r in top["reasons"])
+    assert any("singing" in r for r in top["reasons"])
+
+
+def test_filters_limit_and_weights(client, network):
+    home, ids, headers = network
+    url = f"/api/v1/care-homes/{home['id']}/matches"
+    knit = client.get(f"{url}?kinds=knitting_club", headers=headers).json["matches"]
+    assert [m["group"]["name"] for m in knit] == ["Bangor Knitters"]
+    assert len(client.get(f"{url}?limit=1", headers=headers).json["matches"]) == 1
+    weighted = client.get(f"{url}?weight_distance=1&weight_interests=0&weight_language=0"
+                          "&weight_availability=0&weight_capacity=0", headers=headers).json
+    assert weighted["weights"]["distance"] == 1
+    for m in weighted["matches"]:
+        assert m["score"] == pytest.approx(m["components"]["distance"], abs=1e-3)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "radius_km=-3", "kinds=circus",
+                                   "languages=Klingonish", "weight_distance=-1",
+                                   "weight_distance=0&weight_interests=0&weight_language=0"
+                                   "&weight_availability=0&weight_capacity=0"])
+def test_bad_parameters_are_422(client, network, query):
+    home, _, headers = network
+    response = client.get(f"/api/v1/care-homes/{home['id']}/matches?{query}", headers=headers)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"]
+
+
+def test_unknown_ids_are_404(client, network):
+    _, _, headers = network
+    assert client.get("/api/v1/care-homes/999999/matches", headers=headers).status_code == 404
+    assert client.get("/api/v1/groups/999999/matches", headers=headers).status_code == 404
+
+
+def test_new_approvals_and_withdrawals_show_in_the_next_request(client, network, app):
+    home, ids, headers = network
+    url = f"/api/v1/care-homes/{home['id']}/matches"
+    first = [m["group"]["id"] for m in client.get(url, headers=headers).json["matches"]]
+    assert ids["Côr Bangor"] in first
+    # another worker's change: only the database knows about it
+    client.patch(f"/api/v1/groups/{ids['Côr Bangor']}", json={"status": "withdrawn"},
+                 headers=headers)
+    new = client.post("/api/v1/groups", json=group("Bangor Singers", "LL57 2PW"),
+                      headers=headers).json
+    second = [m["group"]["id"] for m in client.get(url, headers=headers).json["matches"]]
+    assert ids["Côr Bangor"] not in second
+    assert new["id"] in second
+    assert ranker_cache(app) is ranker_cache(app)
+
+
+def test_reverse_matching_lists_homes_for_a_group(client, network):
+    home, ids, headers = network
+    body = client.get(f"/api/v1/groups/{ids['Côr Bangor']}/matches", headers=headers).json
+    assert [m["care_home"]["id"] for m in body["matches"]] == [home["id"]]
+    match = body["matches"][0]
+    assert 0 <= match["score"] <= 1 and match["reasons"]
+    far = client.get(f"/api/v1/groups/{ids['Cardiff Choir']}/matches", headers=headers).json
+    assert far["matches"] == []
+
+
+def test_restricted_home_puts_remote_partners_first(client, network):
+    home, ids, headers = network
+    remote = client.post("/api/v1/groups", json=group(
+        "Video Choir", "LL57 4TP", offers_remote=True, remote_modes=["video"]),
+        headers=headers).json
+    client.patch(f"/api/v1/care-homes/{home['id']}", json={"visiting_status": "restricted"},
+                 headers=headers)
+    matches = client.get(f"/api/v1/care-homes/{home['id']}/matches",
+                         headers=headers).json["matches"]
+    assert matches[0]["group"]["id"] == remote["id"]
+    assert not matches[0]["in_person_paused"]
+    in_person = [m for m in matches[1:]]
+    assert in_person and all(m["in_person_paused"] for m in in_person)
+    client.patch(f"/api/v1/care-homes/{home['id']}", json={"visiting_status": "closed"},
+                 headers=headers)
+    closed = client.get(f"/api/v1/care-homes/{home['id']}/matches",
+                        headers=headers).json["matches"]
+    assert [m["group"]["id"] for m in closed] == [remote["id"]]
+
+
+def test_staff_see_only_their_home_matches(client, network, make_user):
+    home, _, headers = network
+    other = client.post("/api/v1/care-homes", json={**HOME, "name": "Other"},
+                        headers=headers).json
+    _, staff = make_user("care_home", care_home_id=home["id"])
+    assert client.get(f"/api/v1/care-homes/{home['id']}/matches",
+                      headers=staff).status_code == 200
+    assert client.get(f"/api/v1/care-homes/{other['id']}/matches",
+                      headers=staff).status_code == 403
