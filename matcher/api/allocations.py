@@ -1,0 +1,100 @@
+"""``/api/v1/allocations``: the network's optimal set of new links, stored and exportable."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..models import GROUP_KINDS, NATIONS
+from ..services import allocations
+from ..services.match_lists import resolve_nation
+from .common import commit, current_actor, current_user, service_errors
+from .match_lists import (
+    FormatArgs,
+    NetworkGroupRefSchema,
+    NetworkRefSchema,
+    csv_response,
+    ranker_cache,
+)
+
+blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
+                description="Assign partners to homes to maximise the total match score.")
+
+
+class AllocationInputSchema(ma.Schema):
+    nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS), allow_none=True, metadata={
+        "description": "Coordinators: their own nation (the default). Admins: any, or "
+                       "null for the whole network."})
+    per_home = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=20))
+    kinds = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
+                           allow_none=True, validate=ma.validate.Length(max=len(GROUP_KINDS)))
+    local_authority = ma.fields.String(validate=ma.validate.Length(max=9), allow_none=True)
+
+
+class AssignmentSchema(ma.Schema):
+    care_home = ma.fields.Nested(NetworkRefSchema)
+    group = ma.fields.Nested(NetworkGroupRefSchema)
+    score = ma.fields.Float()
+
+
+class AllocationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    nation = ma.fields.String(allow_none=True)
+    per_home = ma.fields.Integer()
+    kinds = ma.fields.List(ma.fields.String(), allow_none=True)
+    created_at = ma.fields.String(allow_none=True)
+    total_score = ma.fields.Float()
+    assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
+
+
+class AllocationSummarySchema(ma.Schema):
+    id = ma.fields.Integer()
+    nation = ma.fields.String(allow_none=True)
+    per_home = ma.fields.Integer()
+    kinds = ma.fields.List(ma.fields.String(), allow_none=True)
+    created_at = ma.fields.DateTime()
+    total_score = ma.fields.Float()
+    assignment_count = ma.fields.Function(lambda a: len(a.assignments))
+
+
+@blp.route("")
+class Allocations(MethodView):
+    @blp.arguments(AllocationInputSchema)
+    @blp.response(201, AllocationSchema)
+    def post(self, data):
+        """Compute and store the optimal allocation (not greedy) for a nation."""
+        with service_errors():
+            nation = resolve_nation(current_user(), data.get("nation"))
+            allocation = allocations.create_allocation(
+                db.session, ranker_cache(), current_actor(), nation=nation,
+                per_home=data["per_home"],
+                kinds=data.get("kinds") or None, local_authority=data.get("local_authority"))
+            commit()
+        return allocations.allocation_dict(allocation)
+
+    @blp.response(200, AllocationSummarySchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """Stored allocations you may see, newest first."""
+        with service_errors():
+            query = allocations.list_allocations(current_user())
+        page = db.paginate(query, page=pagination_parameters.page,
+                           per_page=pagination_parameters.page_size, error_out=False)
+        pagination_parameters.item_count = page.total
+        return page.items
+
+
+@blp.route("/<int:allocation_id>")
+class AllocationById(MethodView):
+    @blp.arguments(FormatArgs, location="query")
+    @blp.response(200, AllocationSchema, description="JSON, or CSV with format=csv.")
+    def get(self, args, allocation_id):
+        """One stored allocation, as JSON or CSV."""
+        with service_errors():
+            allocation = allocations.get_allocation(db.session, allocation_id, current_user())
+        if args["format"] == "csv":
+            return csv_response(allocations.allocation_csv(allocation),
+                                f"allocation-{allocation.id}")
+        return allocations.allocation_dict(allocation)

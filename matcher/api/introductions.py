@@ -1,0 +1,142 @@
+"""``/api/v1/introductions``: a home and a partner, from suggestion to regular visits."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
+from ..services import introductions, records
+from ..services.errors import NotFound
+from .common import commit, current_actor, current_user, service_errors
+from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
+
+blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
+                description="Introductions between care homes and partners, and their history.")
+
+
+class IntroductionInputSchema(ma.Schema):
+    care_home_id = ma.fields.Integer(required=True, strict=True)
+    group_id = ma.fields.Integer(required=True, strict=True)
+    status = ma.fields.String(load_default="suggested",
+                              validate=ma.validate.OneOf(introductions.CREATE_STATUSES))
+    note = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+
+
+class FeedbackSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True, strict=True,
+                               validate=ma.validate.Range(min=1, max=5))
+    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
+
+
+class IntroductionPatchSchema(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(INTRODUCTION_STATUSES))
+    note = ma.fields.String(validate=ma.validate.Length(min=1, max=2000), allow_none=True)
+    feedback = ma.fields.Nested(FeedbackSchema, allow_none=True)
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not any(data.get(k) is not None for k in ("status", "note", "feedback")):
+            raise ma.ValidationError("Give a new status, a note or feedback.", "status")
+
+
+class EventSchema(ma.Schema):
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+    user_id = ma.fields.Integer(allow_none=True)
+    at = ma.fields.DateTime()
+
+
+class IntroductionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    allowed_next = ma.fields.Function(lambda i: list(introductions.allowed_next(i.status)))
+    care_home = ma.fields.Nested(NetworkRefSchema)
+    group = ma.fields.Nested(NetworkGroupRefSchema)
+    score = ma.fields.Float(allow_none=True)
+    components = ma.fields.Dict(allow_none=True)
+    notes = ma.fields.String()
+    feedback = ma.fields.Function(lambda i: None if i.feedback_rating is None and not
+                                  i.feedback_text else {"rating": i.feedback_rating,
+                                                        "text": i.feedback_text or ""})
+    created_by_id = ma.fields.Integer(allow_none=True)
+    updated_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class IntroductionDetailSchema(IntroductionSchema):
+    events = ma.fields.List(ma.fields.Nested(EventSchema))
+
+
+class IntroductionListArgs(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(INTRODUCTION_STATUSES))
+    nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS))
+    local_authority = ma.fields.String(validate=ma.validate.Length(max=9))
+    care_home_id = ma.fields.Integer()
+    group_id = ma.fields.Integer()
+
+
+@blp.route("")
+class Introductions(MethodView):
+    @blp.arguments(IntroductionListArgs, location="query")
+    @blp.response(200, IntroductionSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Introductions you may see, newest first (filters: status, nation, home, group)."""
+        query = introductions.list_introductions(current_user(), args)
+        page = db.paginate(query, page=pagination_parameters.page,
+                           per_page=pagination_parameters.page_size, error_out=False)
+        pagination_parameters.item_count = page.total
+        return page.items
+
+    @blp.arguments(IntroductionInputSchema)
+    @blp.response(201, IntroductionDetailSchema)
+    @blp.alt_response(409, description="An introduction for this pair is already open.")
+    def post(self, data):
+        """Suggest (or request) an introduction; the match score is captured as it is now."""
+        user = current_user()
+        with service_errors():
+            home = records.get_home(db.session, data["care_home_id"], user)
+            group = db.session.get(CommunityGroup, data["group_id"])
+            if group is None:
+                raise NotFound(f"There is no community group with id {data['group_id']}.")
+            introductions.check_can_introduce(user, home, group)
+            existing = introductions.open_introduction(db.session, home.id, group.id)
+            if existing is not None:
+                raise introductions.duplicate_conflict(existing)
+            score, components = introductions.score_pair(db.session, ranker_cache(), home,
+                                                         group)
+            intro = introductions.create_introduction(
+                db.session, home, group, current_actor(), status=data["status"], score=score,
+                components=components, note=data.get("note"))
+            commit()
+        return intro
+
+
+@blp.route("/<int:intro_id>")
+class IntroductionById(MethodView):
+    @blp.response(200, IntroductionDetailSchema)
+    def get(self, intro_id):
+        """One introduction with every step of its history."""
+        with service_errors():
+            return introductions.get_introduction(db.session, intro_id, current_user())
+
+    @blp.arguments(IntroductionPatchSchema)
+    @blp.response(200, IntroductionDetailSchema)
+    @blp.alt_response(409, description="The lifecycle does not allow this move.")
+    def patch(self, data, intro_id):
+        """Move an introduction on (``suggested -> requested -> introduced -> active ->
+        ended``, or ``declined`` before ``active``), add a note, or give feedback."""
+        feedback = data.get("feedback") or {}
+        with service_errors():
+            intro = introductions.get_introduction(db.session, intro_id, current_user())
+            introductions.transition(
+                db.session, intro, data.get("status"), current_actor(), note=data.get("note"),
+                feedback_rating=feedback.get("rating"),
+                feedback_text=feedback.get("text") if feedback else None)
+            commit()
+        return intro

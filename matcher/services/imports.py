@@ -1,0 +1,456 @@
+"""Bulk imports: the regulators' care-home directories and the community groups CSV.
+
+Both are idempotent and all-or-nothing:
+
+* every row is parsed (:mod:`.directories`), geocoded in one vectorised batch and checked
+  with the API's own schema before anything is written;
+* a row that fails is *rejected* with its row number and the reason; unless
+  ``skip_invalid`` is set, one rejected row means nothing at all is written;
+* a record already imported is updated in place, found by its regulator id
+  (``CareHome.regulator`` + ``regulator_id``) or else by its ``external_key``
+  (``"<regulator>:<natural key>"`` for layouts without an id; ``"import:<external_id>"``
+  or ``"import:<name>|<postcode>"`` for groups). A blank cell never erases stored data;
+* everything is added to the session and flushed once; the caller commits (one
+  transaction), so 15,000 rows take seconds, not minutes.
+
+Imported groups are ``approved`` with source ``import``: the file comes from a coordinator,
+who vouches for them. Their ``consent_at`` stays empty (the import cannot know when or how a
+group agreed). Withdrawn groups are never brought back by a re-import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
+from ..models import CareHome, CommunityGroup, utcnow
+from . import audit, versions
+from .directories import (
+    DEFAULT_MAX_BYTES,
+    DirectoryRecord,
+    GroupRecord,
+    Rejection,
+    parse_care_homes,
+    parse_groups_csv,
+)
+
+# The regulator of each nation, for our own CSV layout whose ids carry no regulator.
+REGULATOR_FOR_NATION = {
+    "england": "cqc",
+    "scotland": "care_inspectorate",
+    "wales": "ciw",
+    "northern-ireland": "rqia",
+}
+GEO_FIELDS = ("postcode", "lat", "lon", "geocode_precision", "nation",
+              "local_authority_code", "local_authority_name")
+_CHUNK = 500
+# Keep reports readable; the count still covers every rejected row.
+MAX_REPORTED = 1000
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, when ``written`` is False, would not do)."""
+
+    what: str
+    layout: str | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    rejected_count: int = 0
+    notes: list[str] = field(default_factory=list)
+    written: bool = False
+
+    def reject(self, row_number: int, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED:
+            self.rejected.append(Rejection(row_number, reason))
+
+    def summary(self) -> str:
+        head = (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.rejected_count} rejected")
+        if self.skipped:
+            head += f", {self.skipped} skipped"
+        return f"{self.what}: {head}."
+
+    def lines(self) -> list[str]:
+        """The report as plain lines for a terminal."""
+        out = []
+        if self.layout:
+            out.append(f"Layout: {self.layout}; {self.rows} rows read.")
+        out.append(self.summary())
+        out.extend(self.notes)
+        for rejection in sorted(self.rejected, key=lambda r: r.row_number):
+            out.append(f"  row {rejection.row_number}: {rejection.reason}")
+        if self.rejected_count > len(self.rejected):
+            out.append(f"  ... and {self.rejected_count - len(self.rejected)} more.")
+        if not self.written and self.rejected_count:
+            out.append("Nothing was written: correct the rows above, or run again with "
+                       "--skip-invalid to import the others.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what, "layout": self.layout, "rows": self.rows,
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "skipped": self.skipped, "rejected_count": self.rejected_count,
+            "rejected": [{"row": r.row_number, "reason": r.reason} for r in self.rejected],
+            "written": self.written,
+        }
+
+
+def _geo(result: GeocodeResult) -> dict[str, Any]:
+    return {"postcode": result.postcode, "lat": result.lat, "lon": result.lon,
+            "geocode_precision": result.precision, "nation": result.nation,
+            "local_authority_code": result.local_authority_code,
+            "local_authority_name": result.local_authority_name}
+
+
+def geocode_all(index: PostcodeIndex, postcodes: Sequence[str]
+                ) -> list[dict[str, Any] | str]:
+    """Location fields for each postcode, or the reason it cannot be placed."""
+    out: list[dict[str, Any] | str] = []
+    for postcode, result in zip(postcodes, index.lookup_many(postcodes), strict=True):
+        if isinstance(result, GeocodingError):
+            out.append(f"postcode {postcode!r}: {result}")
+        elif result.nation is None:
+            out.append(f"postcode {postcode!r}: its nation is not known")
+        else:
+            out.append(_geo(result))
+    return out
+
+
+def _schema_errors(error: ma.ValidationError) -> str:
+    def flatten(prefix: str, value: Any) -> Iterable[str]:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield from flatten(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            for item in value:
+                yield from flatten(prefix, item)
+        else:
+            yield f"{prefix}: {value}" if prefix else str(value)
+    return "; ".join(flatten("", error.messages))
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _prefetch(session: Session, model, column, values: list) -> dict[Any, Any]:
+    found: dict[Any, Any] = {}
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        for record in session.scalars(select(model).where(column.in_(chunk))):
+            found[getattr(record, column.key)] = record
+    return found
+
+
+def _apply_changes(record: Any, data: dict[str, Any]) -> dict[str, list[Any]]:
+    changes = audit.diff(record, data)
+    for key in changes:
+        setattr(record, key, data[key])
+    return changes
+
+
+def _finish(session: Session, report: ImportReport, actor: audit.Actor,
+            created: list[Any], updated: list[tuple[Any, dict]], version: str,
+            extra: Callable[[Any], dict[str, Any]]) -> None:
+    session.add_all(created)
+    session.flush()
+    for record in created:
+        audit.record(session, actor, "create", record, extra(record))
+    for record, changes in updated:
+        audit.record(session, actor, "update", record, changes)
+    if created or updated:
+        versions.bump(session, version)
+    session.flush()
+    report.written = True
+
+
+# --- care homes ------------------------------------------------------------------------------
+
+_HOME_COLUMNS = ("name", "regulator", "regulator_id", "address_line1", "address_line2", "town",
+                 "residents")
+
+
+def _home_payload(record: DirectoryRecord) -> dict[str, Any]:
+    payload = {
+        "name": record.name,
+        "postcode": record.postcode,
+        "address_line1": record.address_line1,
+        "address_line2": record.address_line2,
+        "town": record.town,
+        # A home registered for no places tells us nothing about its residents.
+        "residents": record.places or None,
+    }
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def _phone(value: str | None) -> str | None:
+    # A directory's phone column is a courtesy: a malformed one is dropped, not rejected.
+    if value and re.fullmatch(r"[0-9+() -]{6,20}", value):
+        return value
+    return None
+
+
+def _merge_care_types(current: Sequence[str], record: DirectoryRecord) -> list[str]:
+    """Set or clear the flags the layout has; keep what it cannot tell (None) as it was."""
+    types = list(current or [])
+
+    def put(name: str, present: bool) -> None:
+        if present and name not in types:
+            types.append(name)
+        elif not present and name in types:
+            types.remove(name)
+
+    if record.nursing is not None:
+        put("nursing", record.nursing)
+        put("residential", not record.nursing)
+    if record.dementia is not None:
+        put("dementia", record.dementia)
+    if record.older_people is not None:
+        put("older_people", record.older_people)
+    return types
+
+
+def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: str | None,
+                      schema: ma.Schema, actor: audit.Actor, *, skip_invalid: bool = False,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+    """Import a care-home directory (see :func:`.directories.parse_care_homes` for ``fmt``).
+
+    ``schema`` is the API's care-home input schema, so imported homes follow the same rules
+    as homes sent to the API. Raises DirectoryFormatError when the file cannot be read at all.
+    """
+    parsed = parse_care_homes(source, fmt, max_bytes=max_bytes)
+    report = ImportReport("Care homes", layout=parsed.layout,
+                          rows=parsed.record_count + parsed.rejected_count + parsed.skipped,
+                          skipped=parsed.skipped)
+    for rejection in parsed.rejected:
+        report.reject(rejection.row_number, rejection.reason)
+    report.rejected_count = parsed.rejected_count
+    if parsed.skipped:
+        report.notes.append(f"{parsed.skipped} rows are not care homes (or not active) and "
+                            "were skipped.")
+
+    places = geocode_all(index, [r.postcode for r in parsed.records])
+    valid: list[tuple[DirectoryRecord, dict[str, Any], dict[str, Any], str | None, str]] = []
+    for record, geo in zip(parsed.records, places, strict=True):
+        if isinstance(geo, str):
+            report.reject(record.row_number, geo)
+            continue
+        try:
+            data = schema.load(_home_payload(record), unknown=ma.EXCLUDE)
+        except ma.ValidationError as error:
+            report.reject(record.row_number, _schema_errors(error))
+            continue
+        data.pop("postcode", None)
+        regulator = record.regulator
+        if regulator is None and record.external_id:
+            regulator = REGULATOR_FOR_NATION[geo["nation"]]
+        key = f"{regulator or 'csv'}:{record.natural_key}"
+        if len(key) > 300 or (record.external_id and len(record.external_id) > 40):
+            report.reject(record.row_number, "the id is too long (at most 40 characters)")
+            continue
+        valid.append((record, data, geo, regulator, key))
+
+    if report.rejected_count and not skip_invalid:
+        return report
+
+    by_id: dict[tuple[str, str], CareHome] = {}
+    ids = sorted({(reg, rec.external_id) for rec, _, _, reg, _ in valid
+                  if reg and rec.external_id})
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        query = select(CareHome).where(
+            tuple_(CareHome.regulator, CareHome.regulator_id).in_(chunk))
+        for home in session.scalars(query):
+            by_id[(home.regulator, home.regulator_id)] = home
+    by_key = _prefetch(session, CareHome, CareHome.external_key, [v[4] for v in valid])
+
+    # Two rows of different keys can still name one registration (e.g. an RQIA id embedded
+    # in two names); find them before changing anything.
+    seen: dict[Any, int] = {}
+    unique = []
+    for entry in valid:
+        record, _, _, regulator, key = entry
+        id_key = (regulator, record.external_id) if regulator and record.external_id else key
+        first = seen.setdefault(id_key, record.row_number)
+        if first != record.row_number:
+            report.reject(record.row_number, f"duplicate of row {first} (same regulator id "
+                                             f"{record.external_id!r})")
+            continue
+        unique.append(entry)
+    if report.rejected_count and not skip_invalid:
+        return report
+
+    created: list[CareHome] = []
+    updated: list[tuple[CareHome, dict]] = []
+    for record, data, geo, regulator, key in unique:
+        id_key = (regulator, record.external_id) if regulator and record.external_id else None
+        home = (by_id.get(id_key) if id_key else None) or by_key.get(key)
+        if home is None:
+            home = CareHome(external_key=key, regulator=regulator,
+                            regulator_id=record.external_id, **data, **geo,
+                            care_types=_merge_care_types([], record),
+                            contact_phone=_phone(record.phone))
+            created.append(home)
+            report.created += 1
+            continue
+        wanted = dict(data)
+        if geo["postcode"] != home.postcode or home.lat is None:
+            wanted.update(geo)
+        wanted["care_types"] = _merge_care_types(home.care_types, record)
+        if home.external_key is None and key not in by_key:
+            wanted["external_key"] = key
+        if home.regulator_id is None and id_key:
+            wanted.update(regulator=regulator, regulator_id=record.external_id)
+        if _phone(record.phone) and not home.contact_phone:
+            wanted["contact_phone"] = _phone(record.phone)
+        changes = _apply_changes(home, wanted)
+        if changes:
+            updated.append((home, changes))
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    _finish(session, report, actor, created, updated, versions.HOMES,
+            lambda h: {"source": "import", "external_key": h.external_key, "name": h.name,
+                       "postcode": h.postcode})
+    return report
+
+
+# --- community groups ------------------------------------------------------------------------
+
+def _kind(value: str | None) -> str:
+    if not value:
+        return "other"
+    return re.sub(r"[\s\-]+", "_", value.strip().casefold())
+
+
+def _group_payload(record: GroupRecord) -> dict[str, Any]:
+    contact = {"name": record.contact_name, "email": record.contact_email,
+               "phone": record.contact_phone}
+    payload = {
+        "name": record.name,
+        "kind": _kind(record.kind),
+        "description": record.description,
+        "interests": list(record.interests) or None,
+        "languages": list(record.languages) or None,
+        "postcode": record.postcode,
+        "travel_radius_km": record.travel_radius_km,
+        "availability": list(record.availability) or None,
+        "capacity_per_month": record.capacity_per_month,
+        "offers_remote": record.offers_remote,
+        "works_with_children": record.works_with_children,
+        "contact": {k: v for k, v in contact.items() if v} or None,
+        "consent": True,  # the schema insists; the import records no consent (see above)
+    }
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def group_key(prefix: str, external_id: str | None, name: str, postcode: str) -> str:
+    """The external key of an imported group: its id, else its name and postcode."""
+    if external_id:
+        return f"{prefix}:{external_id.strip()}"
+    return f"{prefix}:{_fold(name)}|{''.join(postcode.split()).casefold()}"
+
+
+def _upsert_groups(session: Session, report: ImportReport,
+                   valid: list[tuple[int, str, dict[str, Any], dict[str, Any]]],
+                   actor: audit.Actor, *, status: str, source: str,
+                   skip_invalid: bool) -> ImportReport:
+    """Create or update groups from ``(row, key, data, geo)`` tuples; shared with ORUK."""
+    existing = _prefetch(session, CommunityGroup, CommunityGroup.external_key,
+                         [key for _, key, _, _ in valid])
+    seen: dict[str, int] = {}
+    unique = []
+    for entry in valid:
+        row, key = entry[0], entry[1]
+        first = seen.setdefault(key.casefold(), row)
+        if first != row:
+            report.reject(row, f"duplicate of row {first} (same key {key!r})")
+            continue
+        unique.append(entry)
+    if report.rejected_count and not skip_invalid:
+        return report
+
+    created: list[CommunityGroup] = []
+    updated: list[tuple[CommunityGroup, dict]] = []
+    withdrawn = 0
+    for _row, key, data, geo in unique:
+        group = existing.get(key)
+        if group is None:
+            now = utcnow()
+            group = CommunityGroup(external_key=key, status=status, source=source, **data,
+                                   **geo, approved_at=now if status == "approved" else None)
+            created.append(group)
+            report.created += 1
+            continue
+        if group.status == "withdrawn" or group.anonymised_at is not None:
+            withdrawn += 1
+            report.skipped += 1
+            continue
+        wanted = dict(data)
+        if geo["postcode"] != group.postcode or group.lat is None:
+            wanted.update(geo)
+        changes = _apply_changes(group, wanted)
+        if changes:
+            updated.append((group, changes))
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    if withdrawn:
+        report.notes.append(f"{withdrawn} rows belong to groups that withdrew; they were left "
+                            "as they are.")
+    _finish(session, report, actor, created, updated, versions.PARTNERS,
+            lambda g: {"source": source, "status": status, "external_key": g.external_key,
+                       "name": g.name, "postcode": g.postcode})
+    return report
+
+
+def import_groups(session: Session, index: PostcodeIndex, source: Any, schema: ma.Schema,
+                  actor: audit.Actor, *, skip_invalid: bool = False,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
+    """Import the groups CSV (columns in docs/csv-formats.md) as approved groups.
+
+    ``schema`` is the API's group input schema: languages, interests, kinds, availability
+    and contact details are checked and normalised exactly as for the API.
+    """
+    parsed = parse_groups_csv(source, max_bytes=max_bytes)
+    report = ImportReport("Groups", layout=parsed.layout,
+                          rows=parsed.record_count + parsed.rejected_count + parsed.skipped)
+    for rejection in parsed.rejected:
+        report.reject(rejection.row_number, rejection.reason)
+    report.rejected_count = parsed.rejected_count
+    places = geocode_all(index, [r.postcode for r in parsed.records])
+    valid = []
+    for record, geo in zip(parsed.records, places, strict=True):
+        if isinstance(geo, str):
+            report.reject(record.row_number, geo)
+            continue
+        try:
+            data = schema.load(_group_payload(record), unknown=ma.EXCLUDE)
+        except ma.ValidationError as error:
+            report.reject(record.row_number, _schema_errors(error))
+            continue
+        data.pop("postcode", None)
+        data.pop("consent", None)
+        key = group_key("import", record.external_id, record.name, record.postcode)
+        if len(key) > 300:
+            report.reject(record.row_number, "external_id is too long")
+            continue
+        valid.append((record.row_number, key, data, geo))
+    if report.rejected_count and not skip_invalid:
+        return report
+    return _upsert_groups(session, report, valid, actor, status="approved", source="import",
+                          skip_invalid=skip_invalid)

@@ -1,0 +1,230 @@
+"""Introductions between a care home and a partner, through their lifecycle.
+
+``suggested -> requested -> introduced -> active -> ended``, and ``declined`` from any step
+before ``active``. Every step is kept as an :class:`IntroductionEvent` (who, when, from what,
+to what, why) and in the audit log. Active introductions use up the partner's monthly
+capacity, so entering or leaving ``active`` marks the partners' data as changed and every
+worker's ranker refreshes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
+from . import audit, scope, versions
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+
+# Where each status may go next; ``declined`` and ``ended`` are final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "suggested": ("requested", "declined"),
+    "requested": ("introduced", "declined"),
+    "introduced": ("active", "declined"),
+    "active": ("ended",),
+    "ended": (),
+    "declined": (),
+}
+OPEN_STATUSES = ("suggested", "requested", "introduced", "active")
+CREATE_STATUSES = ("suggested", "requested")
+
+
+def allowed_next(status: str) -> tuple[str, ...]:
+    """The statuses an introduction in ``status`` may move to."""
+    return TRANSITIONS.get(status, ())
+
+
+def _describe(statuses: tuple[str, ...]) -> str:
+    return ", ".join(statuses) if statuses else "none (it is final)"
+
+
+def open_introduction(session: Session, home_id: int, group_id: int) -> Introduction | None:
+    """The pair's introduction that is still under way, if there is one."""
+    return session.scalar(
+        select(Introduction).where(
+            Introduction.care_home_id == home_id,
+            Introduction.group_id == group_id,
+            Introduction.status.in_(OPEN_STATUSES),
+        ).limit(1)
+    )
+
+
+def duplicate_conflict(existing: Introduction) -> Conflict:
+    return Conflict(
+        f"An introduction between this care home and this group is already open "
+        f"(id {existing.id}, {existing.status}).",
+        {"group_id": [f"Already introduced: introduction {existing.id} is {existing.status}."]},
+    )
+
+
+def check_can_introduce(user: User | None, home: CareHome, group: CommunityGroup) -> None:
+    """Raise unless ``user`` may introduce ``group`` to ``home`` (403 outside scope)."""
+    if not scope.can_access_home(user, home):
+        raise Forbidden("You do not have access to this care home.")
+    if group.status != "approved":
+        if not scope.can_manage_group(user, group):
+            raise Forbidden("You do not have access to this community group.")
+        raise Conflict(
+            f"This group is {group.status}: only approved groups can be introduced.",
+            {"group_id": [f"The group is {group.status}; approve it first."]},
+        )
+
+
+def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
+                        actor: audit.Actor, *, status: str = "suggested",
+                        score: float | None = None,
+                        components: dict[str, float] | None = None,
+                        note: str | None = None) -> Introduction:
+    """Start an introduction (``suggested`` or ``requested``); 409 if one is already open."""
+    if status not in CREATE_STATUSES:
+        raise InvalidInput({"status": [
+            f"A new introduction starts as {' or '.join(CREATE_STATUSES)}, not {status}."]})
+    existing = open_introduction(session, home.id, group.id)
+    if existing is not None:
+        raise duplicate_conflict(existing)
+    intro = Introduction(care_home_id=home.id, group_id=group.id, status=status, score=score,
+                         components=components, notes=note or "",
+                         created_by_id=actor.user_id, updated_by_id=actor.user_id)
+    intro.events.append(IntroductionEvent(from_status=None, to_status=status, note=note,
+                                          user_id=actor.user_id))
+    # A savepoint: where the database enforces one open introduction per pair, losing a race
+    # to an identical request becomes a clean 409 and leaves the transaction usable.
+    try:
+        with session.begin_nested():
+            session.add(intro)
+            session.flush()
+    except IntegrityError:
+        existing = open_introduction(session, home.id, group.id)
+        if existing is None:
+            raise
+        raise duplicate_conflict(existing) from None
+    audit.record(session, actor, "create", intro, {
+        "care_home_id": home.id, "group_id": group.id, "status": status, "score": score})
+    return intro
+
+
+def transition(session: Session, intro: Introduction, new_status: str | None,
+               actor: audit.Actor, *, note: str | None = None,
+               feedback_rating: int | None = None,
+               feedback_text: str | None = None) -> Introduction:
+    """Move ``intro`` to ``new_status`` and/or record a note or feedback.
+
+    A ``new_status`` equal to the current one (or None) changes nothing but the note and
+    feedback. Any move the lifecycle does not allow raises :class:`Conflict` naming the
+    allowed ones.
+    """
+    old = intro.status
+    target = new_status or old
+    if target != old and target not in allowed_next(old):
+        allowed = allowed_next(old)
+        message = f"Cannot move from {old} to {target}; allowed: {_describe(allowed)}."
+        raise Conflict(message, {"status": [message]})
+    if feedback_rating is not None and not 1 <= int(feedback_rating) <= 5:
+        raise InvalidInput({"feedback": ["The rating must be a whole number from 1 to 5."]})
+    if target == old and note is None and feedback_rating is None and feedback_text is None:
+        raise InvalidInput({"status": ["Nothing to change: give a new status, a note or "
+                                       "feedback."]})
+    changes: dict[str, Any] = {}
+    if target != old:
+        changes["status"] = [old, target]
+        intro.status = target
+    if feedback_rating is not None or feedback_text is not None:
+        new_rating = int(feedback_rating) if feedback_rating is not None else \
+            intro.feedback_rating
+        new_text = feedback_text if feedback_text is not None else intro.feedback_text
+        changes.update(audit.diff(intro, {"feedback_rating": new_rating,
+                                          "feedback_text": new_text}))
+        intro.feedback_rating = new_rating
+        intro.feedback_text = new_text
+    if note:
+        intro.notes = f"{intro.notes}\n{note}".strip() if intro.notes else note
+        changes["note"] = note
+    intro.updated_by_id = actor.user_id
+    intro.events.append(IntroductionEvent(from_status=old, to_status=target, note=note,
+                                          user_id=actor.user_id))
+    session.flush()
+    audit.record(session, actor, "status" if target != old else "update", intro, changes)
+    if (old == "active") != (target == "active"):
+        versions.bump(session, versions.PARTNERS)
+    return intro
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def get_introduction(session: Session, intro_id: int, user: User | None) -> Introduction:
+    """The introduction with this id if ``user`` may see it (404 when missing, 403 outside)."""
+    intro = session.get(Introduction, intro_id)
+    if intro is None:
+        raise NotFound(f"There is no introduction with id {intro_id}.")
+    if not scope.can_access_introduction(user, intro):
+        raise Forbidden("You do not have access to this introduction.")
+    return intro
+
+
+def list_introductions(user: User, filters: dict[str, Any]) -> Select:
+    """Introductions in ``user``'s scope, newest first, filtered by status, nation, home,
+    group or local authority."""
+    query = scope.introductions_in_scope(user, select(Introduction))
+    needs_home = filters.get("nation") or filters.get("local_authority")
+    if needs_home and user.role != "coordinator":  # a coordinator's scope already joins homes
+        query = query.join(CareHome, Introduction.care_home_id == CareHome.id)
+    if filters.get("nation"):
+        query = query.where(CareHome.nation == filters["nation"])
+    if filters.get("local_authority"):
+        query = query.where(CareHome.local_authority_code == filters["local_authority"])
+    if filters.get("status"):
+        query = query.where(Introduction.status == filters["status"])
+    if filters.get("care_home_id"):
+        query = query.where(Introduction.care_home_id == filters["care_home_id"])
+    if filters.get("group_id"):
+        query = query.where(Introduction.group_id == filters["group_id"])
+    return query.options(selectinload(Introduction.care_home),
+                         selectinload(Introduction.group)).order_by(Introduction.id.desc())
+
+
+def active_counts(session: Session, group_ids: list[int] | None = None) -> dict[int, int]:
+    """``{group_id: number of active introductions}`` (all groups when ``group_ids`` is None)."""
+    query = select(Introduction.group_id, func.count()).where(
+        Introduction.status == "active").group_by(Introduction.group_id)
+    if group_ids is not None:
+        if not group_ids:
+            return {}
+        out: dict[int, int] = {}
+        for start in range(0, len(group_ids), 500):
+            chunk = group_ids[start:start + 500]
+            out.update(dict(session.execute(query.where(Introduction.group_id.in_(chunk))).all()))
+        return out
+    return dict(session.execute(query).all())
+
+
+def open_pairs(session: Session, home_ids: list[int]) -> set[tuple[int, int]]:
+    """``{(home_id, group_id)}`` of the pairs among ``home_ids`` with an open introduction."""
+    pairs: set[tuple[int, int]] = set()
+    for start in range(0, len(home_ids), 500):
+        chunk = home_ids[start:start + 500]
+        rows = session.execute(select(Introduction.care_home_id, Introduction.group_id).where(
+            Introduction.care_home_id.in_(chunk), Introduction.status.in_(OPEN_STATUSES)))
+        pairs.update((int(h), int(g)) for h, g in rows)
+    return pairs
+
+
+# --- scoring a pair at the time of the introduction ------------------------------------------
+
+def score_pair(session: Session, cache: Any, home: CareHome, group: CommunityGroup
+               ) -> tuple[float | None, dict[str, float] | None]:
+    """The pair's score and components from the matching service, or ``(None, None)`` when
+    the group is not among the home's matches (e.g. beyond either radius, or not approved)."""
+    from . import matching
+
+    # Only partners of the group's kind compete, so a generous limit covers them all.
+    found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, kinds=[group.kind])
+    for match in found:
+        if match["group"]["id"] == group.id:
+            return float(match["score"]), dict(match.get("components") or {})
+    return None, None
+
+
+_SCORE_LIMIT = 1000

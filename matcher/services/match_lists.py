@@ -1,0 +1,144 @@
+"""Match lists: every care home in a region with its best partners, as JSON rows or CSV.
+
+All homes are ranked in one vectorised batch by the matching service (never one home at a
+time). The CSV has stable, documented columns (docs/csv-formats.md): one row per home and
+partner, best first, and one row with empty partner columns for a home with no match, so a
+coordinator sees the gaps too. Every text cell is neutralised against formula injection.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import NATIONS, CareHome, User
+from .directories import neutralise_csv_cell
+from .errors import Forbidden
+
+COMPONENT_COLUMNS = ("distance", "interests", "language", "availability", "capacity")
+
+MATCH_LIST_COLUMNS = (
+    "nation",
+    "local_authority_code",
+    "local_authority_name",
+    "care_home_id",
+    "care_home_name",
+    "care_home_postcode",
+    "visiting_status",
+    "rank",
+    "group_id",
+    "group_name",
+    "group_kind",
+    "score",
+    "distance_km",
+    *(f"component_{name}" for name in COMPONENT_COLUMNS),
+    "in_person_paused",
+    "reasons",
+)
+
+
+def resolve_nation(user: User, nation: str | None) -> str | None:
+    """The nation a coordinator's or admin's request covers (None = every nation).
+
+    A coordinator is held to their own nation (asking for another is a 403); an admin may
+    ask for any nation or, leaving it out, all of them. Care-home staff get a 403.
+    """
+    if nation is not None and nation not in NATIONS:
+        raise Forbidden(f"Unknown nation {nation!r}.")
+    if user.role == "admin":
+        return nation
+    if user.role == "coordinator":
+        if nation is not None and nation != user.nation:
+            raise Forbidden(f"You coordinate {user.nation}; you cannot see {nation}.")
+        return user.nation
+    raise Forbidden("Only coordinators and admins may use the network tools.")
+
+
+def homes_for(session: Session, nation: str | None = None,
+              local_authority: str | None = None) -> list[CareHome]:
+    """The care homes of a nation (all when None), optionally one local authority, by id."""
+    query = select(CareHome)
+    if nation:
+        query = query.where(CareHome.nation == nation)
+    if local_authority:
+        query = query.where(CareHome.local_authority_code == local_authority)
+    return list(session.scalars(query.order_by(CareHome.id)))
+
+
+def home_summary(home: CareHome) -> dict[str, Any]:
+    return {
+        "id": home.id,
+        "name": home.name,
+        "postcode": home.postcode,
+        "nation": home.nation,
+        "local_authority_code": home.local_authority_code,
+        "local_authority_name": home.local_authority_name,
+        "visiting_status": home.visiting_status,
+    }
+
+
+def match_list(session: Session, cache: Any, *, nation: str | None = None,
+               local_authority: str | None = None, kinds: Sequence[str] | None = None,
+               per_home: int = 5) -> list[dict[str, Any]]:
+    """``[{care_home: {...}, matches: [...]}]`` for every home in the region, by home id."""
+    from . import matching
+
+    homes = homes_for(session, nation, local_authority)
+    if not homes:
+        return []
+    found = matching.batch_matches(session, cache, homes, per_home=per_home,
+                                   kinds=list(kinds) if kinds else None)
+    return [{"care_home": home_summary(home), "matches": found.get(home.id, [])}
+            for home in homes]
+
+
+def _number(value: Any, digits: int) -> str:
+    if value is None:
+        return ""
+    return f"{float(value):.{digits}f}"
+
+
+def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """CSV rows (without the header) for :func:`match_list` entries."""
+    for entry in entries:
+        home = entry["care_home"]
+        prefix = [home["nation"], home["local_authority_code"] or "",
+                  home["local_authority_name"] or "", home["id"], home["name"],
+                  home["postcode"], home["visiting_status"]]
+        if not entry["matches"]:
+            yield prefix + [""] * (len(MATCH_LIST_COLUMNS) - len(prefix))
+            continue
+        for rank, match in enumerate(entry["matches"], start=1):
+            group = match["group"]
+            components = match.get("components") or {}
+            yield prefix + [
+                rank, group["id"], group["name"], group.get("kind", ""),
+                _number(match.get("score"), 4), _number(match.get("distance_km"), 2),
+                *(_number(components.get(name), 4) for name in COMPONENT_COLUMNS),
+                "yes" if match.get("in_person_paused") else "no",
+                "; ".join(match.get("reasons") or []),
+            ]
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text with a header, every cell neutralised against formula injection."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise_csv_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def match_list_csv(session: Session, cache: Any, nation: str | None = None, *,
+                   local_authority: str | None = None, kinds: Sequence[str] | None = None,
+                   per_home: int = 5) -> str:
+    """The match list of a nation (or the whole network) as CSV text."""
+    entries = match_list(session, cache, nation=nation, local_authority=local_authority,
+                         kinds=kinds, per_home=per_home)
+    return write_csv(MATCH_LIST_COLUMNS, match_list_rows(entries))
