@@ -250,7 +250,7 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("school", r"\b(schools?|academy|primary|secondary|college|sixth form|pupils?)\b"),
         ("choir", r"\b(choirs?|choral|singing|singers?|chorus|glee)\b"),
         ("knitting_club", r"\b(knit\w*|crochet\w*|sewing|quilt\w*|yarn|stitch\w*)\b"),
-        ("pet_walkers", r"\b(pets?|dogs?|animals?|pat ?dogs?|canine)\b"),
+        ("pet_walkers", r"\b(pets?|dogs?|paws|animals?|pat ?dogs?|canine)\b"),
         ("faith_group", r"\b(church\w*|chapels?|mosques?|synagogues?|temples?|gurdwaras?|"
                         r"faith|parish|diocese|christian|muslim|jewish|sikh|hindu|buddhist)\b"),
         ("youth_group", r"\b(youth|scouts?|guides?|brownies|cubs|beavers|cadets?|"
@@ -402,6 +402,8 @@ def _availability(service: dict) -> list[str]:
             parts.append("am")
         if (opens is None or opens < 17) and (closes is None or closes > 12):
             parts.append("pm")
+        if (opens is not None and opens >= 17) or (closes is not None and closes > 18):
+            parts.append("eve")
         slots += [f"{day}_{part}" for day in days for part in parts]
     return list(dict.fromkeys(slots))
 

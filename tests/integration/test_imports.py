@@ -312,7 +312,8 @@ def test_oruk_export_loads_as_pending_groups(runner, db):
     assert choir.availability == ["sat_pm"]
     assert choir.contact_email == "cor@example.org" and choir.contact_phone == "029 2000 0001"
     dogs = groups["oruk:leeds-dogs-1"]
-    assert dogs.kind == "pet_walkers" and dogs.availability == ["tue_am", "tue_pm"]
+    assert dogs.kind == "pet_walkers"
+    assert dogs.availability == ["tue_am", "tue_pm", "fri_eve"]
     assert groups["oruk:st-marys-school"].kind == "school"
     result = run(runner, "import", "oruk", ORUK, "--skip-invalid")
     assert "0 created, 0 updated, 3 unchanged" in result.output
