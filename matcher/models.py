@@ -138,8 +138,18 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     introductions: Mapped[list[Introduction]] = relationship(back_populates="group")
 
 
+OPEN_INTRODUCTION_STATUSES = ("suggested", "requested", "introduced", "active")
+_open_pair = text("status IN ('suggested', 'requested', 'introduced', 'active')")
+
+
 class Introduction(TimestampMixin, db.Model):
     __tablename__ = "introductions"
+    # At most one open introduction per home and group, enforced by the database so two
+    # simultaneous requests cannot both create one.
+    __table_args__ = (
+        Index("uq_introduction_open_pair", "care_home_id", "group_id", unique=True,
+              sqlite_where=_open_pair, postgresql_where=_open_pair),
+    )
     # At most one open introduction per pair, enforced by the database so two simultaneous
     # requests cannot both succeed (services.introductions turns the clash into a 409).
     __table_args__ = (

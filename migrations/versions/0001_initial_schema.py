@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 17:41:42.632044
+Create Date: 2026-11-28 17:55:26.907515
 
 """
 from alembic import op
@@ -196,6 +196,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_introductions_care_home_id'), ['care_home_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_introductions_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_introductions_status'), ['status'], unique=False)
+        batch_op.create_index('uq_introduction_open_pair', ['care_home_id', 'group_id'], unique=True, sqlite_where=sa.text("status IN ('suggested', 'requested', 'introduced', 'active')"), postgresql_where=sa.text("status IN ('suggested', 'requested', 'introduced', 'active')"))
 
     op.create_table('allocation_assignments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -240,6 +241,7 @@ def downgrade():
 
     op.drop_table('allocation_assignments')
     with op.batch_alter_table('introductions', schema=None) as batch_op:
+        batch_op.drop_index('uq_introduction_open_pair', sqlite_where=sa.text("status IN ('suggested', 'requested', 'introduced', 'active')"), postgresql_where=sa.text("status IN ('suggested', 'requested', 'introduced', 'active')"))
         batch_op.drop_index(batch_op.f('ix_introductions_status'))
         batch_op.drop_index(batch_op.f('ix_introductions_group_id'))
         batch_op.drop_index(batch_op.f('ix_introductions_care_home_id'))
