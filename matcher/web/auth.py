@@ -1,0 +1,76 @@
+"""Signing in and out of the pages (Flask-Login sessions; the API uses tokens instead)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db, limiter
+from ..models import User, utcnow
+from ..services import accounts
+from .base import bp, home_page_for, safe_next
+from .forms import FormErrors
+
+BAD_SIGN_IN = "Enter a correct email address and password"
+LOCKED_HINT = ("If you have tried several times, your account is locked for 15 minutes. "
+               "Wait and try again.")
+
+
+def _is_locked(email: str) -> bool:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or user.locked_until is None:
+        return False
+    locked_until = user.locked_until
+    if locked_until.tzinfo is None:  # SQLite returns naive datetimes, stored in UTC
+        locked_until = locked_until.replace(tzinfo=dt.UTC)
+    return locked_until > utcnow()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login():
+    """Sign in with email and password; staff land on their home, coordinators on the dashboard."""
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or home_page_for(current_user))
+    email = ""
+    errors = None
+    locked = False
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip()
+        password = request.form.get("password") or ""
+        errors = FormErrors(["email", "password"])
+        if not email:
+            errors.add("email", "Enter your email address")
+        if not password:
+            errors.add("password", "Enter your password")
+        if not errors:
+            user = accounts.authenticate(db.session, email, password)
+            db.session.commit()  # keep the failed-attempt count even when signing in fails
+            if user is not None:
+                session.clear()  # a fresh session, so nothing from before sign-in carries over
+                login_user(user)
+                return redirect(next_url or home_page_for(user), code=303)
+            errors.add("email", BAD_SIGN_IN)
+            locked = _is_locked(email)
+        status = 422 if errors else 200
+        return render_template("auth/login.html", email=email, errors=errors, locked=locked,
+                               locked_hint=LOCKED_HINT, next_url=next_url), status
+    return render_template("auth/login.html", email=email, errors=errors, locked=locked,
+                           next_url=next_url)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Sign out (POST with the CSRF token; GET shows a button, so links cannot sign you out)."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("web.index"))
+        return render_template("auth/logout.html")
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("web.index"), code=303)

@@ -1,0 +1,240 @@
+"""The ``web`` blueprint and what every page shares: labels, navigation, access checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..services.errors import Forbidden, NotFound, ServiceError
+
+bp = Blueprint("web", __name__)
+
+KIND_LABELS = {
+    "school": "School",
+    "nursery": "Nursery",
+    "choir": "Choir",
+    "knitting_club": "Knitting club",
+    "pet_walkers": "Pet visits / dog walkers",
+    "volunteer": "Volunteer",
+    "faith_group": "Faith group",
+    "arts_group": "Arts group",
+    "youth_group": "Youth group",
+    "sports_group": "Sports group",
+    "other": "Other",
+}
+DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
+        ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
+PARTS = (("am", "Morning"), ("pm", "Afternoon"))
+REMOTE_MODE_LABELS = {"video": "Video calls", "phone": "Phone calls", "letters": "Letters or cards"}
+SCHEME_LABELS = {"DBS": "DBS", "PVG": "PVG", "AccessNI": "AccessNI"}
+SAFEGUARDING_STATUS_LABELS = {
+    "none": "We do not have a check yet",
+    "pending": "We have applied and are waiting",
+    "valid": "We have a valid check",
+    "expired": "Our check has expired",
+}
+GROUP_STATUS_LABELS = {
+    "pending": "Waiting for approval",
+    "approved": "Approved",
+    "paused": "Paused",
+    "withdrawn": "Withdrawn",
+    "rejected": "Not approved",
+}
+GROUP_STATUS_TAGS = {
+    "pending": "govuk-tag--yellow",
+    "approved": "govuk-tag--green",
+    "paused": "govuk-tag--grey",
+    "withdrawn": "govuk-tag--grey",
+    "rejected": "govuk-tag--red",
+}
+INTRODUCTION_STATUS_LABELS = {
+    "suggested": "Suggested",
+    "requested": "Introduction requested",
+    "introduced": "Introduced",
+    "active": "Visiting",
+    "ended": "Ended",
+    "declined": "Declined",
+}
+INTRODUCTION_STATUS_TAGS = {
+    "suggested": "govuk-tag--grey",
+    "requested": "govuk-tag--blue",
+    "introduced": "govuk-tag--turquoise",
+    "active": "govuk-tag--green",
+    "ended": "govuk-tag--grey",
+    "declined": "govuk-tag--red",
+}
+NATION_LABELS = {
+    "england": "England",
+    "scotland": "Scotland",
+    "wales": "Wales",
+    "northern-ireland": "Northern Ireland",
+}
+VISITING_LABELS = {
+    "open": "Open to visitors",
+    "restricted": "Restricted (outbreak measures)",
+    "closed": "Closed to visitors",
+}
+CARE_TYPE_LABELS = {
+    "older_people": "Older people",
+    "dementia": "Dementia",
+    "nursing": "Nursing care",
+    "residential": "Residential care",
+    "learning_disability": "Learning disabilities",
+    "physical_disability": "Physical disabilities",
+    "mental_health": "Mental health",
+    "sensory_impairment": "Sensory impairments",
+}
+FACILITY_LABELS = {
+    "garden": "Garden",
+    "hall": "Hall or large lounge",
+    "step_free": "Step-free access",
+    "minibus": "Minibus",
+    "wifi": "Wi-Fi for visitors",
+    "hearing_loop": "Hearing loop",
+    "kitchen": "Kitchen residents can use",
+    "chapel": "Chapel or quiet room",
+    "parking": "Parking",
+}
+COMPONENT_LABELS = {
+    "distance": "Distance",
+    "interests": "Shared interests",
+    "language": "Languages",
+    "availability": "Availability",
+    "capacity": "Capacity",
+}
+
+
+def service_abort(exc: ServiceError):
+    """Turn a service's NotFound or Forbidden into the matching error page."""
+    if isinstance(exc, NotFound):
+        abort(404)
+    if isinstance(exc, Forbidden):
+        abort(403)
+    abort(exc.status)
+
+
+def roles_required(*roles: str) -> Callable:
+    """Only signed-in users with one of ``roles``; others see 403 (anonymous: the sign-in page)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, otherwise None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_page_for(user) -> str:
+    """Where a user lands after signing in."""
+    from flask import url_for
+    if user.role == "care_home" and user.care_home_id:
+        return url_for("web.partners", home_id=user.care_home_id)
+    if user.role in ("coordinator", "admin"):
+        return url_for("web.coordinator")
+    return url_for("web.index")
+
+
+def _date_long(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return f"{value.day} {value:%B %Y}"
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    return str(value)
+
+
+def _percent(value) -> str:
+    try:
+        return f"{round(float(value) * 100)}%"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _bar_step(value) -> int:
+    """The nearest 5% step, for the CSS bar classes (no inline styles under the CSP)."""
+    try:
+        number = max(0.0, min(1.0, float(value)))
+    except (TypeError, ValueError):
+        return 0
+    return int(round(number * 20) * 5)
+
+
+def _km(value) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if number < 0.1:
+        return "less than 0.1 km"
+    return f"{number:.1f} km" if number < 10 else f"{number:.0f} km"
+
+
+def _nav_items() -> list[dict]:
+    from flask import url_for
+    endpoint = request.endpoint or ""
+    items = []
+    if not current_user.is_authenticated:
+        items.append({"text": "Register a group", "href": url_for("web.register"),
+                      "active": endpoint.startswith("web.register")})
+        return items
+    if current_user.role == "care_home" and current_user.care_home_id:
+        items.append({"text": "My care home",
+                      "href": url_for("web.partners", home_id=current_user.care_home_id),
+                      "active": endpoint in ("web.partners", "web.home_profile")})
+    if current_user.role in ("coordinator", "admin"):
+        items.append({"text": "Coordinator dashboard", "href": url_for("web.coordinator"),
+                      "active": endpoint.startswith("web.coordinator")})
+    items.append({"text": "Register a group", "href": url_for("web.register"),
+                  "active": endpoint.startswith("web.register")})
+    return items
+
+
+def install(app: Flask) -> None:
+    """Template filters, globals and page-specific error handlers."""
+    app.jinja_env.filters["date_long"] = _date_long
+    app.jinja_env.filters["percent"] = _percent
+    app.jinja_env.filters["bar_step"] = _bar_step
+    app.jinja_env.filters["km"] = _km
+    app.jinja_env.globals.update(
+        KIND_LABELS=KIND_LABELS, GROUP_STATUS_LABELS=GROUP_STATUS_LABELS,
+        GROUP_STATUS_TAGS=GROUP_STATUS_TAGS, INTRODUCTION_STATUS_LABELS=INTRODUCTION_STATUS_LABELS,
+        INTRODUCTION_STATUS_TAGS=INTRODUCTION_STATUS_TAGS, NATION_LABELS=NATION_LABELS,
+        VISITING_LABELS=VISITING_LABELS, COMPONENT_LABELS=COMPONENT_LABELS,
+        REMOTE_MODE_LABELS=REMOTE_MODE_LABELS, CARE_TYPE_LABELS=CARE_TYPE_LABELS,
+        FACILITY_LABELS=FACILITY_LABELS, SAFEGUARDING_STATUS_LABELS=SAFEGUARDING_STATUS_LABELS,
+        DAYS=DAYS, PARTS=PARTS,
+    )
+
+    @app.context_processor
+    def _navigation():
+        return {"nav_items": _nav_items()}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template(
+            "error.html", code=400,
+            message="Your form could not be sent because the page had expired. Go back, "
+                    "reload the page and try again."), 400

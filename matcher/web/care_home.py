@@ -1,0 +1,169 @@
+"""Care-home pages: suggested partners with a map, introductions, and the home's profile."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.languages import UnknownLanguage, normalise_language
+from ..extensions import db
+from ..models import GROUP_KINDS, CommunityGroup, Introduction
+from ..services import introductions, records
+from ..services.audit import Actor
+from ..services.errors import Conflict, InvalidInput, ServiceError
+from . import forms
+from .base import (
+    CARE_TYPE_LABELS,
+    FACILITY_LABELS,
+    KIND_LABELS,
+    bp,
+    roles_required,
+    safe_next,
+    service_abort,
+)
+from .matching import home_matches, postcode_index, ranker_cache
+
+STAFF_ROLES = ("care_home", "coordinator", "admin")
+MATCH_LIMIT = 20
+
+
+def _home(home_id: int):
+    try:
+        return records.get_home(db.session, home_id, current_user._get_current_object())
+    except ServiceError as exc:
+        service_abort(exc)
+
+
+def _filters() -> tuple[dict, dict, dict[str, str]]:
+    """The GET filters as typed, as passed to matching, and any errors in them."""
+    raw = {
+        "kind": request.args.get("kind", ""),
+        "radius": request.args.get("radius", "").strip(),
+        "language": request.args.get("language", "").strip(),
+    }
+    applied: dict = {}
+    errors: dict[str, str] = {}
+    if raw["kind"] in GROUP_KINDS:
+        applied["kinds"] = [raw["kind"]]
+    else:
+        raw["kind"] = ""
+    if raw["radius"]:
+        try:
+            radius = float(raw["radius"])
+            if not 0.5 <= radius <= 100:
+                raise ValueError
+            applied["radius_km"] = radius
+        except ValueError:
+            errors["radius"] = "Distance must be a number between 0.5 and 100"
+    if raw["language"]:
+        try:
+            applied["languages"] = [normalise_language(raw["language"]).tag]
+        except UnknownLanguage:
+            errors["language"] = f"We do not recognise the language ‘{raw['language']}’"
+    return raw, applied, errors
+
+
+def _open_introductions(home_id: int) -> dict[int, Introduction]:
+    rows = db.session.scalars(select(Introduction).where(
+        Introduction.care_home_id == home_id,
+        Introduction.status.in_(introductions.OPEN_STATUSES)))
+    return {intro.group_id: intro for intro in rows}
+
+
+def _map_data(home, matches) -> dict:
+    return {
+        "home": {"name": home.name, "lat": home.lat, "lon": home.lon,
+                 "radius_km": home.search_radius_km},
+        "partners": [
+            {"id": m["group"]["id"], "name": m["group"]["name"], "rank": rank,
+             "kind": KIND_LABELS.get(m["group"].get("kind"), ""),
+             "lat": m.get("lat"), "lon": m.get("lon"),
+             "score": round(float(m.get("score") or 0) * 100),
+             "distance": round(float(m.get("distance_km") or 0), 1)}
+            for rank, m in enumerate(matches, start=1) if m.get("lat") is not None
+        ],
+    }
+
+
+@bp.route("/care-homes/<int:home_id>/partners")
+@roles_required(*STAFF_ROLES)
+def partners(home_id: int):
+    """Suggested partners for a home, best first, with reasons, a map and filters."""
+    home = _home(home_id)
+    raw, applied, filter_errors = _filters()
+    matches = home_matches(home, limit=MATCH_LIMIT, **applied)
+    errors = forms.FormErrors(["kind", "radius", "language"])
+    for key, message in filter_errors.items():
+        errors.add(key, message)
+    open_intros = _open_introductions(home.id)
+    history = db.session.scalars(
+        select(Introduction).where(Introduction.care_home_id == home.id)
+        .order_by(Introduction.updated_at.desc()).limit(20)).all()
+    return render_template(
+        "care_home/partners.html", home=home, matches=matches, filters=raw, errors=errors,
+        open_intros=open_intros, history=history, map_data=_map_data(home, matches),
+        kinds=[{"value": "", "text": "Any kind"}]
+        + [{"value": k, "text": v} for k, v in KIND_LABELS.items()],
+    )
+
+
+@bp.route("/care-homes/<int:home_id>/partners/<int:group_id>/introduce", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def introduce(home_id: int, group_id: int):
+    """Ask the coordinator to introduce this partner to the home."""
+    home = _home(home_id)
+    group = db.session.get(CommunityGroup, group_id)
+    if group is None:
+        abort(404)
+    user = current_user._get_current_object()
+    back = safe_next(request.form.get("next")) or url_for("web.partners", home_id=home.id)
+    try:
+        introductions.check_can_introduce(user, home, group)
+        score, components = introductions.score_pair(db.session, ranker_cache(), home, group)
+        introductions.create_introduction(
+            db.session, home, group, Actor.for_user(user), status="requested",
+            score=score, components=components)
+    except Conflict:
+        db.session.rollback()
+        flash(f"You have already asked to meet {group.name}.", "info")
+        return redirect(back, code=303)
+    except ServiceError as exc:
+        db.session.rollback()
+        service_abort(exc)
+    db.session.commit()
+    flash(f"Introduction requested: your network coordinator will put you in touch with "
+          f"{group.name}.", "success")
+    return redirect(back, code=303)
+
+
+def _profile_page(home, values, errors, status=200):
+    return render_template(
+        "care_home/profile.html", home=home, values=values, errors=errors,
+        care_types=[{"value": k, "text": v} for k, v in CARE_TYPE_LABELS.items()],
+        facilities=[{"value": k, "text": v} for k, v in FACILITY_LABELS.items()],
+    ), status
+
+
+@bp.route("/care-homes/<int:home_id>/profile", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def home_profile(home_id: int):
+    """What the home's residents enjoy, the languages they speak, and the visiting status."""
+    home = _home(home_id)
+    if request.method == "GET":
+        return _profile_page(home, forms.home_values_from_record(home), None)
+    values = forms.home_values_from_form(request.form)
+    data, errors = forms.validate_home(values, request.form)
+    if errors:
+        return _profile_page(home, values, errors, 422)
+    try:
+        records.update_home(db.session, postcode_index(), home, data,
+                            Actor.for_user(current_user._get_current_object()))
+    except InvalidInput as exc:
+        db.session.rollback()
+        errors = forms.FormErrors(forms.HOME_ORDER, dict(forms.HOME_ANCHORS))
+        forms.add_service_errors(errors, exc.errors, default_key="interests")
+        return _profile_page(_home(home_id), values, errors, 422)
+    db.session.commit()
+    flash("The home's profile has been saved. Suggestions now reflect it.", "success")
+    return redirect(url_for("web.partners", home_id=home.id), code=303)

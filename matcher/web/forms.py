@@ -1,0 +1,481 @@
+"""Turning HTML forms into the API's JSON shapes, and schema errors into GOV.UK messages.
+
+The pages validate with the same marshmallow schemas as the API, so a form is first converted
+to the JSON body the API would receive. Errors come back keyed by field; each key is also the
+``id`` of the field's first control, so the error summary can link straight to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+from werkzeug.datastructures import MultiDict
+
+from ..api.care_homes import CareHomeInputSchema
+from ..api.groups import GroupInputSchema
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+_SPLIT = re.compile(r"[\n\r,;]+")
+
+
+def split_list(text: str | None) -> list[str]:
+    """Items typed one per line or separated by commas (or semicolons)."""
+    return [item.strip() for item in _SPLIT.split(text or "") if item.strip()]
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+def valid_idempotency_key(value: str | None) -> str:
+    """The key the form carried if it is a UUID, else a fresh one (never trust a free string)."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except (TypeError, ValueError):
+        return new_idempotency_key()
+
+
+def read_date(form: Mapping, key: str, label: str) -> tuple[str | None, str | None]:
+    """Read a GOV.UK date input (``key-day``, ``key-month``, ``key-year``).
+
+    Returns ``(iso_date, error)``; both None when the date was left blank.
+    """
+    parts = {p: (form.get(f"{key}-{p}") or "").strip() for p in ("day", "month", "year")}
+    if not any(parts.values()):
+        return None, None
+    missing = [p for p in ("day", "month", "year") if not parts[p]]
+    if missing:
+        return None, f"{label} must include a {' and '.join(missing)}"
+    try:
+        day, month, year = (int(parts[p]) for p in ("day", "month", "year"))
+        if year < 1000:
+            return None, f"{label} year must include 4 numbers"
+        return dt.date(year, month, day).isoformat(), None
+    except ValueError:
+        return None, f"{label} must be a real date"
+
+
+def date_parts(value: dt.date | None) -> dict[str, str]:
+    if value is None:
+        return {"day": "", "month": "", "year": ""}
+    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+
+
+def flatten_messages(messages: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """marshmallow's nested error dict as ``[(path, message)]``."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(messages, Mapping):
+        for key, inner in messages.items():
+            out.extend(flatten_messages(inner, (*path, key)))
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            if isinstance(item, (Mapping, list, tuple)):
+                out.extend(flatten_messages(item, path))
+            else:
+                out.append((path, str(item)))
+    else:
+        out.append((path, str(messages)))
+    return out
+
+
+_RANGE = re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+?)\.?$")
+_MAX_LEN = re.compile(r"Longer than maximum length (\d+)\.?$")
+_BETWEEN = re.compile(r"Length must be between (\d+) and (\d+)\.?$")
+
+
+def friendly(message: str, label: str, required: str, blank: bool) -> str:
+    """Rephrase marshmallow's default messages in the GOV.UK style (no full stops)."""
+    if blank and (message.startswith("Missing data") or message.startswith("Length must be")
+                  or message.startswith("Shorter than") or message.startswith("Field may not")):
+        return required
+    if message.startswith("Missing data for required field") or message.startswith(
+            "Field may not be null"):
+        return required
+    if message.startswith("Not a valid number"):
+        return f"{label} must be a number, like 5"
+    if message.startswith("Not a valid integer"):
+        return f"{label} must be a whole number, like 4"
+    if message.startswith("Not a valid email"):
+        return "Enter an email address in the correct format, like name@example.org"
+    if message.startswith("Not a valid date"):
+        return f"{label} must be a real date"
+    if message.startswith("Must be one of"):
+        return required
+    if match := _RANGE.match(message):
+        return f"{label} must be between {match.group(1)} and {match.group(2)}"
+    if match := _MAX_LEN.match(message):
+        return f"{label} must be {match.group(1)} characters or fewer"
+    if match := _BETWEEN.match(message):
+        return f"{label} must be {match.group(2)} characters or fewer"
+    return message.rstrip(".")
+
+
+@dataclass
+class FormErrors:
+    """Errors by field key, in the order the fields appear on the page."""
+
+    order: list[str]
+    anchors: dict[str, str] = field(default_factory=dict)
+    by_key: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, key: str, message: str) -> None:
+        messages = self.by_key.setdefault(key, [])
+        if message not in messages:
+            messages.append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_key)
+
+    def get(self, key: str) -> str | None:
+        messages = self.by_key.get(key)
+        return "; ".join(messages) if messages else None
+
+    def summary(self) -> list[dict[str, str]]:
+        def rank(key: str) -> int:
+            base = re.sub(r"-\d+-\w+$", "", key)
+            return self.order.index(base) if base in self.order else len(self.order)
+        items = []
+        for key in sorted(self.by_key, key=rank):
+            anchor = self.anchors.get(key, key)
+            for message in self.by_key[key]:
+                items.append({"text": message, "href": f"#{anchor}"})
+        return items
+
+
+# --- community groups -------------------------------------------------------------------------
+
+GROUP_ORDER = [
+    "name", "kind", "description", "interests", "languages", "postcode", "travel_radius_km",
+    "availability", "capacity_per_month", "offers_remote", "remote_modes", "works_with_children",
+    "safeguarding_scheme", "safeguarding_status", "safeguarding_expires_on", "contact_name",
+    "contact_email", "contact_phone", "consent",
+]
+GROUP_LABELS = {
+    "name": "Name of your group",
+    "kind": "Kind of group",
+    "description": "Description",
+    "interests": "Each activity",
+    "languages": "Languages",
+    "postcode": "Postcode",
+    "travel_radius_km": "How far you can travel",
+    "availability": "When you can visit",
+    "capacity_per_month": "Visits a month",
+    "remote_modes": "Ways to keep in touch",
+    "works_with_children": "Whether children take part",
+    "safeguarding_scheme": "Safeguarding check",
+    "safeguarding_status": "Status of your check",
+    "safeguarding_expires_on": "Expiry date",
+    "contact_name": "Contact name",
+    "contact_email": "Email address",
+    "contact_phone": "Phone number",
+    "consent": "Agreement to the privacy notice",
+}
+GROUP_REQUIRED = {
+    "name": "Enter the name of your group",
+    "kind": "Select the kind of group you are",
+    "postcode": "Enter the postcode you would travel from, like SW1A 1AA",
+    "consent": "You must agree to the privacy notice so we can store your details",
+    "contact_name": "Enter the name of the person we should contact",
+    "contact_email": "Enter an email address or a phone number so we can contact you",
+    "safeguarding_scheme": "Select the safeguarding scheme",
+    "safeguarding_status": "Select the status of your check",
+    "works_with_children": "Select whether children or young people take part in visits",
+    "availability": "Select the times you could visit",
+    "remote_modes": "Select how you could keep in touch",
+}
+GROUP_ANCHORS = {"safeguarding_expires_on": "safeguarding_expires_on-day"}
+_GROUP_TEXT = ("name", "kind", "description", "interests", "languages", "postcode",
+               "travel_radius_km", "capacity_per_month", "works_with_children",
+               "safeguarding_scheme", "safeguarding_status", "contact_name", "contact_email",
+               "contact_phone")
+
+
+def blank_group_values() -> dict[str, Any]:
+    values: dict[str, Any] = {key: "" for key in _GROUP_TEXT}
+    values.update(availability=[], remote_modes=[], offers_remote=False, consent=False,
+                  safeguarding_expires_on=date_parts(None), travel_radius_km="5",
+                  idempotency_key=new_idempotency_key())
+    return values
+
+
+def group_values_from_form(form: MultiDict) -> dict[str, Any]:
+    """What the person typed, to show again if something needs correcting."""
+    values: dict[str, Any] = {key: (form.get(key) or "") for key in _GROUP_TEXT}
+    values["availability"] = form.getlist("availability")
+    values["remote_modes"] = form.getlist("remote_modes")
+    values["offers_remote"] = form.get("offers_remote") == "yes"
+    values["consent"] = form.get("consent") == "yes"
+    values["safeguarding_expires_on"] = {
+        p: (form.get(f"safeguarding_expires_on-{p}") or "") for p in ("day", "month", "year")}
+    values["idempotency_key"] = valid_idempotency_key(form.get("idempotency_key"))
+    return values
+
+
+def group_values_from_record(group) -> dict[str, Any]:
+    """A stored group as form values, for the edit page."""
+    return {
+        "name": group.name or "",
+        "kind": group.kind or "",
+        "description": group.description or "",
+        "interests": "\n".join(group.interests or []),
+        "languages": ", ".join(lang.get("name") or lang.get("tag", "")
+                               for lang in group.languages or []),
+        "postcode": group.postcode or "",
+        "travel_radius_km": _number(group.travel_radius_km),
+        "availability": list(group.availability or []),
+        "capacity_per_month": _number(group.capacity_per_month),
+        "offers_remote": bool(group.offers_remote),
+        "remote_modes": list(group.remote_modes or []),
+        "works_with_children": "yes" if group.works_with_children else "no",
+        "safeguarding_scheme": group.safeguarding_scheme or "",
+        "safeguarding_status": group.safeguarding_status or "",
+        "safeguarding_expires_on": date_parts(group.safeguarding_expires_on),
+        "contact_name": group.contact_name or "",
+        "contact_email": group.contact_email or "",
+        "contact_phone": group.contact_phone or "",
+        "consent": group.consent_at is not None,
+    }
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def group_payload(values: dict[str, Any], form: Mapping, *, editing: bool = False
+                  ) -> tuple[dict[str, Any], FormErrors]:
+    """The API's JSON body for these form values, plus errors found before the schema runs."""
+    errors = FormErrors(GROUP_ORDER, dict(GROUP_ANCHORS))
+    payload: dict[str, Any] = {
+        "name": values["name"].strip(),
+        "description": values["description"].strip(),
+        "interests": split_list(values["interests"]),
+        "languages": split_list(values["languages"]),
+        "availability": values["availability"] or None,
+        "capacity_per_month": values["capacity_per_month"].strip() or None,
+        "offers_remote": values["offers_remote"],
+        "remote_modes": values["remote_modes"] if values["offers_remote"] else [],
+        "contact": {
+            "name": values["contact_name"].strip() or None,
+            "email": values["contact_email"].strip() or None,
+            "phone": values["contact_phone"].strip() or None,
+        },
+    }
+    if values["kind"]:
+        payload["kind"] = values["kind"]
+    if values["postcode"].strip():
+        payload["postcode"] = values["postcode"].strip()
+    if values["travel_radius_km"].strip():
+        payload["travel_radius_km"] = values["travel_radius_km"].strip()
+    if values["works_with_children"] in ("yes", "no"):
+        payload["works_with_children"] = values["works_with_children"] == "yes"
+    expires, date_error = read_date(form, "safeguarding_expires_on", "Expiry date")
+    if date_error:
+        errors.add("safeguarding_expires_on", date_error)
+    safeguarding = {
+        "scheme": values["safeguarding_scheme"] or None,
+        "status": values["safeguarding_status"] or None,
+        "expires_on": expires,
+    }
+    if editing or any(safeguarding.values()):
+        payload["safeguarding"] = safeguarding
+    if not editing:
+        payload["consent"] = values["consent"]
+    # Form-only rules: a registration nobody can be contacted about is no use to a coordinator.
+    if not values["contact_name"].strip():
+        errors.add("contact_name", GROUP_REQUIRED["contact_name"])
+    if not values["contact_email"].strip() and not values["contact_phone"].strip():
+        errors.add("contact_email", GROUP_REQUIRED["contact_email"])
+    if values["offers_remote"] and not values["remote_modes"]:
+        errors.add("remote_modes", GROUP_REQUIRED["remote_modes"])
+    if values["works_with_children"] == "yes" and not values["safeguarding_scheme"]:
+        errors.add("safeguarding_scheme",
+                   "Select the safeguarding scheme: groups visiting with children need a check")
+    if editing:
+        for key in ("name", "kind", "postcode"):
+            if not str(values[key]).strip():
+                errors.add(key, GROUP_REQUIRED[key])
+    return payload, errors
+
+
+def _group_key(path: tuple) -> str:
+    names = [str(p) for p in path if not isinstance(p, int)]
+    key = "_".join(names) if names else "name"
+    return key if key in GROUP_ORDER else "name"
+
+
+def validate_group(values: dict[str, Any], form: Mapping, *, editing: bool = False
+                   ) -> tuple[dict[str, Any] | None, FormErrors]:
+    """Validate a group form with the API's GroupInputSchema; returns ``(data, errors)``."""
+    payload, errors = group_payload(values, form, editing=editing)
+    schema = GroupInputSchema(partial=True) if editing else GroupInputSchema()
+    data = None
+    try:
+        data = schema.load(payload)
+    except ma.ValidationError as exc:
+        for path, message in flatten_messages(exc.messages):
+            key = _group_key(path)
+            raw = values.get(key)
+            blank = raw in ("", None, [], False)
+            errors.add(key, friendly(message, GROUP_LABELS.get(key, key),
+                                     GROUP_REQUIRED.get(key, f"Enter {key}"), blank))
+    if errors:
+        return None, errors
+    return data, errors
+
+
+def add_service_errors(errors: FormErrors, service_errors: dict[str, list[str]],
+                       default_key: str = "postcode") -> None:
+    """Errors a service raised (e.g. an unknown postcode) shown like the schema's."""
+    for key, messages in service_errors.items():
+        target = key if key in errors.order else default_key
+        for message in messages:
+            errors.add(target, str(message).rstrip("."))
+
+
+# --- care-home profile ------------------------------------------------------------------------
+
+LANGUAGE_ROWS = 5
+HOME_ORDER = [
+    "residents", "interests", "interests_text", "languages", "care_types", "facilities",
+    "visiting_status", "visiting_review_date", "search_radius_km",
+]
+HOME_LABELS = {
+    "residents": "Number of residents",
+    "interests": "Each interest",
+    "interests_text": "Description of residents' interests",
+    "care_types": "Type of care",
+    "facilities": "Facilities",
+    "visiting_status": "Visiting status",
+    "visiting_review_date": "Review date",
+    "search_radius_km": "Search distance",
+}
+HOME_REQUIRED = {
+    "visiting_status": "Select whether the home is open to visitors",
+    "search_radius_km": "Enter how far partners may travel from, in kilometres",
+    "residents": "Enter the number of residents",
+}
+HOME_ANCHORS = {"visiting_review_date": "visiting_review_date-day",
+                "languages": "languages-0-language"}
+
+
+def home_values_from_record(home) -> dict[str, Any]:
+    rows = [{"language": lang.get("name") or lang.get("tag", ""),
+             "residents": str(lang.get("residents") or "")} for lang in home.languages or []]
+    rows += [{"language": "", "residents": ""}] * max(2, LANGUAGE_ROWS - len(rows))
+    return {
+        "residents": _number(home.residents),
+        "interests": "\n".join(home.interests or []),
+        "interests_text": home.interests_text or "",
+        "languages": rows,
+        "care_types": list(home.care_types or []),
+        "facilities": list(home.facilities or []),
+        "visiting_status": home.visiting_status or "open",
+        "visiting_review_date": date_parts(home.visiting_review_date),
+        "search_radius_km": _number(home.search_radius_km),
+    }
+
+
+def home_values_from_form(form: MultiDict) -> dict[str, Any]:
+    rows = []
+    index = 0
+    while f"languages-{index}-language" in form or f"languages-{index}-residents" in form:
+        rows.append({"language": (form.get(f"languages-{index}-language") or ""),
+                     "residents": (form.get(f"languages-{index}-residents") or "")})
+        index += 1
+    rows += [{"language": "", "residents": ""}] * max(0, LANGUAGE_ROWS - len(rows))
+    return {
+        "residents": form.get("residents") or "",
+        "interests": form.get("interests") or "",
+        "interests_text": form.get("interests_text") or "",
+        "languages": rows,
+        "care_types": form.getlist("care_types"),
+        "facilities": form.getlist("facilities"),
+        "visiting_status": form.get("visiting_status") or "",
+        "visiting_review_date": {
+            p: (form.get(f"visiting_review_date-{p}") or "") for p in ("day", "month", "year")},
+        "search_radius_km": form.get("search_radius_km") or "",
+    }
+
+
+def validate_home(values: dict[str, Any], form: Mapping
+                  ) -> tuple[dict[str, Any] | None, FormErrors]:
+    """Validate the profile form with ``CareHomeInputSchema(partial=True)``."""
+    errors = FormErrors(HOME_ORDER, dict(HOME_ANCHORS))
+    languages = []
+    row_of: dict[int, int] = {}
+    for row_index, row in enumerate(values["languages"]):
+        name, count = row["language"].strip(), row["residents"].strip()
+        if not name and not count:
+            continue
+        if not name:
+            errors.add(f"languages-{row_index}-language",
+                       f"Enter the language in row {row_index + 1}")
+            continue
+        if not count:
+            errors.add(f"languages-{row_index}-residents",
+                       f"Enter how many residents speak {name}")
+            continue
+        row_of[len(languages)] = row_index
+        languages.append({"language": name, "residents": count})
+    payload: dict[str, Any] = {
+        "interests": split_list(values["interests"]),
+        "interests_text": values["interests_text"].strip(),
+        "languages": languages,
+        "care_types": values["care_types"],
+        "facilities": values["facilities"],
+        "residents": values["residents"].strip() or None,
+    }
+    if values["visiting_status"]:
+        payload["visiting_status"] = values["visiting_status"]
+    else:
+        errors.add("visiting_status", HOME_REQUIRED["visiting_status"])
+    if values["search_radius_km"].strip():
+        payload["search_radius_km"] = values["search_radius_km"].strip()
+    else:
+        errors.add("search_radius_km", HOME_REQUIRED["search_radius_km"])
+    review, date_error = read_date(form, "visiting_review_date", "Review date")
+    if date_error:
+        errors.add("visiting_review_date", date_error)
+    payload["visiting_review_date"] = review
+    data = None
+    try:
+        data = CareHomeInputSchema(partial=True).load(payload)
+    except ma.ValidationError as exc:
+        for path, message in flatten_messages(exc.messages):
+            key = _home_key(path, row_of)
+            base = key if key in HOME_ORDER else "languages"
+            label = HOME_LABELS.get(base, "Language")
+            if key.endswith("-residents"):
+                label = "Number of residents who speak it"
+            elif key.endswith("-language"):
+                label = "Language"
+            raw = values.get(key) if key in values else "x"
+            errors.add(key, friendly(message, label,
+                                     HOME_REQUIRED.get(key, f"Enter {label.lower()}"),
+                                     raw in ("", None, [])))
+    if errors:
+        return None, errors
+    return data, errors
+
+
+def _home_key(path: tuple, row_of: dict[int, int]) -> str:
+    if path and path[0] == "languages":
+        if len(path) >= 2 and isinstance(path[1], int):
+            row = row_of.get(path[1], path[1])
+            part = str(path[2]) if len(path) >= 3 else "language"
+            return f"languages-{row}-{part}"
+        return "languages"
+    names = [str(p) for p in path if not isinstance(p, int)]
+    key = "_".join(names) if names else "interests"
+    return key if key in HOME_ORDER else "interests"

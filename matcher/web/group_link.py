@@ -1,0 +1,88 @@
+"""A group's private edit link: change details, download the data, withdraw."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import CommunityGroup
+from ..services import privacy, records
+from ..services.audit import Actor
+from ..services.errors import InvalidInput
+from . import forms
+from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
+from .matching import postcode_index
+
+
+def _group_for(token: str) -> CommunityGroup:
+    if not token or len(token) > 200:
+        abort(404)
+    group = db.session.scalar(select(CommunityGroup).where(
+        CommunityGroup.edit_token_hash == records.hash_edit_token(token)))
+    if group is None:
+        abort(404)
+    return group
+
+
+def _actor(group: CommunityGroup) -> Actor:
+    return Actor(f"group-link:{group.id}")
+
+
+def _edit_page(group, token, values, errors, status=200):
+    return render_template(
+        "group/edit.html", group=group, token=token, values=values, errors=errors,
+        kinds=[{"value": k, "text": v} for k, v in KIND_LABELS.items()],
+        remote_modes=REMOTE_MODE_LABELS,
+    ), status
+
+
+@bp.route("/groups/edit/<token>", methods=["GET", "POST"])
+def group_edit(token: str):
+    """Change a group's details through its private link (same rules as registration)."""
+    group = _group_for(token)
+    if request.method == "GET":
+        return _edit_page(group, token, forms.group_values_from_record(group), None)
+    values = forms.group_values_from_form(request.form)
+    data, errors = forms.validate_group(values, request.form, editing=True)
+    if errors:
+        return _edit_page(group, token, values, errors, 422)
+    try:
+        records.update_group(db.session, postcode_index(), group, data, _actor(group))
+    except InvalidInput as exc:
+        db.session.rollback()
+        errors = forms.FormErrors(forms.GROUP_ORDER, dict(forms.GROUP_ANCHORS))
+        forms.add_service_errors(errors, exc.errors)
+        return _edit_page(_group_for(token), token, values, errors, 422)
+    db.session.commit()
+    flash("Your changes have been saved.", "success")
+    return redirect(url_for("web.group_edit", token=token), code=303)
+
+
+@bp.route("/groups/edit/<token>/download")
+def group_download(token: str):
+    """Everything we hold about the group, as a JSON file."""
+    group = _group_for(token)
+    body = json.dumps(privacy.export_group(db.session, group), indent=2, ensure_ascii=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="kith-group-{group.id}.json"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/groups/edit/<token>/withdraw", methods=["GET", "POST"])
+def group_withdraw(token: str):
+    """Ask for confirmation, then withdraw the group and erase its personal data."""
+    group = _group_for(token)
+    if request.method == "GET":
+        return render_template("group/withdraw.html", group=group, token=token)
+    privacy.withdraw_group(db.session, group, _actor(group))
+    db.session.commit()
+    return redirect(url_for("web.group_withdrawn"), code=303)
+
+
+@bp.route("/groups/withdrawn")
+def group_withdrawn():
+    return render_template("group/withdrawn.html")

@@ -1,0 +1,86 @@
+"""Public pages: the home page, registration for groups, privacy and accessibility."""
+
+from __future__ import annotations
+
+from flask import (
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..extensions import db, limiter
+from ..models import CommunityGroup
+from ..services import records
+from ..services.audit import Actor
+from ..services.errors import InvalidInput
+from . import forms
+from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
+from .matching import homes_near, postcode_index
+
+PUBLIC_ACTOR = Actor("public-form")
+
+
+@bp.route("/")
+def index():
+    return render_template("public/index.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("public/privacy.html",
+                           version=current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
+@bp.route("/accessibility")
+def accessibility():
+    return render_template("public/accessibility.html")
+
+
+def _register_page(values, errors, status=200):
+    return render_template(
+        "public/register.html", values=values, errors=errors,
+        kinds=[{"value": k, "text": v} for k, v in KIND_LABELS.items()],
+        remote_modes=REMOTE_MODE_LABELS,
+    ), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+def register():
+    """The public registration form; a valid submission is stored as ``pending``."""
+    if request.method == "GET":
+        return _register_page(forms.blank_group_values(), None)
+    values = forms.group_values_from_form(request.form)
+    data, errors = forms.validate_group(values, request.form)
+    if errors:
+        return _register_page(values, errors, 422)
+    try:
+        group, token, _created = records.create_group(
+            db.session, postcode_index(), data, PUBLIC_ACTOR, status="pending", source="form",
+            privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+            idempotency_key=values["idempotency_key"], secret=current_app.config["SECRET_KEY"])
+    except InvalidInput as exc:
+        db.session.rollback()
+        errors = forms.FormErrors(forms.GROUP_ORDER, dict(forms.GROUP_ANCHORS))
+        forms.add_service_errors(errors, exc.errors)
+        return _register_page(values, errors, 422)
+    db.session.commit()
+    # The edit token travels to the confirmation page in the signed session cookie so that it
+    # never appears in a URL that might be logged, and a reload does not lose it.
+    session["registered"] = {"group_id": group.id, "token": token}
+    return redirect(url_for("web.register_done"), code=303)
+
+
+@bp.route("/register/done")
+def register_done():
+    """Confirmation: the private edit link, and homes nearby that would welcome the group."""
+    info = session.get("registered")
+    group = db.session.get(CommunityGroup, info["group_id"]) if info else None
+    if group is None or group.edit_token_hash != records.hash_edit_token(info.get("token", "")):
+        return redirect(url_for("web.register"))
+    edit_url = url_for("web.group_edit", token=info["token"], _external=True)
+    return render_template("public/register_done.html", group=group, edit_url=edit_url,
+                           homes=homes_near(group))

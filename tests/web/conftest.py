@@ -1,0 +1,300 @@
+"""Fixtures for the page tests: care homes, groups, signing in, and a live server for Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+# --- records -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_home(app, db):
+    """Create a care home through the same schema and service as the API."""
+    from matcher.api.care_homes import CareHomeInputSchema
+    from matcher.runtime import postcode_index
+    from matcher.services import records
+    from matcher.services.audit import SYSTEM
+
+    def _make(**fields):
+        payload = {"name": "Bryn Awel", "postcode": "LL55 4UR", "residents": 30,
+                   "interests": ["singing", "gardening", "hymns"],
+                   "languages": [{"language": "Welsh", "residents": 12},
+                                 {"language": "English", "residents": 30}],
+                   "visiting_status": "open", "search_radius_km": 15, **fields}
+        data = CareHomeInputSchema().load(payload)
+        home = records.create_home(db.session, postcode_index(app), data, SYSTEM)
+        db.session.commit()
+        return home
+
+    return _make
+
+
+@pytest.fixture
+def make_group(app, db):
+    """Create a community group (approved unless told otherwise)."""
+    from matcher.api.groups import GroupInputSchema
+    from matcher.runtime import postcode_index
+    from matcher.services import records
+    from matcher.services.audit import SYSTEM
+
+    def _make(status="approved", **fields):
+        payload = {"name": "Côr Llanberis", "kind": "choir",
+                   "description": "A choir that loves singing hymns with older people.",
+                   "interests": ["singing", "hymns"], "languages": ["Welsh", "English"],
+                   "postcode": "LL55 4EL", "travel_radius_km": 20, "capacity_per_month": 4,
+                   "contact": {"name": "Dafydd Example", "email": "dafydd@example.org"},
+                   "consent": True, **fields}
+        data = GroupInputSchema().load(payload)
+        group, _, _ = records.create_group(db.session, postcode_index(app), data, SYSTEM,
+                                           status=status, source="api",
+                                           privacy_notice_version="test")
+        db.session.commit()
+        return group
+
+    return _make
+
+
+def group_form(**overrides) -> dict:
+    """A complete, valid registration form as a browser would post it."""
+    form = {
+        "idempotency_key": str(uuid.uuid4()),
+        "name": "Llanberis Singers",
+        "kind": "choir",
+        "description": "We sing Welsh hymns and folk songs and love a cup of tea afterwards.",
+        "interests": "singing\nhymns, folk songs",
+        "languages": "Cymraeg, English",
+        "postcode": "ll55 4el",
+        "travel_radius_km": "20",
+        "availability": ["mon_am", "thu_pm"],
+        "capacity_per_month": "3",
+        "offers_remote": "yes",
+        "remote_modes": ["video", "letters"],
+        "works_with_children": "no",
+        "safeguarding_scheme": "DBS",
+        "safeguarding_status": "valid",
+        "safeguarding_expires_on-day": "1",
+        "safeguarding_expires_on-month": "6",
+        "safeguarding_expires_on-year": "2027",
+        "contact_name": "Dafydd Example",
+        "contact_email": "dafydd@example.org",
+        "contact_phone": "01632 960001",
+        "consent": "yes",
+    }
+    form.update(overrides)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign the test client in through the login form; returns the response."""
+    def _sign_in(email, password, follow=False, next_url=None):
+        data = {"email": email, "password": password}
+        if next_url:
+            data["next"] = next_url
+        return client.post("/login", data=data, follow_redirects=follow)
+    return _sign_in
+
+
+# --- reading pages -----------------------------------------------------------------------------
+
+class PageParser(HTMLParser):
+    """Collects what the page tests look at: ids, labels, form controls, links, summaries."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.label_for: set[str] = set()
+        self.controls: list[dict] = []
+        self.summary_links: list[str] = []
+        self._in_summary = False
+        self.html_lang = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "html":
+            self.html_lang = attributes.get("lang")
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        if tag == "label" and attributes.get("for"):
+            self.label_for.add(attributes["for"])
+        if tag in ("input", "textarea", "select"):
+            self.controls.append({"tag": tag, **attributes})
+        if tag == "ul" and "govuk-error-summary__list" in (attributes.get("class") or "").split():
+            self._in_summary = True
+        if self._in_summary and tag == "a":
+            self.summary_links.append(attributes.get("href", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "ul":
+            self._in_summary = False
+
+
+def parse_page(html: str | bytes) -> PageParser:
+    parser = PageParser()
+    parser.feed(html.decode() if isinstance(html, bytes) else html)
+    return parser
+
+
+def control_value(html: str, name: str) -> str | None:
+    """The value of the first input called ``name``."""
+    for control in parse_page(html).controls:
+        if control.get("name") == name:
+            return control.get("value")
+    return None
+
+
+def edit_token_from(html: str) -> str:
+    match = re.search(r"/groups/edit/([A-Za-z0-9_\-]+)", html)
+    assert match, "the page shows no private edit link"
+    return match.group(1)
+
+
+# --- a live server for the browser tests ------------------------------------------------------
+
+# The server runs in its own process: the app factory registers the API's blueprints on
+# module-level singletons, so a second app cannot be built in a process that already has one.
+LIVE_SERVER = """
+import sys
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from matcher import create_app
+from matcher.api.care_homes import CareHomeInputSchema
+from matcher.api.groups import GroupInputSchema
+from matcher.extensions import db
+from matcher.runtime import postcode_index
+from matcher.services import accounts
+from matcher.services.demo import load_demo
+
+database, index_path, users = sys.argv[1], sys.argv[2] or None, sys.argv[3:]
+app = create_app({
+    "TESTING": True,
+    "SECRET_KEY": "browser-test-secret",
+    "SQLALCHEMY_DATABASE_URI": "sqlite:///" + database,
+    "POSTCODE_INDEX_PATH": index_path,
+    "RATELIMIT_ENABLED": False,
+    "WTF_CSRF_ENABLED": True,
+})
+with app.app_context():
+    upgrade()
+    load_demo(db.session, postcode_index(app), CareHomeInputSchema(), GroupInputSchema(),
+              privacy_notice_version=app.config["PRIVACY_NOTICE_VERSION"])
+    for spec in users:
+        email, role, scope, password = spec.split("|")
+        nation = scope if role == "coordinator" else None
+        home = int(scope) if role == "care_home" else None
+        accounts.create_user(db.session, email, role, nation=nation, care_home_id=home,
+                             password=password)
+    db.session.commit()
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print("READY", server.server_port, flush=True)
+server.serve_forever()
+"""
+
+BROWSER_PASSWORD = "browser test password"
+BROWSER_USERS = {
+    "coordinator": ("coordinator@example.org", "coordinator", "england"),
+    "staff": ("staff@example.org", "care_home", "1"),
+}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app on 127.0.0.1:<free port> with a migrated SQLite file, the demo data, a
+    coordinator for England and staff of demo home 1 (password ``BROWSER_PASSWORD``)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium); browser tests need it.")
+    from tests.conftest import ROOT, postcode_index_path
+
+    path = tmp_path_factory.mktemp("live") / "kith.sqlite3"
+    users = ["|".join((*spec, BROWSER_PASSWORD)) for spec in BROWSER_USERS.values()]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_DEBUG": "0"}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", LIVE_SERVER, str(path), postcode_index_path() or "", *users],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = _wait_for_ready(process)
+        port = int(line.split()[1])
+        yield path, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_ready(process, timeout: float = 180) -> str:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()),
+                              daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = result[0] if result else ""
+    if not line.startswith("READY"):
+        process.kill()
+        errors = process.stderr.read()[-3000:] if process.stderr else ""
+        raise RuntimeError(f"The live server did not start:\n{errors}")
+    # keep draining stderr so a chatty server never blocks on a full pipe
+    threading.Thread(target=lambda: process.stderr.read(), daemon=True).start()
+    return line
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium); browser tests need it.")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page that may only talk to the live server (tiles are refused)."""
+    _, base_url = live_server
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900},
+                                  locale="en-GB")
+
+    def only_local(route):
+        if route.request.url.startswith(base_url):
+            return route.continue_()
+        return route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
