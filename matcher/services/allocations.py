@@ -28,7 +28,7 @@ from ..models import Allocation, AllocationAssignment, CommunityGroup, User
 from . import audit
 from .errors import Forbidden, NotFound
 from .introductions import active_counts, open_pairs
-from .match_lists import homes_for, resolve_nation, write_csv
+from .match_lists import any_partners, homes_for, resolve_nation, write_csv
 
 CANDIDATES_PER_HOME = 25
 
@@ -69,7 +69,7 @@ def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
     kinds = list(kinds) if kinds else None
     allocation = Allocation(created_by_id=actor.user_id, nation=nation, per_home=per_home,
                             kinds=kinds, total_score=0.0)
-    if homes:
+    if homes and any_partners(session):
         depth = max(CANDIDATES_PER_HOME, 4 * per_home)
         found = matching.batch_matches(session, cache, homes, per_home=depth, kinds=kinds)
         taken = open_pairs(session, [h.id for h in homes])

@@ -165,11 +165,11 @@ def _apply_changes(record: Any, data: dict[str, Any]) -> dict[str, list[Any]]:
 
 def _finish(session: Session, report: ImportReport, actor: audit.Actor,
             created: list[Any], updated: list[tuple[Any, dict]], version: str,
-            extra: Callable[[Any], dict[str, Any]]) -> None:
+            describe: Callable[[Any], dict[str, Any]]) -> None:
     session.add_all(created)
     session.flush()
     for record in created:
-        audit.record(session, actor, "create", record, extra(record))
+        audit.record(session, actor, "create", record, describe(record))
     for record, changes in updated:
         audit.record(session, actor, "update", record, changes)
     if created or updated:

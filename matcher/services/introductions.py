@@ -112,19 +112,21 @@ def transition(session: Session, intro: Introduction, new_status: str | None,
                feedback_text: str | None = None) -> Introduction:
     """Move ``intro`` to ``new_status`` and/or record a note or feedback.
 
-    A ``new_status`` equal to the current one (or None) changes nothing but the note and
-    feedback. Any move the lifecycle does not allow raises :class:`Conflict` naming the
-    allowed ones.
+    With a note or feedback, a ``new_status`` equal to the current one (or None) changes
+    only those. Any move the lifecycle does not allow (staying put with nothing else to
+    record included) raises :class:`Conflict` naming the allowed ones.
     """
     old = intro.status
     target = new_status or old
-    if target != old and target not in allowed_next(old):
+    nothing_else = note is None and feedback_rating is None and feedback_text is None
+    # Asking for the status it already has, and nothing more, is a move the lifecycle lacks.
+    if (target != old or (new_status and nothing_else)) and target not in allowed_next(old):
         allowed = allowed_next(old)
         message = f"Cannot move from {old} to {target}; allowed: {_describe(allowed)}."
         raise Conflict(message, {"status": [message]})
     if feedback_rating is not None and not 1 <= int(feedback_rating) <= 5:
         raise InvalidInput({"feedback": ["The rating must be a whole number from 1 to 5."]})
-    if target == old and note is None and feedback_rating is None and feedback_text is None:
+    if target == old and nothing_else:
         raise InvalidInput({"status": ["Nothing to change: give a new status, a note or "
                                        "feedback."]})
     changes: dict[str, Any] = {}
@@ -218,7 +220,10 @@ def score_pair(session: Session, cache: Any, home: CareHome, group: CommunityGro
     """The pair's score and components from the matching service, or ``(None, None)`` when
     the group is not among the home's matches (e.g. beyond either radius, or not approved)."""
     from . import matching
+    from .match_lists import any_partners
 
+    if group.status != "approved" or not any_partners(session):
+        return None, None
     # Only partners of the group's kind compete, so a generous limit covers them all.
     found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, kinds=[group.kind])
     for match in found:

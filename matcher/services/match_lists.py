@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import NATIONS, CareHome, User
+from ..models import NATIONS, CareHome, CommunityGroup, User
 from .directories import neutralise_csv_cell
 from .errors import Forbidden
 
@@ -70,6 +70,13 @@ def homes_for(session: Session, nation: str | None = None,
     return list(session.scalars(query.order_by(CareHome.id)))
 
 
+def any_partners(session: Session) -> bool:
+    """Whether any partner is approved: with none there is nothing to rank (and the ranker
+    cannot be fitted on an empty table)."""
+    return session.scalar(select(CommunityGroup.id).where(
+        CommunityGroup.status == "approved").limit(1)) is not None
+
+
 def home_summary(home: CareHome) -> dict[str, Any]:
     return {
         "id": home.id,
@@ -91,6 +98,8 @@ def match_list(session: Session, cache: Any, *, nation: str | None = None,
     homes = homes_for(session, nation, local_authority)
     if not homes:
         return []
+    if not any_partners(session):
+        return [{"care_home": home_summary(home), "matches": []} for home in homes]
     found = matching.batch_matches(session, cache, homes, per_home=per_home,
                                    kinds=list(kinds) if kinds else None)
     return [{"care_home": home_summary(home), "matches": found.get(home.id, [])}

@@ -163,3 +163,12 @@ def test_scope_rules_for_introducing(db, make_user):
         introductions.check_can_introduce(welsh, home, english_pending)
     # an approved partner over the border may visit: scope follows the home
     introductions.check_can_introduce(welsh, home, approved_elsewhere)
+
+
+def test_asking_for_the_current_status_alone_is_a_conflict_but_a_note_is_welcome(db):
+    intro = introductions.create_introduction(db.session, make_home(db), make_group(db), ACTOR)
+    with pytest.raises(Conflict, match="Cannot move from suggested to suggested; allowed: "
+                                       "requested, declined."):
+        introductions.transition(db.session, intro, "suggested", ACTOR)
+    introductions.transition(db.session, intro, "suggested", ACTOR, note="Phoned the choir.")
+    assert intro.status == "suggested" and intro.notes == "Phoned the choir."

@@ -437,3 +437,16 @@ def test_reach_agrees_with_checking_every_pair(seed):
     expected = ((d <= home_radius[:, None]) & (d <= radius[None, :])).any(axis=1)
     assert np.array_equal(covered, expected)
     assert np.allclose(nearest, d.min(axis=1))
+
+
+def test_a_network_without_partners_gives_empty_answers_not_errors(client, make_user):
+    _, admin = make_user("admin")
+    home = client.post("/api/v1/care-homes", json=home_body("Lonely Home", "LL55 4UR"),
+                       headers=admin).json
+    listed = client.get("/api/v1/match-lists", headers=admin)
+    assert listed.status_code == 200 and listed.json["homes"][0]["matches"] == []
+    allocation = client.post("/api/v1/allocations", json={"per_home": 2}, headers=admin)
+    assert allocation.status_code == 201 and allocation.json["assignments"] == []
+    report = client.get("/api/v1/reports/network", headers=admin).json
+    assert [c["id"] for c in report["cold_spots"]] == [home["id"]]
+    assert report["cold_spots"][0]["nearest_partner_km"] is None
