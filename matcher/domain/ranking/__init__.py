@@ -1,0 +1,36 @@
+"""Ranking of community partners for care homes (and of homes for partners).
+
+Pure Python + numpy/scipy/scikit-learn; see `ranker` for how scores and order are decided.
+"""
+
+from .ranker import Ranker
+from .types import (
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    SLOTS,
+    Filters,
+    Home,
+    HomeMatch,
+    Match,
+    Partner,
+    PartnerTable,
+    Weights,
+    describe_slots,
+    encode_availability,
+)
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "SLOTS",
+    "Filters",
+    "Home",
+    "HomeMatch",
+    "Match",
+    "Partner",
+    "PartnerTable",
+    "Ranker",
+    "Weights",
+    "describe_slots",
+    "encode_availability",
+]

@@ -1,0 +1,604 @@
+"""Domain types for ranking: partners, homes, matches, weights, filters and the columnar table."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from ..languages import canonical_tag
+
+__all__ = [
+    "AVAILABILITY_UNKNOWN",
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "SLOTS",
+    "STATUSES",
+    "Filters",
+    "Home",
+    "HomeMatch",
+    "Match",
+    "Partner",
+    "PartnerTable",
+    "Weights",
+    "decode_availability",
+    "describe_slots",
+    "encode_availability",
+]
+
+COMPONENTS = ("distance", "interests", "language", "availability", "capacity")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "distance": 0.35,
+    "interests": 0.35,
+    "language": 0.2,
+    "availability": 0.05,
+    "capacity": 0.05,
+}
+
+# Partner statuses in code order (anything else is stored as "other").
+STATUSES = ("approved", "pending", "paused", "withdrawn", "other")
+
+# Availability slots: a day and a part of the day, e.g. "sat_pm".
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_PARTS = ("am", "pm", "eve")
+_PART_NAMES = ("mornings", "afternoons", "evenings")
+_PART_ALIASES = {
+    "am": 0, "morning": 0, "mornings": 0,
+    "pm": 1, "afternoon": 1, "afternoons": 1,
+    "eve": 2, "evening": 2, "evenings": 2,
+}
+SLOTS = tuple(f"{d}_{p}" for d in _DAYS for p in _PARTS)
+AVAILABILITY_UNKNOWN = np.uint32(1 << 31)
+_SLOT_SPLIT = re.compile(r"[\s_\-/]+")
+
+
+def _slot_bit(slot: str) -> int | None:
+    parts = _SLOT_SPLIT.split(str(slot).strip().lower())
+    if len(parts) != 2 or len(parts[0]) < 3:
+        return None
+    day = parts[0][:3]
+    if day not in _DAYS or parts[1] not in _PART_ALIASES:
+        return None
+    return _DAYS.index(day) * 3 + _PART_ALIASES[parts[1]]
+
+
+def encode_availability(slots: Iterable[str] | None) -> int:
+    """Bit mask of availability slots; None (unknown) sets the unknown bit.
+
+    Slots look like ``"sat_pm"`` (also ``"Saturday afternoon"``); unrecognised ones are ignored.
+    """
+    if slots is None:
+        return int(AVAILABILITY_UNKNOWN)
+    mask = 0
+    for slot in slots:
+        bit = _slot_bit(slot)
+        if bit is not None:
+            mask |= 1 << bit
+    return mask
+
+
+def decode_availability(mask: int) -> list[str] | None:
+    """Slots of a mask in week order, or None when unknown."""
+    mask = int(mask)
+    if mask & int(AVAILABILITY_UNKNOWN):
+        return None
+    return [slot for i, slot in enumerate(SLOTS) if mask >> i & 1]
+
+
+def describe_slots(slots: Sequence[str], limit: int = 3) -> str:
+    """Plain English for slots: "Saturday afternoons and Monday mornings"."""
+    phrases = []
+    for slot in slots:
+        bit = _slot_bit(slot)
+        if bit is not None:
+            phrases.append(f"{_DAY_NAMES[bit // 3]} {_PART_NAMES[bit % 3]}")
+    if len(phrases) > limit:
+        extra = len(phrases) - limit
+        phrases = phrases[:limit] + [f"{extra} other time{'s' if extra > 1 else ''}"]
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+@dataclass
+class Partner:
+    """A community group or volunteer, as the ranker sees it."""
+
+    id: int
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    travel_radius_km: float = 10.0
+    interests: list[str] = field(default_factory=list)
+    description: str = ""
+    languages: list[str] = field(default_factory=list)
+    availability: set[str] | None = None
+    capacity_per_month: int | None = None
+    active_introductions: int = 0
+    offers_remote: bool = False
+    status: str = "approved"
+
+    @property
+    def text(self) -> str:
+        """Interests and description as one text for the interest features."""
+        return _join_text(self.interests, self.description)
+
+
+@dataclass
+class Home:
+    """A care home, as the ranker sees it.
+
+    ``languages`` lists ``(tag, residents)`` pairs (mappings with ``tag``/``language`` and
+    ``residents`` are accepted too).
+    """
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+    search_radius_km: float = 10.0
+    interests: list[str] = field(default_factory=list)
+    interests_text: str = ""
+    languages: list = field(default_factory=list)
+    residents: int = 0
+    visiting_status: str = "open"
+    availability: set[str] | None = None
+    town: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Interests and free text as one text for the interest features."""
+        return _join_text(self.interests, self.interests_text)
+
+    def language_counts(self) -> list[tuple[str, int]]:
+        """``(canonical tag, residents)`` pairs, merged by tag, in first-seen order."""
+        counts: dict[str, int] = {}
+        for item in self.languages or ():
+            if isinstance(item, Mapping):
+                tag = item.get("tag") or item.get("language") or ""
+                residents = item.get("residents", 0)
+            else:
+                tag, residents = item
+            tag = canonical_tag(str(tag)) if tag else ""
+            if tag:
+                counts[tag] = counts.get(tag, 0) + max(int(residents or 0), 0)
+        return list(counts.items())
+
+
+def _join_text(items: Iterable[str] | None, text: str | None) -> str:
+    parts = [str(i) for i in items or () if i]
+    if text:
+        parts.append(str(text))
+    return " . ".join(parts)
+
+
+def _round(value: float, digits: int) -> float:
+    return float(round(float(value), digits))
+
+
+@dataclass
+class Match:
+    """One suggested partner for a home, with its score, components and reasons."""
+
+    partner_id: int
+    name: str
+    kind: str
+    score: float
+    distance_km: float
+    components: dict[str, float]
+    reasons: list[str]
+    in_person_paused: bool = False
+    shared_interests: list[str] = field(default_factory=list)
+    shared_languages: list[str] = field(default_factory=list)
+    offers_remote: bool = False
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (score and components to 4 decimals, distance to 2)."""
+        return {
+            "partner_id": self.partner_id,
+            "name": self.name,
+            "kind": self.kind,
+            "score": _round(self.score, 4),
+            "distance_km": _round(self.distance_km, 2),
+            "components": {k: _round(v, 4) for k, v in self.components.items()},
+            "reasons": list(self.reasons),
+            "in_person_paused": self.in_person_paused,
+            "shared_interests": list(self.shared_interests),
+            "shared_languages": list(self.shared_languages),
+            "offers_remote": self.offers_remote,
+        }
+
+
+@dataclass
+class HomeMatch:
+    """One care home that would welcome a partner (reverse matching)."""
+
+    home_id: int
+    name: str
+    score: float
+    distance_km: float
+    components: dict[str, float]
+    reasons: list[str]
+    in_person_paused: bool = False
+    shared_interests: list[str] = field(default_factory=list)
+    shared_languages: list[str] = field(default_factory=list)
+    visiting_status: str = "open"
+    town: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (score and components to 4 decimals, distance to 2)."""
+        return {
+            "home_id": self.home_id,
+            "name": self.name,
+            "score": _round(self.score, 4),
+            "distance_km": _round(self.distance_km, 2),
+            "components": {k: _round(v, 4) for k, v in self.components.items()},
+            "reasons": list(self.reasons),
+            "in_person_paused": self.in_person_paused,
+            "shared_interests": list(self.shared_interests),
+            "shared_languages": list(self.shared_languages),
+            "visiting_status": self.visiting_status,
+            "town": self.town,
+        }
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Component weights; non-negative, at least one positive. Scores divide by their sum."""
+
+    distance: float = DEFAULT_WEIGHTS["distance"]
+    interests: float = DEFAULT_WEIGHTS["interests"]
+    language: float = DEFAULT_WEIGHTS["language"]
+    availability: float = DEFAULT_WEIGHTS["availability"]
+    capacity: float = DEFAULT_WEIGHTS["capacity"]
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"weight '{f.name}' must be a number")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"weight '{f.name}' must be a non-negative number")
+            object.__setattr__(self, f.name, float(value))
+        if sum(self.as_tuple()) <= 0:
+            raise ValueError("at least one weight must be positive")
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping | Weights | None,
+                     base: Weights | None = None) -> Weights:
+        """Weights from a (partial) mapping laid over ``base`` (default: DEFAULT_WEIGHTS)."""
+        if isinstance(mapping, Weights):
+            return mapping
+        values = (base or cls()).as_dict()
+        for key, value in (mapping or {}).items():
+            if key not in values:
+                known = ", ".join(COMPONENTS)
+                raise ValueError(f"unknown weight '{key}' (expected one of: {known})")
+            values[key] = value
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, float]:
+        """Weights by component name."""
+        return {name: getattr(self, name) for name in COMPONENTS}
+
+    def as_tuple(self) -> tuple[float, ...]:
+        """Weights in COMPONENTS order."""
+        return tuple(getattr(self, name) for name in COMPONENTS)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Per-request filters for `Ranker.rank`.
+
+    - ``kinds``: only partners of these kinds;
+    - ``radius_km``: replaces the home's search radius (wider or narrower); each partner's own
+      travel radius still applies;
+    - ``languages``: only partners speaking at least one of these languages (names or tags);
+    - ``include_unapproved``: also consider ``pending`` partners (never paused or withdrawn).
+    """
+
+    kinds: frozenset[str] | None = None
+    radius_km: float | None = None
+    languages: frozenset[str] | None = None
+    include_unapproved: bool = False
+
+    def __post_init__(self):
+        if self.radius_km is not None:
+            radius = float(self.radius_km)
+            if not math.isfinite(radius) or radius <= 0:
+                raise ValueError("radius_km must be a positive number")
+            object.__setattr__(self, "radius_km", radius)
+        for name in ("kinds", "languages"):
+            value = getattr(self, name)
+            if value is not None:
+                if isinstance(value, str):
+                    value = [v for v in value.split(",")]
+                value = frozenset(str(v).strip() for v in value if str(v).strip())
+                if name == "languages":
+                    value = frozenset(canonical_tag(v) for v in value)
+                object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping | Filters | None) -> Filters:
+        """Filters from a mapping with any of the field names (unknown keys are an error)."""
+        if isinstance(mapping, Filters):
+            return mapping
+        mapping = dict(mapping or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(mapping) - known
+        if unknown:
+            raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        return cls(**mapping)
+
+
+def _status_code(status: str) -> int:
+    status = (status or "").strip().lower()
+    return STATUSES.index(status) if status in STATUSES[:-1] else len(STATUSES) - 1
+
+
+def _codes(values: Sequence[str] | np.ndarray, labels: Sequence[str] | None = None):
+    """Integer codes for string labels, plus the label list."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        if labels is None:
+            raise ValueError("integer codes need their labels")
+        return values.astype(np.int16), list(labels)
+    uniq, inv = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return inv.astype(np.int16), [str(u) for u in uniq]
+
+
+@dataclass
+class PartnerTable:
+    """Partners in columns (numpy arrays plus a few lists) so a million fit in memory cheaply.
+
+    Build with `from_partners` (from `Partner` objects) or `from_columns` (from arrays).
+    Languages are a CSR structure: partner ``i`` speaks ``lang_tags[lang_codes[j]]`` for
+    ``j`` in ``lang_indptr[i]:lang_indptr[i + 1]``. Availability masks use `encode_availability`;
+    capacity -1 means unknown.
+    """
+
+    ids: np.ndarray
+    names: list[str]
+    kind_codes: np.ndarray
+    kind_labels: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    travel_radius_km: np.ndarray
+    texts: list[str]
+    lang_indptr: np.ndarray
+    lang_codes: np.ndarray
+    lang_tags: list[str]
+    availability: np.ndarray
+    capacity: np.ndarray
+    active: np.ndarray
+    remote: np.ndarray
+    status_codes: np.ndarray
+
+    def __post_init__(self):
+        n = len(self.ids)
+        self.ids = np.asarray(self.ids, dtype=np.int64)
+        for name in ("lat", "lon", "travel_radius_km"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
+        self.kind_codes = np.asarray(self.kind_codes, dtype=np.int16)
+        self.lang_indptr = np.asarray(self.lang_indptr, dtype=np.int64)
+        self.lang_codes = np.asarray(self.lang_codes, dtype=np.int32)
+        self.availability = np.asarray(self.availability, dtype=np.uint32)
+        self.capacity = np.asarray(self.capacity, dtype=np.int32)
+        self.active = np.asarray(self.active, dtype=np.int32)
+        self.remote = np.asarray(self.remote, dtype=bool)
+        self.status_codes = np.asarray(self.status_codes, dtype=np.int8)
+        sizes = {
+            "names": len(self.names), "kind_codes": len(self.kind_codes), "lat": len(self.lat),
+            "lon": len(self.lon), "travel_radius_km": len(self.travel_radius_km),
+            "texts": len(self.texts), "availability": len(self.availability),
+            "capacity": len(self.capacity), "active": len(self.active),
+            "remote": len(self.remote), "status_codes": len(self.status_codes),
+            "lang_indptr": len(self.lang_indptr) - 1,
+        }
+        wrong = [k for k, v in sizes.items() if v != n]
+        if wrong:
+            raise ValueError(f"partner columns of the wrong length: {', '.join(wrong)}")
+        if n:
+            if not (np.isfinite(self.lat).all() and np.isfinite(self.lon).all()):
+                raise ValueError("partner coordinates must be finite")
+            if np.abs(self.lat).max() > 90 or np.abs(self.lon).max() > 180:
+                raise ValueError("partner coordinates out of range")
+            if not np.isfinite(self.travel_radius_km).all() or self.travel_radius_km.min() < 0:
+                raise ValueError("travel radii must be non-negative numbers")
+            if len(np.unique(self.ids)) != n:
+                raise ValueError("partner ids must be unique")
+        if self.lang_indptr[0] != 0 or self.lang_indptr[-1] != len(self.lang_codes):
+            raise ValueError("lang_indptr does not match lang_codes")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_partners(cls, partners: Sequence[Partner]) -> PartnerTable:
+        """Columnar copy of `Partner` objects."""
+        tags: dict[str, int] = {}
+        indptr = [0]
+        codes: list[int] = []
+        for p in partners:
+            seen = set()
+            for tag in p.languages or ():
+                code = tags.setdefault(canonical_tag(tag), len(tags))
+                if code not in seen:
+                    seen.add(code)
+                    codes.append(code)
+            indptr.append(len(codes))
+        kind_codes, kind_labels = _codes([p.kind or "other" for p in partners])
+        return cls(
+            ids=np.array([p.id for p in partners], dtype=np.int64),
+            names=[p.name for p in partners],
+            kind_codes=kind_codes,
+            kind_labels=kind_labels,
+            lat=np.array([p.lat for p in partners], dtype=np.float64),
+            lon=np.array([p.lon for p in partners], dtype=np.float64),
+            travel_radius_km=np.array([p.travel_radius_km for p in partners], dtype=np.float64),
+            texts=[p.text for p in partners],
+            lang_indptr=np.array(indptr, dtype=np.int64),
+            lang_codes=np.array(codes, dtype=np.int32),
+            lang_tags=list(tags),
+            availability=np.array(
+                [encode_availability(p.availability) for p in partners], dtype=np.uint32
+            ),
+            capacity=np.array(
+                [-1 if p.capacity_per_month is None else p.capacity_per_month for p in partners],
+                dtype=np.int32,
+            ),
+            active=np.array([p.active_introductions or 0 for p in partners], dtype=np.int32),
+            remote=np.array([bool(p.offers_remote) for p in partners], dtype=bool),
+            status_codes=np.array([_status_code(p.status) for p in partners], dtype=np.int8),
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        ids,
+        lat,
+        lon,
+        names: Sequence[str] | None = None,
+        kinds: Sequence[str] | np.ndarray | None = None,
+        kind_labels: Sequence[str] | None = None,
+        travel_radius_km=10.0,
+        texts: Sequence[str] | None = None,
+        languages: Sequence[Sequence[str]] | None = None,
+        availability=None,
+        capacity=None,
+        active=None,
+        remote=None,
+        status: Sequence[str] | np.ndarray | None = None,
+    ) -> PartnerTable:
+        """Table from columns; scalars broadcast, omitted columns take neutral defaults.
+
+        ``kinds`` may be strings or integer codes with ``kind_labels``; ``availability`` may be
+        a list of slot sets (None = unknown) or an array of masks; ``status`` strings or codes.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        n = len(ids)
+
+        def column(value, dtype, default):
+            if value is None:
+                value = default
+            if np.isscalar(value):
+                return np.full(n, value, dtype=dtype)
+            return np.asarray(value, dtype=dtype)
+
+        if kinds is None:
+            kind_codes, labels = np.zeros(n, np.int16), ["other"]
+        else:
+            kind_codes, labels = _codes(kinds, kind_labels)
+        tags: dict[str, int] = {}
+        if languages is None:
+            indptr = np.zeros(n + 1, np.int64)
+            codes = np.zeros(0, np.int32)
+        else:
+            indptr_list, code_list = [0], []
+            for langs in languages:
+                row = {tags.setdefault(canonical_tag(t), len(tags)) for t in langs or ()}
+                code_list.extend(sorted(row))
+                indptr_list.append(len(code_list))
+            indptr = np.array(indptr_list, np.int64)
+            codes = np.array(code_list, np.int32)
+        if availability is None:
+            avail = np.full(n, AVAILABILITY_UNKNOWN, np.uint32)
+        elif isinstance(availability, np.ndarray) and availability.dtype.kind in "iu":
+            avail = availability.astype(np.uint32)
+        else:
+            avail = np.array([encode_availability(a) for a in availability], np.uint32)
+        if status is None:
+            status_codes = np.zeros(n, np.int8)
+        elif isinstance(status, np.ndarray) and status.dtype.kind in "iu":
+            status_codes = status.astype(np.int8)
+        else:
+            status_codes = np.array([_status_code(s) for s in status], np.int8)
+        return cls(
+            ids=ids,
+            names=list(names) if names is not None else [f"Partner {i}" for i in ids.tolist()],
+            kind_codes=kind_codes,
+            kind_labels=labels,
+            lat=column(lat, np.float64, 0.0),
+            lon=column(lon, np.float64, 0.0),
+            travel_radius_km=column(travel_radius_km, np.float64, 10.0),
+            texts=list(texts) if texts is not None else [""] * n,
+            lang_indptr=indptr,
+            lang_codes=codes,
+            lang_tags=list(tags),
+            availability=avail,
+            capacity=column(capacity, np.int32, -1),
+            active=column(active, np.int32, 0),
+            remote=column(remote, bool, False),
+            status_codes=status_codes,
+        )
+
+    def take(self, index: np.ndarray) -> PartnerTable:
+        """Rows at ``index`` (positions), as a new table sharing the label lists."""
+        index = np.asarray(index, dtype=np.int64)
+        starts, ends = self.lang_indptr[index], self.lang_indptr[index + 1]
+        lengths = ends - starts
+        gather = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            lengths.sum()
+        )
+        return PartnerTable(
+            ids=self.ids[index],
+            names=[self.names[i] for i in index.tolist()],
+            kind_codes=self.kind_codes[index],
+            kind_labels=self.kind_labels,
+            lat=self.lat[index],
+            lon=self.lon[index],
+            travel_radius_km=self.travel_radius_km[index],
+            texts=[self.texts[i] for i in index.tolist()],
+            lang_indptr=np.concatenate(([0], np.cumsum(lengths))).astype(np.int64),
+            lang_codes=self.lang_codes[gather],
+            lang_tags=self.lang_tags,
+            availability=self.availability[index],
+            capacity=self.capacity[index],
+            active=self.active[index],
+            remote=self.remote[index],
+            status_codes=self.status_codes[index],
+        )
+
+    @staticmethod
+    def concat(tables: Sequence[PartnerTable]) -> PartnerTable:
+        """One table from several (labels are merged)."""
+        tables = [t for t in tables if t is not None]
+        kind_labels: dict[str, int] = {}
+        lang_tags: dict[str, int] = {}
+        kind_parts, lang_parts, indptr_parts, offset = [], [], [np.zeros(1, np.int64)], 0
+        for t in tables:
+            kmap = np.array([kind_labels.setdefault(k, len(kind_labels)) for k in t.kind_labels],
+                            dtype=np.int16)
+            lmap = np.array([lang_tags.setdefault(g, len(lang_tags)) for g in t.lang_tags],
+                            dtype=np.int32)
+            kind_parts.append(kmap[t.kind_codes] if len(t) else np.zeros(0, np.int16))
+            lang_parts.append(lmap[t.lang_codes] if len(t.lang_codes) else np.zeros(0, np.int32))
+            indptr_parts.append(t.lang_indptr[1:] + offset)
+            offset += len(t.lang_codes)
+
+        def cat(name):
+            return np.concatenate([getattr(t, name) for t in tables])
+
+        return PartnerTable(
+            ids=cat("ids"),
+            names=[name for t in tables for name in t.names],
+            kind_codes=np.concatenate(kind_parts) if kind_parts else np.zeros(0, np.int16),
+            kind_labels=list(kind_labels) or ["other"],
+            lat=cat("lat"),
+            lon=cat("lon"),
+            travel_radius_km=cat("travel_radius_km"),
+            texts=[text for t in tables for text in t.texts],
+            lang_indptr=np.concatenate(indptr_parts),
+            lang_codes=np.concatenate(lang_parts) if lang_parts else np.zeros(0, np.int32),
+            lang_tags=list(lang_tags),
+            availability=cat("availability"),
+            capacity=cat("capacity"),
+            active=cat("active"),
+            remote=cat("remote"),
+            status_codes=cat("status_codes"),
+        )
