@@ -110,6 +110,10 @@ COMPONENT_LABELS = {
 }
 
 
+PRIVATE_ENDPOINTS = {"web.register_done", "web.group_edit", "web.group_withdraw",
+                     "web.group_download"}
+
+
 def service_abort(exc: ServiceError):
     """Turn a service's NotFound or Forbidden into the matching error page."""
     if isinstance(exc, NotFound):
@@ -210,6 +214,15 @@ def _nav_items() -> list[dict]:
     items.append({"text": "Register a group", "href": url_for("web.register"),
                   "active": endpoint.startswith("web.register")})
     return items
+
+
+@bp.after_request
+def _no_store(response):
+    # Private links, contact details and signed-in pages must not linger in caches or in a
+    # shared computer's back button.
+    if request.endpoint in PRIVATE_ENDPOINTS or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def install(app: Flask) -> None:

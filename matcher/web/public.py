@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     current_app,
     redirect,
@@ -21,6 +23,7 @@ from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
 from .matching import homes_near, postcode_index
 
 PUBLIC_ACTOR = Actor("public-form")
+CONFIRMATION_MINUTES = 30
 
 
 @bp.route("/")
@@ -70,7 +73,7 @@ def register():
     db.session.commit()
     # The edit token travels to the confirmation page in the signed session cookie so that it
     # never appears in a URL that might be logged, and a reload does not lose it.
-    session["registered"] = {"group_id": group.id, "token": token}
+    session["registered"] = {"group_id": group.id, "token": token, "at": int(time.time())}
     return redirect(url_for("web.register_done"), code=303)
 
 
@@ -78,6 +81,10 @@ def register():
 def register_done():
     """Confirmation: the private edit link, and homes nearby that would welcome the group."""
     info = session.get("registered")
+    if info and time.time() - info.get("at", 0) > CONFIRMATION_MINUTES * 60:
+        # On a shared computer the next person must not find someone else's private link.
+        session.pop("registered", None)
+        info = None
     group = db.session.get(CommunityGroup, info["group_id"]) if info else None
     if group is None or group.edit_token_hash != records.hash_edit_token(info.get("token", "")):
         return redirect(url_for("web.register"))

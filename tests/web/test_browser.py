@@ -122,6 +122,14 @@ def test_register_approve_find_and_introduce(page, screenshot_dir):
     card = page.locator("li.kith-match", has_text=GROUP_NAME)
     assert "Introduction requested" in card.inner_text()
     assert card.locator("button", has_text="Request an introduction").count() == 0
+    sign_out(page)
+
+    # --- and the coordinator sees the request waiting ------------------------------------------
+    sign_in(page, "coordinator")
+    page.wait_for_url(re.compile(r"/coordinator$"))
+    row = page.locator("section[aria-labelledby=introductions] tr", has_text=GROUP_NAME)
+    assert "Introduction requested" in row.inner_text()
+    page.screenshot(path=str(screenshot_dir / "coordinator-introductions.png"), full_page=True)
     assert page.js_errors == []
 
 

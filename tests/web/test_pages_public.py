@@ -145,6 +145,20 @@ def test_double_submit_stores_one_group(client, db):
     assert first_link == second_link
 
 
+def test_private_link_is_not_shown_to_the_next_person_at_the_computer(client, monkeypatch):
+    import time
+
+    from matcher.web import public
+
+    assert register(client).status_code == 303
+    done = client.get("/register/done")
+    assert done.headers["Cache-Control"] == "no-store"
+    later = time.time() + 31 * 60
+    monkeypatch.setattr(public.time, "time", lambda: later)
+    response = client.get("/register/done")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/register")
+
+
 def test_confirmation_page_needs_a_registration(client):
     response = client.get("/register/done")
     assert response.status_code == 302
@@ -162,7 +176,9 @@ def registered(client, db, **overrides):
 
 def test_edit_link_shows_and_changes_the_details(client, db):
     group, token = registered(client, db)
-    page = client.get(f"/groups/edit/{token}").get_data(as_text=True)
+    response = client.get(f"/groups/edit/{token}")
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
     assert control_value(page, "name") == "Llanberis Singers"
     assert control_value(page, "contact_email") == "dafydd@example.org"
     assert 'value="thu_pm" checked' in page

@@ -85,7 +85,7 @@
     title: home.name + " (your home)",
     alt: home.name,
     keyboard: true,
-    zIndexOffset: 1000
+    zIndexOffset: -1000
   }).addTo(map).bindPopup("<strong>" + escapeHtml(home.name) + "</strong><br>Your home");
 
   (data.partners || []).forEach(function (partner) {
