@@ -30,34 +30,54 @@ from matcher.domain.geo import haversine_km  # noqa: E402
 from matcher.domain.ranking import Home, PartnerTable, Ranker  # noqa: E402
 from matcher.domain.ranking.ranker import _ALIVE, _APPROVED, _CAPACITY_OK, _REMOTE  # noqa: E402
 
-# (town, lat, lon, relative size) across the four nations.
+# (town, lat, lon, population in thousands, roughly) across the four nations. Partners and
+# homes cluster around them with a spread growing with the town's size; a share is rural.
 TOWNS = [
-    ("London", 51.5072, -0.1276, 90), ("Ealing", 51.5130, -0.3089, 12),
-    ("Birmingham", 52.4862, -1.8904, 25), ("Manchester", 53.4808, -2.2426, 22),
-    ("Leeds", 53.8008, -1.5491, 18), ("Bradford", 53.7950, -1.7594, 12),
-    ("Liverpool", 53.4084, -2.9916, 15), ("Sheffield", 53.3811, -1.4701, 13),
-    ("Bristol", 51.4545, -2.5879, 12), ("Newcastle", 54.9783, -1.6178, 11),
-    ("Nottingham", 52.9548, -1.1581, 10), ("Leicester", 52.6369, -1.1398, 10),
-    ("Southampton", 50.9097, -1.4044, 8), ("Plymouth", 50.3755, -4.1427, 7),
-    ("Norwich", 52.6309, 1.2974, 6), ("Cambridge", 52.2053, 0.1218, 6),
-    ("Oxford", 51.7520, -1.2577, 6), ("Brighton", 50.8225, -0.1372, 8),
-    ("York", 53.9600, -1.0873, 5), ("Hull", 53.7676, -0.3274, 7),
-    ("Stoke-on-Trent", 53.0027, -2.1794, 7), ("Coventry", 52.4068, -1.5197, 9),
-    ("Exeter", 50.7184, -3.5339, 4), ("Carlisle", 54.8925, -2.9329, 3),
-    ("Truro", 50.2632, -5.0510, 2), ("Ipswich", 52.0567, 1.1482, 4),
-    ("Preston", 53.7632, -2.7031, 5), ("Middlesbrough", 54.5742, -1.2350, 5),
-    ("Cardiff", 51.4816, -3.1791, 10), ("Swansea", 51.6214, -3.9436, 6),
-    ("Newport", 51.5842, -2.9977, 4), ("Wrexham", 53.0466, -2.9925, 3),
-    ("Bangor", 53.2274, -4.1293, 2), ("Aberystwyth", 52.4153, -4.0829, 1),
-    ("Carmarthen", 51.8576, -4.3121, 1), ("Glasgow", 55.8642, -4.2518, 18),
-    ("Edinburgh", 55.9533, -3.1883, 14), ("Aberdeen", 57.1497, -2.0943, 6),
-    ("Dundee", 56.4620, -2.9707, 4), ("Inverness", 57.4778, -4.2247, 2),
-    ("Stornoway", 58.2090, -6.3860, 1), ("Perth", 56.3950, -3.4308, 2),
-    ("Stirling", 56.1165, -3.9369, 2), ("Dumfries", 55.0700, -3.6110, 1),
-    ("Belfast", 54.5973, -5.9301, 10), ("Derry", 54.9966, -7.3086, 3),
-    ("Newry", 54.1751, -6.3402, 2), ("Enniskillen", 54.3438, -7.6315, 1),
-    ("Lisburn", 54.5162, -6.0580, 2), ("Ballymena", 54.8636, -6.2763, 1),
+    ("London", 51.5072, -0.1276, 9000), ("Ealing", 51.5130, -0.3089, 350),
+    ("Birmingham", 52.4862, -1.8904, 2600), ("Manchester", 53.4808, -2.2426, 2700),
+    ("Leeds", 53.8008, -1.5491, 800), ("Bradford", 53.7950, -1.7594, 540),
+    ("Liverpool", 53.4084, -2.9916, 900), ("Sheffield", 53.3811, -1.4701, 700),
+    ("Bristol", 51.4545, -2.5879, 700), ("Newcastle", 54.9783, -1.6178, 800),
+    ("Nottingham", 52.9548, -1.1581, 700), ("Leicester", 52.6369, -1.1398, 550),
+    ("Southampton", 50.9097, -1.4044, 850), ("Plymouth", 50.3755, -4.1427, 260),
+    ("Norwich", 52.6309, 1.2974, 210), ("Cambridge", 52.2053, 0.1218, 150),
+    ("Oxford", 51.7520, -1.2577, 170), ("Brighton", 50.8225, -0.1372, 480),
+    ("York", 53.9600, -1.0873, 200), ("Hull", 53.7676, -0.3274, 320),
+    ("Stoke-on-Trent", 53.0027, -2.1794, 370), ("Coventry", 52.4068, -1.5197, 360),
+    ("Exeter", 50.7184, -3.5339, 130), ("Carlisle", 54.8925, -2.9329, 110),
+    ("Truro", 50.2632, -5.0510, 20), ("Ipswich", 52.0567, 1.1482, 180),
+    ("Preston", 53.7632, -2.7031, 320), ("Middlesbrough", 54.5742, -1.2350, 370),
+    ("Cardiff", 51.4816, -3.1791, 480), ("Swansea", 51.6214, -3.9436, 300),
+    ("Newport", 51.5842, -2.9977, 150), ("Wrexham", 53.0466, -2.9925, 65),
+    ("Bangor", 53.2274, -4.1293, 18), ("Aberystwyth", 52.4153, -4.0829, 16),
+    ("Carmarthen", 51.8576, -4.3121, 15), ("Glasgow", 55.8642, -4.2518, 1000),
+    ("Edinburgh", 55.9533, -3.1883, 530), ("Aberdeen", 57.1497, -2.0943, 220),
+    ("Dundee", 56.4620, -2.9707, 150), ("Inverness", 57.4778, -4.2247, 65),
+    ("Stornoway", 58.2090, -6.3860, 8), ("Perth", 56.3950, -3.4308, 50),
+    ("Stirling", 56.1165, -3.9369, 40), ("Dumfries", 55.0700, -3.6110, 33),
+    ("Belfast", 54.5973, -5.9301, 640), ("Derry", 54.9966, -7.3086, 110),
+    ("Newry", 54.1751, -6.3402, 30), ("Enniskillen", 54.3438, -7.6315, 14),
+    ("Lisburn", 54.5162, -6.0580, 75), ("Ballymena", 54.8636, -6.2763, 30),
 ]
+RURAL_SHARE = 0.15
+RURAL_SPREAD_KM = 25.0
+
+
+def scatter_points(rng: np.random.Generator, n: int):
+    """Points around the towns: normal spread of ~pop^0.28 km, plus a rural share."""
+    pop = np.array([t[3] for t in TOWNS], dtype=np.float64)
+    town = rng.choice(len(TOWNS), size=n, p=pop / pop.sum())
+    spread = pop[town] ** 0.28
+    rural = rng.random(n) < RURAL_SHARE
+    spread[rural] = RURAL_SPREAD_KM
+    lat0 = np.array([t[1] for t in TOWNS])[town]
+    lon0 = np.array([t[2] for t in TOWNS])[town]
+    north = rng.normal(0.0, 1.0, n) * spread
+    east = rng.normal(0.0, 1.0, n) * spread
+    lat = lat0 + north / 111.2
+    lon = lon0 + east / (111.2 * np.cos(np.radians(lat0)))
+    return lat, lon, town
+
 
 ACTIVITIES = [
     "choir", "singing", "sing-along", "knitting", "crochet", "sewing", "dogs", "pet visits",
@@ -83,31 +103,54 @@ _FILLER_TEXT = (
 FILLER = _FILLER_TEXT.split()
 
 
-def rss_mb() -> float:
+_VOCABULARY = {"size": 30_000}
+
+
+def args_vocabulary() -> int:
+    return _VOCABULARY["size"]
+
+
+def pseudo_words(count: int, seed: int) -> list[str]:
+    """Distinct made-up words (stand-ins for names, places and typos)."""
+    rng = random.Random(seed)
+    onsets = ["b", "br", "c", "ch", "d", "dr", "f", "g", "gl", "h", "j", "k", "l", "ll", "m",
+              "n", "p", "pr", "r", "s", "sh", "st", "t", "th", "tr", "v", "w", "y", "z"]
+    vowels = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "y", "ae"]
+    codas = ["", "n", "r", "l", "s", "th", "ck", "m", "dd", "ng", "st"]
+    words: set[str] = set()
+    while len(words) < count:
+        words.add("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                          for _ in range(rng.randint(2, 3))))
+    return sorted(words)
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory of this process in MB (``VmHWM`` for the peak so far)."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def make_partners(n: int, seed: int) -> PartnerTable:
     rng = np.random.default_rng(seed)
-    weights = np.array([t[3] for t in TOWNS], dtype=np.float64)
-    town = rng.choice(len(TOWNS), size=n, p=weights / weights.sum())
-    lat0 = np.array([t[1] for t in TOWNS])[town]
-    lon0 = np.array([t[2] for t in TOWNS])[town]
-    spread_km = rng.gamma(2.0, 3.0, size=n)
-    angle = rng.uniform(0, 2 * np.pi, size=n)
-    lat = lat0 + spread_km * np.sin(angle) / 111.2
-    lon = lon0 + spread_km * np.cos(angle) / (111.2 * np.cos(np.radians(lat0)))
+    lat, lon, _ = scatter_points(rng, n)
     n_act = rng.integers(1, 5, size=n)
     act = rng.integers(0, len(ACTIVITIES), size=(n, 4))
     filler = rng.integers(0, len(FILLER), size=(n, 12))
+    # Real descriptions name people, places and things: a long Zipf tail of distinct words.
+    rare_words = pseudo_words(args_vocabulary(), seed)
+    rare = np.minimum(rng.zipf(1.3, size=(n, 4)) - 1, len(rare_words) - 1)
     texts = []
     for i in range(n):
         interests = " . ".join(ACTIVITIES[j] for j in act[i, : n_act[i]])
-        texts.append(interests + " . " + " ".join(FILLER[j] for j in filler[i]))
+        texts.append(interests + " . " + " ".join(FILLER[j] for j in filler[i]) + " "
+                     + " ".join(rare_words[j] for j in rare[i]))
     langs = [["en"] for _ in range(n)]
     for i in np.flatnonzero(rng.random(n) < 0.15).tolist():
         langs[i] = ["en", OTHER_LANGUAGES[int(rng.integers(len(OTHER_LANGUAGES)))]]
@@ -137,13 +180,10 @@ def make_partners(n: int, seed: int) -> PartnerTable:
 
 def make_homes(n: int, seed: int) -> list[Home]:
     rng = random.Random(seed)
-    weights = [t[3] for t in TOWNS]
+    lats, lons, towns = scatter_points(np.random.default_rng(seed), n)
     homes = []
     for i in range(1, n + 1):
-        name, lat0, lon0, _ = rng.choices(TOWNS, weights=weights)[0]
-        r, a = rng.gammavariate(2.0, 3.0), rng.uniform(0, 2 * math.pi)
-        lat = lat0 + r * math.sin(a) / 111.2
-        lon = lon0 + r * math.cos(a) / (111.2 * math.cos(math.radians(lat0)))
+        name, lat, lon = TOWNS[towns[i - 1]][0], float(lats[i - 1]), float(lons[i - 1])
         residents = rng.randint(10, 80)
         languages = [("en", residents)]
         if rng.random() < 0.4:
@@ -252,6 +292,45 @@ class SqliteBaseline:
         return [(pid, score) for _, _, pid, score in scored[:k]]
 
 
+def compare_spatial_search(ranker: Ranker, homes: list[Home]) -> None:
+    """Candidate search alone: the grid's row ranges against scipy's k-d tree ball query
+    on the same 3-D unit vectors (both then apply the partners' own travel radii)."""
+    from scipy.spatial import cKDTree
+
+    seg = ranker.main_
+    t = time.perf_counter()
+    tree = cKDTree(seg.geo[:, :3])
+    build_s = time.perf_counter() - t
+    grid_t, tree_t, same = [], [], 0
+    for home in homes:
+        q = ranker._prepare(home, None, None)
+        c = time.process_time()
+        starts = np.searchsorted(seg.key, q.lo_keys)
+        ends = np.searchsorted(seg.key, q.hi_keys)
+        spans = [(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b > a]
+        if spans:
+            geo = np.concatenate([seg.geo[a:b] for a, b in spans])
+            pos = np.concatenate([np.arange(a, b) for a, b in spans])
+            c2 = 2.0 - 2.0 * (geo[:, :3] @ np.asarray(q.xyz))
+            grid = pos[c2 <= np.minimum(geo[:, 3], q.c2)]
+        else:
+            grid = np.zeros(0, np.int64)
+        grid_t.append(time.process_time() - c)
+        c = time.process_time()
+        found = np.asarray(tree.query_ball_point(q.xyz, math.sqrt(q.c2)), dtype=np.int64)
+        if len(found):
+            g = seg.geo[found]
+            c2 = 2.0 - 2.0 * (g[:, :3] @ np.asarray(q.xyz))
+            found = found[c2 <= np.minimum(g[:, 3], q.c2)]
+        tree_t.append(time.process_time() - c)
+        same += set(grid.tolist()) == set(found.tolist())
+    g50, g95 = percentiles(grid_t)
+    k50, k95 = percentiles(tree_t)
+    print(f"candidate search only, CPU: grid p50 {g50:.2f} ms p95 {g95:.2f} ms (built in fit); "
+          f"cKDTree p50 {k50:.2f} ms p95 {k95:.2f} ms (+{build_s:.1f} s to build); "
+          f"same candidates {same}/{len(homes)}", flush=True)
+
+
 def percentiles(values):
     arr = np.array(values) * 1000
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
@@ -266,15 +345,16 @@ def bench(size: int, args) -> None:
     print(f"generate data + PartnerTable: {time.perf_counter() - t:.1f} s "
           f"(RSS {rss_mb():.0f} MB)", flush=True)
     before = rss_mb()
-    t = time.perf_counter()
+    print(load(), flush=True)
+    t, c = time.perf_counter(), time.process_time()
     ranker = Ranker(n_jobs=args.n_jobs).fit(table)
-    fit_s = time.perf_counter() - t
+    fit_s, fit_cpu = time.perf_counter() - t, time.process_time() - c
     seg = ranker.main_
     index_mb = sum(getattr(seg, name).nbytes for name in vars(seg)
                    if isinstance(getattr(seg, name), np.ndarray)) / 2**20
-    print(f"fit: {fit_s:.2f} s; RSS {before:.0f} -> {rss_mb():.0f} MB "
-          f"(index arrays {index_mb:.0f} MB; vocabulary {len(ranker.tfidf_.columns):,} stems)",
-          flush=True)
+    print(f"fit: {fit_s:.2f} s wall, {fit_cpu:.2f} s CPU; RSS {before:.0f} -> {rss_mb():.0f} MB "
+          f"(peak {rss_mb('VmHWM'):.0f} MB; index arrays {index_mb:.0f} MB; "
+          f"{len(ranker.tfidf_.columns):,} TF-IDF stems)", flush=True)
     del table
     gc.collect()
     print(f"RSS after dropping the input table: {rss_mb():.0f} MB", flush=True)
@@ -283,14 +363,20 @@ def bench(size: int, args) -> None:
     sample = rng.sample(homes, min(args.queries, len(homes)))
     for home in sample[:5]:
         ranker.rank(home, k=args.k)  # warm-up
-    times, results = [], []
+    times, cpu, results = [], [], []
     for home in sample:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         results.append(ranker.rank(home, k=args.k))
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     p50, p95 = percentiles(times)
+    c50, c95 = percentiles(cpu)
     print(f"rank(home, k={args.k}) over {len(sample)} homes: p50 {p50:.2f} ms, "
-          f"p95 {p95:.2f} ms, max {max(times) * 1000:.1f} ms", flush=True)
+          f"p95 {p95:.2f} ms, max {max(times) * 1000:.1f} ms wall; CPU p50 {c50:.2f} ms, "
+          f"p95 {c95:.2f} ms", flush=True)
+
+    if args.compare_kdtree:
+        compare_spatial_search(ranker, sample)
 
     if args.baseline_queries:
         t = time.perf_counter()
@@ -314,12 +400,14 @@ def bench(size: int, args) -> None:
         gc.collect()
 
     if args.rank_many:
-        t = time.perf_counter()
-        out = ranker.rank_many(homes, k=args.k, n_jobs=args.n_jobs)
-        rm_s = time.perf_counter() - t
-        total = sum(len(v) for v in out.values())
-        print(f"rank_many: {len(homes):,} homes x top-{args.k} with n_jobs={args.n_jobs}: "
-              f"{rm_s:.1f} s ({total:,} matches)", flush=True)
+        for k in args.rank_many_k:
+            print(load(), flush=True)
+            t = time.perf_counter()
+            out = ranker.rank_many(homes, k=k, n_jobs=args.n_jobs)
+            rm_s = time.perf_counter() - t
+            total = sum(len(v) for v in out.values())
+            print(f"rank_many: {len(homes):,} homes x top-{k} with n_jobs={args.n_jobs}: "
+                  f"{rm_s:.1f} s ({total:,} matches)", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -347,8 +435,15 @@ def main(argv=None) -> None:
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--no-rank-many", dest="rank_many", action="store_false")
+    parser.add_argument("--no-kdtree", dest="compare_kdtree", action="store_false",
+                        help="skip the grid versus k-d tree comparison")
+    parser.add_argument("--rank-many-k", type=int, nargs="+", default=[20, 5],
+                        help="list lengths for the rank_many runs")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--vocabulary", type=int, default=30_000,
+                        help="distinct rare words in descriptions (besides common ones)")
     args = parser.parse_args(argv)
+    _VOCABULARY["size"] = args.vocabulary
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs")
     for size in args.sizes:
         bench(size, args)

@@ -236,7 +236,12 @@ class Taxonomy:
 
     def ids_of(self, mask: int) -> list[str]:
         """Category ids set in a bit mask, in taxonomy order."""
-        return [c.id for i, c in enumerate(self._categories) if mask >> i & 1]
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(self._categories[low.bit_length() - 1].id)
+            mask ^= low
+        return found
 
     def mask_of_stems(self, stems: Sequence[str]) -> int:
         """Bit mask of the categories named by a sequence of stems (in text order)."""

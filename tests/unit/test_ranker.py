@@ -476,3 +476,38 @@ def test_no_partners_or_no_words_still_work():
     bare = Ranker().fit([partner(1, at(BANGOR, 1))])
     assert ids(bare.rank(home(BANGOR, interests=["singing"]))) == [1]
     assert bare.rank(home(BANGOR), k=0) == []
+
+
+def test_spatial_index_finds_exactly_the_partners_within_both_radii():
+    rng = np.random.default_rng(2)
+    centres = [BANGOR, STORNOWAY, (89.99, 10.0), (-60.0, 179.99), (0.0, -179.95)]
+    partners, pid = [], 0
+    for lat0, lon0 in centres:
+        for _ in range(400):
+            pid += 1
+            lat = float(np.clip(lat0 + rng.normal(0, 0.15), -90, 90))
+            lon = float((lon0 + rng.normal(0, 0.3) + 180) % 360 - 180)
+            partners.append(partner(pid, (lat, lon), travel=float(rng.uniform(1, 30))))
+    for cell in (0.01, 0.05, 0.5):
+        ranker = Ranker(cell_deg=cell).fit(partners)
+        for lat0, lon0 in centres:
+            h = home((lat0, lon0), radius=float(rng.uniform(2, 25)))
+            expected = {p.id for p in partners
+                        if haversine_km(h.lat, h.lon, p.lat, p.lon)
+                        <= min(h.search_radius_km, p.travel_radius_km) - 1e-6}
+            found = set(ids(ranker.rank(h, k=10_000)))
+            assert expected <= found
+            assert all(haversine_km(h.lat, h.lon, p.lat, p.lon)
+                       <= min(h.search_radius_km, p.travel_radius_km) + 1e-6
+                       for p in partners if p.id in found)
+
+
+def test_unexplained_matches_keep_order_scores_and_flags():
+    rng = random.Random(13)
+    ranker = Ranker().fit(random_partners(300, rng))
+    for i in range(10):
+        h = random_home(i, rng)
+        full, bare = ranker.rank(h, k=10), ranker.rank(h, k=10, explain=False)
+        assert [(m.partner_id, m.score, m.in_person_paused) for m in full] == \
+               [(m.partner_id, m.score, m.in_person_paused) for m in bare]
+        assert all(m.reasons == [] for m in bare)

@@ -69,15 +69,17 @@ def encode_blob(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Many strings as one UTF-8 byte array plus offsets (no per-string Python objects)."""
     if not texts:
         return np.zeros(0, np.uint8), np.zeros(1, np.int64)
-    joined = "\x00".join(t.replace("\x00", " ") for t in texts)
-    data = np.frombuffer(joined.encode("utf-8", "replace") + b"\x00", dtype=np.uint8)
-    ends = np.flatnonzero(data == 0)
-    offsets = np.concatenate(([0], ends + 1)).astype(np.int64)
-    # Drop the separators from the stored bytes so offsets index a packed array.
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        joined = "\x00".join(t.replace("\x00", " ") for t in texts)
+    data = np.frombuffer(joined.encode("utf-8", "replace"), dtype=np.uint8)
+    seps = np.flatnonzero(data == 0)
     keep = np.ones(len(data), dtype=bool)
-    keep[ends] = False
-    shift = np.arange(len(offsets), dtype=np.int64)
-    return data[keep].copy(), offsets - shift
+    keep[seps] = False
+    # Offsets into the packed bytes: each separator shifts later strings back by one.
+    starts = np.concatenate(([0], seps + 1 - np.arange(1, len(seps) + 1)))
+    ends = np.append(starts[1:], len(data) - len(seps))
+    return data[keep], np.append(starts, ends[-1]).astype(np.int64)
 
 
 def decode_blob(blob: np.ndarray, offsets: np.ndarray, index: int) -> str:
@@ -122,11 +124,13 @@ def _inverse(uniq: np.ndarray, values: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         slot_u = (uniq * _K1) >> shift
         slot_v = (values * _K1) >> shift
-    owners = np.bincount(slot_u.astype(np.int64), minlength=1 << bits)
-    alone = owners[slot_u.astype(np.int64)] == 1
+    slot_u = slot_u.view(np.int64)  # slots are below 2**bits, so the bits read the same
+    slot_v = slot_v.view(np.int64)
+    owners = np.bincount(slot_u, minlength=1 << bits)
+    alone = owners[slot_u] == 1
     table = np.full(1 << bits, -1, dtype=np.int64)
-    table[slot_u[alone].astype(np.int64)] = np.flatnonzero(alone)
-    inv = table[slot_v.astype(np.int64)]
+    table[slot_u[alone]] = np.flatnonzero(alone)
+    inv = table[slot_v]
     shared = np.flatnonzero(inv < 0)
     if len(shared):
         inv[shared] = np.searchsorted(uniq, values[shared])
@@ -346,7 +350,7 @@ class TextAnalyser:
             pstart = self._word_pstart.view[word]
             doc = np.repeat(doc, npieces)
             sid = self._pieces.view[gather_ranges(pstart, npieces)]
-        return doc.astype(np.int64), sid.astype(np.int64)
+        return doc.astype(np.int64, copy=False), sid.astype(np.int64, copy=False)
 
     def _masks_into(self, doc: np.ndarray, sid: np.ndarray, out: np.ndarray) -> None:
         if len(sid) == 0:
@@ -438,9 +442,9 @@ class TfidfIndex:
 
     def column_of_stem(self, stem_id: int | None) -> int:
         """TF-IDF column of a stem id, or -1."""
-        if stem_id is None:
+        if stem_id is None or stem_id >= len(self.col_of_stem):
             return -1
-        return int(self._cols(np.array([stem_id], dtype=np.int64))[0])
+        return int(self.col_of_stem[stem_id])
 
     def transform_one(self, counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """(columns, weights) of one analysed text, l2-normalised, columns ascending.

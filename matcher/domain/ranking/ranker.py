@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,13 +89,14 @@ _REMOTE = np.uint8(16)
 _UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 _SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
 _VISITING = ("open", "restricted", "closed")
+_NO_FILTERS = Filters()
 _INV_SQRT = np.array([0.0] + [1.0 / math.sqrt(i) for i in range(1, 65)])
 
 # Arrays of a segment saved by `Ranker.save`, with their dtypes.
 _SEGMENT_ARRAYS = {
     "ids": np.int64, "id_order": np.int64, "key": np.int64, "lat": np.float64,
-    "lon": np.float64, "x": np.float64, "y": np.float64, "z": np.float64,
-    "travel": np.float64, "travel_c2": np.float64, "flags": np.uint8, "status": np.int8,
+    "lon": np.float64, "geo": np.float64, "travel": np.float64, "flags": np.uint8,
+    "status": np.int8,
     "kind": np.int16, "cat": np.uint64, "cat_n": np.uint8, "avail": np.uint32,
     "avail_n": np.uint8, "capacity": np.int32, "active": np.int32, "cap_comp": np.float32,
     "tf_keys": np.int64, "tf_vals": np.float32, "lang_keys": np.int64,
@@ -110,35 +112,44 @@ def _grid_key(lat, lon, cell: float):
 
 
 def _search_keys(lat: float, lon: float, radius_km: float, cell: float):
-    """Grid keys bounding a circle: (lo, hi) arrays, one pair per row (and longitude span)."""
+    """Grid keys covering a circle: (lo, hi) key arrays, one pair per grid row and span.
+
+    Each row only spans the circle's own width within that row (widest at the row latitude
+    nearest to where the circle is widest), so the cells searched hug the circle. Plain
+    ``math`` on a few dozen rows is faster than numpy here.
+    """
     ncols = int(math.ceil(360.0 / cell)) + 1
-    angle = radius_km / EARTH_RADIUS_KM
-    dlat = math.degrees(angle) + 1e-9
+    angle = min(radius_km / EARTH_RADIUS_KM, math.pi)
+    dlat = math.degrees(angle) + 1e-7
     lat_lo, lat_hi = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
-    spans: list[tuple[float, float]]
-    cos_lat = math.cos(math.radians(lat))
-    if lat_hi >= 90.0 or lat_lo <= -90.0 or angle >= math.pi / 2 or math.sin(angle) >= cos_lat:
-        spans = [(-180.0, 180.0)]
-    else:
-        # Widest longitude difference of a spherical cap not containing a pole.
-        dlon = math.degrees(math.asin(math.sin(angle) / cos_lat)) + 1e-9
-        lo, hi = lon - dlon, lon + dlon
-        if lo < -180.0:
-            spans = [(-180.0, hi), (lo + 360.0, 180.0)]
-        elif hi > 180.0:
-            spans = [(lo, 180.0), (-180.0, hi - 360.0)]
-        else:
-            spans = [(lo, hi)]
     r0 = int(math.floor((lat_lo + 90.0) / cell))
     r1 = int(math.floor((lat_hi + 90.0) / cell))
-    rows = np.arange(r0, r1 + 1, dtype=np.int64) * ncols
-    los, his = [], []
-    for a, b in spans:
-        c0 = int(math.floor((a + 180.0) / cell))
-        c1 = int(math.floor((b + 180.0) / cell))
-        los.append(rows + c0)
-        his.append(rows + c1 + 1)
-    return np.concatenate(los), np.concatenate(his)
+    phi0 = math.radians(lat)
+    sin0, cos0, cos_a = math.sin(phi0), math.cos(phi0), math.cos(angle)
+    polar = lat_hi >= 90.0 or lat_lo <= -90.0 or math.sin(angle) >= cos0
+    widest = 0.0 if polar else math.degrees(math.asin(min(1.0, sin0 / cos_a)))
+    spans: list[tuple[int, float, float]] = []
+    for row in range(r0, r1 + 1):
+        if polar:
+            spans.append((row, -180.0, 180.0))
+            continue
+        band_lo = max(row * cell - 90.0, lat_lo)
+        band_hi = min((row + 1) * cell - 90.0, lat_hi)
+        phi = math.radians(min(max(widest, band_lo), band_hi))
+        cos_dlon = (cos_a - math.sin(phi) * sin0) / (math.cos(phi) * cos0)
+        half = math.degrees(math.acos(min(max(cos_dlon, -1.0), 1.0))) + 1e-5
+        lo, hi = lon - half, lon + half
+        if half >= 180.0:
+            spans.append((row, -180.0, 180.0))
+            continue
+        spans.append((row, max(lo, -180.0), min(hi, 180.0)))
+        if lo < -180.0:
+            spans.append((row, lo + 360.0, 180.0))
+        if hi > 180.0:
+            spans.append((row, -180.0, hi - 360.0))
+    los = [row * ncols + int(math.floor((a + 180.0) / cell)) for row, a, _ in spans]
+    his = [row * ncols + int(math.floor((b + 180.0) / cell)) + 1 for row, _, b in spans]
+    return np.array(los, dtype=np.int64), np.array(his, dtype=np.int64)
 
 
 def _scatter(keys, vals, n, cols, weights, starts, offsets, ends, total):
@@ -193,6 +204,7 @@ class _Columns:
     status: np.ndarray
     tfidf: sp.csr_matrix
     cat: np.ndarray
+    names: list[str] | None = None  # when set, preferred to the blob (cheaper to reorder)
 
     def __len__(self):
         return len(self.ids)
@@ -200,6 +212,14 @@ class _Columns:
     @staticmethod
     def concat(parts: Sequence[_Columns]) -> _Columns:
         parts = [p for p in parts if len(p)]
+        names = None
+        if parts and all(p.names is not None for p in parts):
+            names = [name for p in parts for name in p.names]
+        else:
+            for p in parts:
+                if p.names is not None:
+                    p.names_blob, p.names_off = encode_blob(p.names)
+                    p.names = None
         blob_parts, off_parts, shift = [], [np.zeros(1, np.int64)], 0
         indptr_parts, lshift = [np.zeros(1, np.int64)], 0
         for p in parts:
@@ -236,6 +256,7 @@ class _Columns:
             tfidf=(sp.vstack(matrices, format="csr") if matrices
                    else sp.csr_matrix((0, n_cols), dtype=np.float32)),
             cat=cat("cat", np.uint64),
+            names=names,
         )
 
 
@@ -259,9 +280,13 @@ class _Segment:
         a: dict[str, np.ndarray] = {"key": key[order], "ids": cols.ids[order]}
         a["id_order"] = np.argsort(a["ids"], kind="stable")
         a["lat"], a["lon"] = cols.lat[order], cols.lon[order]
-        a["x"], a["y"], a["z"] = unit_vectors(a["lat"], a["lon"])
         a["travel"] = cols.travel[order]
-        a["travel_c2"] = chord2_for_km(a["travel"])
+        # x, y, z and the squared chord of the travel radius side by side, so a query
+        # copies one block per grid row instead of four.
+        geo = np.empty((n, 4), dtype=np.float64)
+        geo[:, 0], geo[:, 1], geo[:, 2] = unit_vectors(a["lat"], a["lon"])
+        geo[:, 3] = chord2_for_km(a["travel"])
+        a["geo"] = geo
         a["status"] = cols.status[order]
         a["capacity"], a["active"] = cols.capacity[order], cols.active[order]
         remaining = a["capacity"] - a["active"]
@@ -279,14 +304,22 @@ class _Segment:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.clip(remaining / np.maximum(a["capacity"], 1), 0.0, 1.0)
         a["cap_comp"] = np.where(a["capacity"] < 0, 0.5, share).astype(np.float32)
-        a["names_blob"], a["names_off"] = take_blob(cols.names_blob, cols.names_off, order)
+        if cols.names is not None:
+            a["names_blob"], a["names_off"] = encode_blob([cols.names[i] for i in order.tolist()])
+        else:
+            a["names_blob"], a["names_off"] = take_blob(cols.names_blob, cols.names_off, order)
         csc = cols.tfidf[order].tocsc() if n else sp.csc_matrix(cols.tfidf.shape)
         csc.sort_indices()
         column = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
-        a["tf_keys"] = column * n + csc.indices.astype(np.int64)
-        a["tf_vals"] = csc.data.astype(np.float32)
+        column *= n
+        column += csc.indices
+        a["tf_keys"] = column
+        a["tf_vals"] = csc.data.astype(np.float32, copy=False)
         rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(cols.lang_indptr))
-        a["lang_keys"] = np.unique(cols.lang.astype(np.int64) * n + position[rows])
+        lang_keys = np.sort(cols.lang.astype(np.int64) * n + position[rows])
+        if len(lang_keys) > 1:  # a partner listing a language twice counts once
+            lang_keys = lang_keys[np.append(True, lang_keys[1:] != lang_keys[:-1])]
+        a["lang_keys"] = lang_keys
         return cls(a, cell)
 
     def columns(self, index: np.ndarray | None = None) -> _Columns:
@@ -332,13 +365,27 @@ class _Segment:
 
 
 # -------------------------------------------------------------------------------------- query
+@dataclass(frozen=True)
+class _HomeText:
+    """Interest features of a home's own words."""
+
+    tf_cols: np.ndarray
+    tf_w: np.ndarray
+    cat: np.uint64
+    cat_n: int
+    items: list[tuple[str, int, list[int]]]
+    text_matches: list[tuple[int, str]]
+    text_words: list[tuple[int, str]]
+    explain_cols: np.ndarray
+
+
 @dataclass
 class _Query:
     """Everything about one home that scoring needs, prepared once per request."""
 
     home: Home
     radius: float
-    xyz: np.ndarray
+    xyz: tuple[float, float, float]
     c2: float
     lo_keys: np.ndarray
     hi_keys: np.ndarray
@@ -362,7 +409,7 @@ class _Query:
     text_matches: list[tuple[int, str]]
     text_words: list[tuple[int, str]]
     explain_cols: np.ndarray
-    explain_langs: list[tuple[str, int, int]]
+    explain_langs: list[tuple[str, int, int, str]]
 
 
 class Ranker(BaseEstimator):
@@ -387,7 +434,7 @@ class Ranker(BaseEstimator):
         Worker processes for `rank_many` (1 = in this process).
     """
 
-    def __init__(self, weights=None, taxonomy=None, cell_deg=0.05, compact_at=50_000, n_jobs=1):
+    def __init__(self, weights=None, taxonomy=None, cell_deg=0.02, compact_at=50_000, n_jobs=1):
         self.weights = weights
         self.taxonomy = taxonomy
         self.cell_deg = cell_deg
@@ -411,12 +458,16 @@ class Ranker(BaseEstimator):
         matrix = self.tfidf_.fit_transform(rows, stems, counts, len(table))
         self.kind_labels_: list[str] = []
         self.lang_tags_: list[str] = []
-        self._lock = threading.RLock()
+        self._reset_caches()
         self.main_ = _Segment.build(self._columns(table, matrix, masks), float(self.cell_deg))
         self.delta_ = None
-        self._delta_columns = None
         self.homes_ = None
         return self
+
+    def _reset_caches(self) -> None:
+        self._lock = threading.RLock()
+        self._text_cache: OrderedDict = OrderedDict()
+        self._lang_index_cache = None
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "main_")
@@ -444,11 +495,11 @@ class Ranker(BaseEstimator):
     def _columns(self, table: PartnerTable, matrix: sp.csr_matrix, masks: np.ndarray) -> _Columns:
         kind_map = self._code_map(table.kind_labels, self.kind_labels_, np.int16)
         lang_map = self._code_map(table.lang_tags, self.lang_tags_, np.int32)
-        blob, off = encode_blob(table.names)
         return _Columns(
             ids=table.ids,
-            names_blob=blob,
-            names_off=off,
+            names_blob=np.zeros(0, np.uint8),
+            names_off=np.zeros(len(table) + 1, np.int64),
+            names=table.names,
             kind=kind_map[table.kind_codes] if len(table) else np.zeros(0, np.int16),
             lat=table.lat,
             lon=table.lon,
@@ -527,26 +578,28 @@ class Ranker(BaseEstimator):
         return self
 
     # ------------------------------------------------------------------------------ queries
-    def _prepare(self, home: Home, weights, filters) -> _Query:
-        filters = Filters.from_mapping(filters)
-        w = Weights.from_mapping(weights, base=self.weights_)
-        radius = filters.radius_km if filters.radius_km is not None else home.search_radius_km
-        radius = float(radius or 0.0)
-        if not math.isfinite(radius) or radius < 0:
-            raise ValueError("search radius must be a non-negative number of km")
-        lat, lon = float(home.lat), float(home.lon)
-        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
-            raise ValueError("home coordinates are missing or out of range")
-        xyz = np.array([float(v) for v in unit_vectors(lat, lon)])
-        lo_keys, hi_keys = _search_keys(lat, lon, radius, self.main_.cell)
+    def _lang_index(self) -> dict[str, int]:
+        cache = getattr(self, "_lang_index_cache", None)
+        if cache is None or len(cache) != len(self.lang_tags_):
+            cache = self._lang_index_cache = {t: i for i, t in enumerate(self.lang_tags_)}
+        return cache
+
+    def _home_text(self, home: Home) -> _HomeText:
+        """Interest features of a home's words (cached: homes are asked about repeatedly)."""
+        key = (tuple(home.interests or ()), home.interests_text or "")
+        cache = self._text_cache
         with self._lock:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+                return found
             counts, mask = self.analyser_.analyse_one(home.text)
             tf_cols, tf_w = self.tfidf_.transform_one(counts)
             items = []
             for item in clean_interests(home.interests):
                 item_counts, item_mask = self.analyser_.analyse_one(item)
-                item_cols, _ = self.tfidf_.transform_one(item_counts)
-                items.append((item, item_mask, item_cols.tolist()))
+                item_cols = [c for c in map(self.tfidf_.column_of_stem, item_counts) if c >= 0]
+                items.append((item, item_mask, item_cols))
             text = home.interests_text or ""
             bits = {c: i for i, c in enumerate(self.taxonomy_.ids)}
             text_matches = [(bits[c], s) for c, s in self.taxonomy_.matches(text)]
@@ -560,26 +613,43 @@ class Ranker(BaseEstimator):
                 if col >= 0 and col not in seen_cols:
                     seen_cols.add(col)
                     text_words.append((col, word))
-        lang_counts = home.language_counts()
-        others = [(t, c) for t, c in lang_counts if c > 0 and not is_english(t)]
+            explain_cols = sorted({c for _, _, cs in items for c in cs} | seen_cols
+                                  | set(tf_cols.tolist()))
+            found = _HomeText(tf_cols, tf_w, np.uint64(mask), int(mask).bit_count(), items,
+                              text_matches, text_words, np.array(explain_cols, dtype=np.int64))
+            cache[key] = found
+            if len(cache) > 4096:
+                cache.popitem(last=False)
+            return found
+
+    def _prepare(self, home: Home, weights, filters) -> _Query:
+        filters = _NO_FILTERS if filters is None else Filters.from_mapping(filters)
+        w = self.weights_ if weights is None else Weights.from_mapping(weights, self.weights_)
+        radius = filters.radius_km if filters.radius_km is not None else home.search_radius_km
+        radius = float(radius or 0.0)
+        if not math.isfinite(radius) or radius < 0:
+            raise ValueError("search radius must be a non-negative number of km")
+        lat, lon = float(home.lat), float(home.lon)
+        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+            raise ValueError("home coordinates are missing or out of range")
+        phi, lam = math.radians(lat), math.radians(lon)
+        xyz = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+        lo_keys, hi_keys = _search_keys(lat, lon, radius, self.main_.cell)
+        text = self._home_text(home)
+        others = [(t, c) for t, c in home.language_counts() if c > 0 and not is_english(t)]
         total = sum(c for _, c in others)
-        index = {t: i for i, t in enumerate(self.lang_tags_)}
-        known = [(index[t], c) for t, c in others if t in index]
-        lang_ids = np.array([i for i, _ in known], dtype=np.int64)
-        lang_w = np.array([c / total for _, c in known], dtype=np.float64) if total else None
-        english_only = total == 0
+        index = self._lang_index()
+        known = [(t, index[t], c) for t, c in others if t in index]
         weights_arr = np.array(w.as_tuple(), dtype=np.float64)
-        if english_only:
-            weights_arr[COMPONENTS.index("language")] = 0.0
+        if total == 0:
+            weights_arr[2] = 0.0  # English-only: the language weight goes to the others
         weight_sum = float(weights_arr.sum())
         status = str(home.visiting_status or "open").strip().lower()
         status = status if status in _VISITING else "open"
         status_bits = _APPROVED | (_PENDING if filters.include_unapproved else np.uint8(0))
         kind_ok = None
         if filters.kinds is not None:
-            kind_ok = np.zeros(max(len(self.kind_labels_), 1), dtype=bool)
-            for i, label in enumerate(self.kind_labels_):
-                kind_ok[i] = label in filters.kinds
+            kind_ok = np.array([label in filters.kinds for label in self.kind_labels_] or [False])
         filter_langs = None
         if filters.languages is not None:
             filter_langs = np.array([index[t] for t in filters.languages if t in index],
@@ -587,19 +657,17 @@ class Ranker(BaseEstimator):
         avail = encode_availability(home.availability)
         return _Query(
             home=home, radius=radius, xyz=xyz, c2=float(chord2_for_km(radius)),
-            lo_keys=lo_keys, hi_keys=hi_keys, tf_cols=tf_cols, tf_w=tf_w,
-            cat=np.uint64(mask), cat_n=int(mask).bit_count(),
-            lang_ids=lang_ids, lang_w=lang_w if lang_w is not None else np.zeros(0),
-            lang_counts=others, english_only=english_only,
+            lo_keys=lo_keys, hi_keys=hi_keys, tf_cols=text.tf_cols, tf_w=text.tf_w,
+            cat=text.cat, cat_n=text.cat_n,
+            lang_ids=np.array([i for _, i, _ in known], dtype=np.int64),
+            lang_w=np.array([c / total for _, _, c in known], dtype=np.float64),
+            lang_counts=others, english_only=total == 0,
             avail=avail, avail_n=(avail & int(_SLOT_BITS)).bit_count(),
             weights=weights_arr, weight_sum=weight_sum if weight_sum > 0 else 1.0,
             status=status, status_bits=np.uint8(status_bits), kind_ok=kind_ok,
-            filter_langs=filter_langs, items=items, text_matches=text_matches,
-            text_words=text_words,
-            explain_cols=np.array(sorted({c for _, _, cs in items for c in cs}
-                                         | {c for c, _ in text_words}
-                                         | set(tf_cols.tolist())), dtype=np.int64),
-            explain_langs=[(t, index[t], c) for t, c in others if t in index],
+            filter_langs=filter_langs, items=text.items, text_matches=text.text_matches,
+            text_words=text.text_words, explain_cols=text.explain_cols,
+            explain_langs=[(t, i, c, language_name(t)) for t, i, c in known],
         )
 
     def _score_segment(self, seg: _Segment, q: _Query, k: int):
@@ -621,12 +689,13 @@ class Ranker(BaseEstimator):
                 return array[spans[0][0]:spans[0][1]]
             return np.concatenate([array[a:b] for a, b in spans])
 
-        dot = take(seg.x) * q.xyz[0]
-        dot += take(seg.y) * q.xyz[1]
-        dot += take(seg.z) * q.xyz[2]
+        geo = take(seg.geo)
+        dot = geo[:, 0] * q.xyz[0]
+        dot += geo[:, 1] * q.xyz[1]
+        dot += geo[:, 2] * q.xyz[2]
         c2 = np.multiply(dot, -2.0, out=dot)
         c2 += 2.0
-        ok = c2 <= np.minimum(take(seg.travel_c2), q.c2)
+        ok = c2 <= np.minimum(geo[:, 3], q.c2)
         flags = take(seg.flags)
         ok &= (flags & (_ALIVE | _CAPACITY_OK)) == (_ALIVE | _CAPACITY_OK)
         ok &= (flags & q.status_bits) > 0
@@ -727,12 +796,14 @@ class Ranker(BaseEstimator):
         order = keep[np.lexsort((ids[keep], dist[keep], -ranks[keep]))][:k]
         return [(parts[where[i]], int(local[i])) for i in order]
 
-    def rank(self, home: Home, k: int = 20, weights=None, filters=None) -> list[Match]:
+    def rank(self, home: Home, k: int = 20, weights=None, filters=None,
+             explain: bool = True) -> list[Match]:
         """The ``k`` best partners for a home, best first, with components and reasons.
 
         ``weights`` (a partial mapping) overrides the default weights for this request;
         ``filters`` is a `Filters` or a mapping with ``kinds``, ``radius_km``, ``languages``
-        and ``include_unapproved``.
+        and ``include_unapproved``. With ``explain=False`` the matches carry scores and
+        components but no reasons or shared lists (cheaper, e.g. for allocation).
         """
         self._check_fitted()
         k = int(k)
@@ -744,37 +815,70 @@ class Ranker(BaseEstimator):
             result = self._score_segment(seg, q, k)
             if result is not None:
                 parts.append((seg, result))
-        return self._explain(q, self._top(parts, k))
+        chosen = self._top(parts, k)
+        return self._explain(q, chosen) if explain else self._bare(q, chosen)
 
-    def _explain(self, q: _Query, chosen) -> list[Match]:
-        """Matches with reasons for the chosen candidates (feature look-ups batched)."""
-        by_segment: dict[int, tuple[_Segment, list[int]]] = {}
-        for (seg, result), i in chosen:
-            by_segment.setdefault(id(seg), (seg, []))[1].append(int(result["pos"][i]))
-        lang_ids = [i for _, i, _ in q.explain_langs]
-        lookups = {}
-        for key, (seg, positions) in by_segment.items():
-            terms = _present(seg.tf_keys, seg.n, q.explain_cols, positions)
-            langs = _present(seg.lang_keys, seg.n, lang_ids, positions)
-            lookups[key] = {p: (terms[:, j], langs[:, j]) for j, p in enumerate(positions)}
+    def _bare(self, q: _Query, chosen) -> list[Match]:
         matches = []
         for (seg, result), i in chosen:
-            terms, langs = lookups[id(seg)][int(result["pos"][i])]
-            matches.append(self._match(seg, result, i, q, terms, langs))
+            p = int(result["pos"][i])
+            remote = bool(result["remote"][i])
+            kind = int(seg.kind[p])
+            matches.append(Match(
+                partner_id=int(seg.ids[p]), name=seg.name(p),
+                kind=self.kind_labels_[kind] if kind < len(self.kind_labels_) else "other",
+                score=float(result["score"][i]), distance_km=float(result["dist"][i]),
+                components={n: float(c[i]) for n, c in zip(COMPONENTS, result["components"],
+                                                           strict=True)},
+                reasons=[], in_person_paused=q.status == "restricted" and not remote,
+                offers_remote=remote))
         return matches
 
+    def _explain(self, q: _Query, chosen) -> list[Match]:
+        """Matches with reasons for the chosen candidates; array look-ups are batched per
+        segment and the per-match work is plain Python on lists."""
+        groups: dict[int, tuple[_Segment, dict, list[int], list[int]]] = {}
+        for slot, ((seg, result), i) in enumerate(chosen):
+            group = groups.setdefault(id(seg), (seg, result, [], []))
+            group[2].append(slot)
+            group[3].append(i)
+        lang_ids = [i for _, i, _, _ in q.explain_langs]
+        cols = q.explain_cols.tolist()
+        rows: list = [None] * len(chosen)
+        for seg, result, slots, local in groups.values():
+            idx = np.array(local, dtype=np.int64)
+            p = result["pos"][idx]
+            fields = {
+                "terms": _present(seg.tf_keys, seg.n, cols, p).T.tolist(),
+                "langs": _present(seg.lang_keys, seg.n, lang_ids, p).T.tolist(),
+                "id": seg.ids[p].tolist(),
+                "dist": result["dist"][idx].tolist(),
+                "score": result["score"][idx].tolist(),
+                "comps": np.stack([c[idx] for c in result["components"]], axis=1).tolist(),
+                "remote": ((seg.flags[p] & _REMOTE) > 0).tolist(),
+                "cat": seg.cat[p].tolist(),
+                "avail": seg.avail[p].tolist(),
+                "capacity": seg.capacity[p].tolist(),
+                "active": seg.active[p].tolist(),
+                "kind": seg.kind[p].tolist(),
+                "name": [seg.name(x) for x in p.tolist()],
+            }
+            for j, slot in enumerate(slots):
+                rows[slot] = (fields, j)
+        return [self._match(q, cols, fields, j) for fields, j in rows]
+
     def rank_many(self, homes: Sequence[Home], k: int = 20, weights=None, filters=None,
-                  n_jobs: int | None = None) -> dict[int, list[Match]]:
+                  n_jobs: int | None = None, explain: bool = True) -> dict[int, list[Match]]:
         """Top ``k`` partners for each home (dict keyed by home id, in input order).
 
         With ``n_jobs > 1`` homes are shared among worker processes (fork), which read the
-        fitted index without copying it.
+        fitted index without copying it. ``explain`` as in `rank`.
         """
         from .batch import rank_many
 
         self._check_fitted()
         return rank_many(self, homes, k=k, weights=weights, filters=filters,
-                         n_jobs=self.n_jobs if n_jobs is None else n_jobs)
+                         n_jobs=self.n_jobs if n_jobs is None else n_jobs, explain=explain)
 
     # ---------------------------------------------------------------------------- explaining
     def _shared_interests(self, q: _Query, present_cols: set[int], cat: int) -> list[str]:
@@ -806,13 +910,9 @@ class Ranker(BaseEstimator):
                 add(self.taxonomy_.label(category))
         return shared
 
-    def _match(self, seg: _Segment, result: dict, i: int, q: _Query, terms: np.ndarray,
-               langs: np.ndarray) -> Match:
-        p = int(result["pos"][i])
-        components = {name: float(c[i])
-                      for name, c in zip(COMPONENTS, result["components"], strict=True)}
-        dist = float(result["dist"][i])
-        remote = bool(seg.flags[p] & _REMOTE)
+    def _match(self, q: _Query, cols: list[int], f: dict, j: int) -> Match:
+        dist = f["dist"][j]
+        remote = f["remote"][j]
         reasons = [explain.distance_reason(dist)]
         paused = False
         if q.status == "restricted":
@@ -821,31 +921,29 @@ class Ranker(BaseEstimator):
                            else explain.REMOTE_WHILE_RESTRICTED)
         elif q.status == "closed":
             reasons.insert(0, explain.REMOTE_WHILE_CLOSED)
-        present_cols = set(q.explain_cols[terms].tolist())
-        shared = self._shared_interests(q, present_cols, int(seg.cat[p]))
+        present = {c for c, yes in zip(cols, f["terms"][j], strict=True) if yes}
+        shared = self._shared_interests(q, present, f["cat"][j])
         if shared:
             reasons.append(explain.interests_reason(shared))
         shared_langs = []
-        for (tag, _, count), spoken in zip(q.explain_langs, langs.tolist(), strict=True):
+        for (tag, _, count, name), spoken in zip(q.explain_langs, f["langs"][j], strict=True):
             if spoken:
                 shared_langs.append(tag)
-                reasons.append(explain.language_reason(language_name(tag), count))
-        pa = int(seg.avail[p])
-        if not (pa & int(_UNKNOWN)) and not (q.avail & int(_UNKNOWN)) and pa & q.avail:
+                reasons.append(explain.language_reason(name, count))
+        pa = f["avail"][j]
+        if not (pa | q.avail) & int(_UNKNOWN) and pa & q.avail:
             reasons.append(explain.availability_reason(decode_availability(pa & q.avail)))
-        capacity = int(seg.capacity[p])
-        if capacity > 0:
-            remaining = capacity - int(seg.active[p])
-            if remaining > 0:
-                reasons.append(explain.capacity_reason(remaining))
-        kind = int(seg.kind[p])
+        remaining = f["capacity"][j] - f["active"][j]
+        if f["capacity"][j] > 0 and remaining > 0:
+            reasons.append(explain.capacity_reason(remaining))
+        kind = f["kind"][j]
         return Match(
-            partner_id=int(seg.ids[p]),
-            name=seg.name(p),
+            partner_id=f["id"][j],
+            name=f["name"][j],
             kind=self.kind_labels_[kind] if kind < len(self.kind_labels_) else "other",
-            score=float(result["score"][i]),
+            score=f["score"][j],
             distance_km=dist,
-            components=components,
+            components=dict(zip(COMPONENTS, f["comps"][j], strict=True)),
             reasons=reasons,
             in_person_paused=paused,
             shared_interests=shared,
@@ -1071,18 +1169,18 @@ class Ranker(BaseEstimator):
         ranker.tfidf_.restore(meta["columns"], np.load(path / "idf.npy"))
         ranker.kind_labels_ = list(meta["kind_labels"])
         ranker.lang_tags_ = list(meta["lang_tags"])
-        ranker._lock = threading.RLock()
+        ranker._reset_caches()
         ranker.main_ = _Segment(arrays, float(params["cell_deg"]))
         ranker.delta_ = None
-        ranker._delta_columns = None
         ranker.homes_ = None
         return ranker
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_lock", None)
+        for name in ("_lock", "_text_cache", "_lang_index_cache"):
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._reset_caches()
