@@ -288,6 +288,12 @@ def page(browser, live_server):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    # The Content-Security-Policy forbids inline scripts and styles; Chromium reports each
+    # refusal on the console.
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.csp_violations = violations
     try:
         yield page
     finally:

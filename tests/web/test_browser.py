@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.conftest import BROWSER_PASSWORD, BROWSER_USERS
 
@@ -50,7 +51,9 @@ def sign_out(page):
 
 def test_register_approve_find_and_introduce(page, screenshot_dir):
     # --- a group registers, with mistakes first -------------------------------------------
-    page.goto("/register")
+    response = page.goto("/register")
+    # the journey runs under the real Content-Security-Policy (no inline scripts or styles)
+    assert "script-src 'self'" in response.headers.get("content-security-policy", "")
     assert page.locator("html").get_attribute("lang") == "en-GB"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
@@ -64,8 +67,7 @@ def test_register_approve_find_and_introduce(page, screenshot_dir):
     summary.wait_for()
     assert page.title().startswith("Error: ")
     # GOV.UK Frontend moves focus to the summary so screen readers announce it
-    assert page.evaluate(
-        "document.activeElement.closest('.govuk-error-summary') !== null")
+    expect(summary).to_be_focused()
     links = summary.locator("a")
     texts = [links.nth(i).inner_text() for i in range(links.count())]
     assert "Enter the name of your group" in texts
@@ -131,6 +133,7 @@ def test_register_approve_find_and_introduce(page, screenshot_dir):
     assert "Introduction requested" in row.inner_text()
     page.screenshot(path=str(screenshot_dir / "coordinator-introductions.png"), full_page=True)
     assert page.js_errors == []
+    assert page.csp_violations == []
 
 
 def test_registration_works_without_javascript(browser, live_server):
