@@ -511,3 +511,27 @@ def test_unexplained_matches_keep_order_scores_and_flags():
         assert [(m.partner_id, m.score, m.in_person_paused) for m in full] == \
                [(m.partner_id, m.score, m.in_person_paused) for m in bare]
         assert all(m.reasons == [] for m in bare)
+
+
+def test_city_sized_candidate_sets_give_the_exhaustive_answer(monkeypatch):
+    from matcher.domain.ranking import ranker as ranker_module
+
+    rng = random.Random(17)
+    partners = []
+    for i in range(1, 3001):  # a dense cluster: thousands of contenders for one home
+        partners.append(partner(
+            i, at(EALING, rng.uniform(-3, 3), rng.uniform(-3, 3)), travel=rng.uniform(2, 10),
+            interests=rng.sample(ACTIVITIES, 2), languages=rng.sample(LANGS, 1),
+            availability=rng.choice([None, {"sat_pm"}, {"mon_am", "sat_pm"}]),
+            capacity_per_month=rng.choice([None, 4]), offers_remote=rng.random() < 0.3))
+    ranker = Ranker().fit(partners)
+    homes = [home(at(EALING, 0.5, -0.5), hid=i, radius=6, interests=rng.sample(ACTIVITIES, 3),
+                  languages=[("pl", 3), ("en", 20)], visiting_status=status,
+                  availability=avail)
+             for i, (status, avail) in enumerate([("open", None), ("restricted", {"sat_pm"}),
+                                                  ("open", {"mon_am"})])]
+    fast = [[m.to_dict() for m in ranker.rank(h, k=20)] for h in homes]
+    monkeypatch.setattr(ranker_module, "_REFINE_AFTER", 10**9)
+    exhaustive = [[m.to_dict() for m in ranker.rank(h, k=20)] for h in homes]
+    assert fast == exhaustive
+    assert all(len(f) == 20 for f in fast)

@@ -285,9 +285,10 @@ class TextAnalyser:
                 np.not_equal(key[1:], key[:-1], out=first[1:])
                 starts = np.flatnonzero(first)
                 ukey = key[starts]
-                rows.append((ukey >> 32) + c0)
-                stem_ids.append(ukey & 0xFFFFFFFF)
-                counts.append(np.diff(np.append(starts, len(key))))
+                # 32-bit outputs: a million texts make tens of millions of pairs.
+                rows.append(((ukey >> 32) + c0).astype(np.int32))
+                stem_ids.append((ukey & 0xFFFFFFFF).astype(np.int32))
+                counts.append(np.diff(np.append(starts, len(key))).astype(np.int32))
         if rows:
             return (np.concatenate(rows), np.concatenate(stem_ids), np.concatenate(counts), masks)
         empty = np.zeros(0, dtype=np.int64)
@@ -402,11 +403,11 @@ class TfidfIndex:
 
     def _rebuild_lookup(self):
         size = len(self.analyser.stems)
-        self.col_of_stem = np.full(size, -1, dtype=np.int64)
+        self.col_of_stem = np.full(size, -1, dtype=np.int32)
         for col, name in enumerate(self.columns):
             sid = self.analyser.stem_id(name)
             if sid >= len(self.col_of_stem):
-                grown = np.full(sid + 1, -1, dtype=np.int64)
+                grown = np.full(sid + 1, -1, dtype=np.int32)
                 grown[: len(self.col_of_stem)] = self.col_of_stem
                 self.col_of_stem = grown
             self.col_of_stem[sid] = col
@@ -414,24 +415,21 @@ class TfidfIndex:
     def _cols(self, stem_ids: np.ndarray) -> np.ndarray:
         size = len(self.analyser.stems)
         if size > len(self.col_of_stem):  # stems first seen after fitting have no column
-            grown = np.full(size, -1, dtype=np.int64)
+            grown = np.full(size, -1, dtype=np.int32)
             grown[: len(self.col_of_stem)] = self.col_of_stem
             self.col_of_stem = grown
         return self.col_of_stem[stem_ids]
 
     def _counts_matrix(self, rows, stem_ids, counts, n_rows) -> sp.csr_matrix:
         # Rows arrive sorted with one entry per (row, stem), so CSR can be built directly.
-        cols = self._cols(np.asarray(stem_ids, dtype=np.int64))
-        rows = np.asarray(rows, dtype=np.int64)
+        cols = self._cols(np.asarray(stem_ids))
+        rows = np.asarray(rows)
         counts = np.asarray(counts, dtype=np.float32)
         if len(cols) and cols.min() < 0:
             keep = cols >= 0
             rows, cols, counts = rows[keep], cols[keep], counts[keep]
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-        return sp.csr_matrix(
-            (counts, cols.astype(np.int32), indptr), shape=(n_rows, len(self.columns))
-        )
+        indptr = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
+        return sp.csr_matrix((counts, cols, indptr), shape=(n_rows, len(self.columns)))
 
     def transform_many(self, rows, stem_ids, counts, n_rows: int) -> sp.csr_matrix:
         """Weighted, l2-normalised rows for analysed texts (unknown stems are dropped)."""

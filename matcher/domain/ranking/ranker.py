@@ -79,17 +79,20 @@ from .types import (
 
 __all__ = ["Ranker"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _ALIVE = np.uint8(1)
 _CAPACITY_OK = np.uint8(2)
 _APPROVED = np.uint8(4)
+_ELIGIBLE = np.uint8(7)  # alive, with capacity and approved
 _PENDING = np.uint8(8)
 _REMOTE = np.uint8(16)
 _UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 _SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
 _VISITING = ("open", "restricted", "closed")
 _NO_FILTERS = Filters()
+# Above this many contenders (beyond 4k) scoring starts from an upper bound (see _score_segment).
+_REFINE_AFTER = 1000
 _INV_SQRT = np.array([0.0] + [1.0 / math.sqrt(i) for i in range(1, 65)])
 
 # Arrays of a segment saved by `Ranker.save`, with their dtypes.
@@ -281,11 +284,11 @@ class _Segment:
         a["id_order"] = np.argsort(a["ids"], kind="stable")
         a["lat"], a["lon"] = cols.lat[order], cols.lon[order]
         a["travel"] = cols.travel[order]
-        # x, y, z and the squared chord of the travel radius side by side, so a query
+        # x, y, z and the travel radius as a dot-product limit side by side, so a query
         # copies one block per grid row instead of four.
         geo = np.empty((n, 4), dtype=np.float64)
         geo[:, 0], geo[:, 1], geo[:, 2] = unit_vectors(a["lat"], a["lon"])
-        geo[:, 3] = chord2_for_km(a["travel"])
+        geo[:, 3] = 1.0 - 0.5 * chord2_for_km(a["travel"])  # least dot product within reach
         a["geo"] = geo
         a["status"] = cols.status[order]
         a["capacity"], a["active"] = cols.capacity[order], cols.active[order]
@@ -308,7 +311,11 @@ class _Segment:
             a["names_blob"], a["names_off"] = encode_blob([cols.names[i] for i in order.tolist()])
         else:
             a["names_blob"], a["names_off"] = take_blob(cols.names_blob, cols.names_off, order)
-        csc = cols.tfidf[order].tocsc() if n else sp.csc_matrix(cols.tfidf.shape)
+        shape = cols.tfidf.shape
+        permuted = cols.tfidf[order] if n else None
+        cols.tfidf = None  # the caller hands the columns over; keep peak memory down
+        csc = permuted.tocsc() if n else sp.csc_matrix(shape)
+        del permuted
         csc.sort_indices()
         column = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
         column *= n
@@ -456,10 +463,13 @@ class Ranker(BaseEstimator):
         self.tfidf_ = TfidfIndex(self.analyser_)
         rows, stems, counts, masks = self.analyser_.analyse_many(table.texts)
         matrix = self.tfidf_.fit_transform(rows, stems, counts, len(table))
+        del rows, stems, counts  # large: free before the index is built
         self.kind_labels_: list[str] = []
         self.lang_tags_: list[str] = []
         self._reset_caches()
-        self.main_ = _Segment.build(self._columns(table, matrix, masks), float(self.cell_deg))
+        columns = self._columns(table, matrix, masks)
+        del matrix, masks
+        self.main_ = _Segment.build(columns, float(self.cell_deg))
         self.delta_ = None
         self.homes_ = None
         return self
@@ -693,12 +703,14 @@ class Ranker(BaseEstimator):
         dot = geo[:, 0] * q.xyz[0]
         dot += geo[:, 1] * q.xyz[1]
         dot += geo[:, 2] * q.xyz[2]
-        c2 = np.multiply(dot, -2.0, out=dot)
-        c2 += 2.0
-        ok = c2 <= np.minimum(geo[:, 3], q.c2)
+        # Within both radii: the dot product of unit vectors is at least both limits.
+        ok = dot >= np.maximum(geo[:, 3], 1.0 - 0.5 * q.c2)
         flags = take(seg.flags)
-        ok &= (flags & (_ALIVE | _CAPACITY_OK)) == (_ALIVE | _CAPACITY_OK)
-        ok &= (flags & q.status_bits) > 0
+        if q.status_bits == _APPROVED:
+            ok &= (flags & _ELIGIBLE) == _ELIGIBLE
+        else:
+            ok &= (flags & (_ALIVE | _CAPACITY_OK)) == (_ALIVE | _CAPACITY_OK)
+            ok &= (flags & q.status_bits) > 0
         if q.status == "closed":
             ok &= (flags & _REMOTE) > 0
         if q.kind_ok is not None:
@@ -714,6 +726,7 @@ class Ranker(BaseEstimator):
         sel = np.flatnonzero(ok)
         if len(sel) == 0:
             return None
+        c2 = np.maximum(2.0 - 2.0 * dot[sel], 0.0)  # squared chords, for the selected only
         w = q.weights
         tf = None
         if w[1] > 0:
@@ -747,37 +760,60 @@ class Ranker(BaseEstimator):
             threshold = int(np.flatnonzero(from_top >= k)[-1])
             if threshold > 0:
                 keep = np.flatnonzero(tier >= threshold)
-                sel, p, tier, remote = sel[keep], p[keep], tier[keep], remote[keep]
+                sel, p, tier, remote, c2 = sel[keep], p[keep], tier[keep], remote[keep], c2[keep]
                 if shared_cats is not None:
                     shared_cats = shared_cats[keep]
-        dist = km_for_chord2(c2[sel])
-        reach = np.minimum(seg.travel[p], q.radius)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            comp_d = np.where(reach > 0, 1.0 - dist / reach, 1.0)
-        np.clip(comp_d, 0.0, 1.0, out=comp_d)
         comp_i = np.zeros(len(sel)) if tf is None else np.clip(tf[sel], 0.0, 1.0)
         if shared_cats is not None:
             tax = shared_cats * _INV_SQRT[seg.cat_n[p]] * (1.0 / math.sqrt(q.cat_n))
             comp_i = 1.0 - (1.0 - comp_i) * (1.0 - tax)
         comp_l = np.zeros(len(sel)) if lang is None else np.minimum(lang[sel], 1.0)
+        comp_c = seg.cap_comp[p].astype(np.float64)
+        partial = w[1] * comp_i
+        partial += w[2] * comp_l
+        partial += w[4] * comp_c
+        known_avail = not q.avail & int(_UNKNOWN)
+        if len(sel) > 4 * k + _REFINE_AFTER:
+            # Many close contenders (a city): score the best by an upper bound first (distance
+            # and availability at their best), then keep only candidates whose bound reaches
+            # the k-th score found. Exact: a true top-k candidate's bound is at least that.
+            bound = tier + (partial + w[0] + w[3] * (1.0 if known_avail else 0.5)) / q.weight_sum
+            best = np.argpartition(-bound, 4 * k)[: 4 * k]
+            rank_best = tier[best] + self._finish(seg, q, c2[best], p[best], partial[best])[0]
+            kth = -np.partition(-rank_best, k - 1)[k - 1]
+            keep = np.flatnonzero(bound >= kth - 1e-9)
+            sel, p, tier, remote, c2 = sel[keep], p[keep], tier[keep], remote[keep], c2[keep]
+            comp_i, comp_l, comp_c, partial = comp_i[keep], comp_l[keep], comp_c[keep], \
+                partial[keep]
+        score, dist, comp_d, comp_a = self._finish(seg, q, c2, p, partial)
+        return {
+            "pos": p, "ids": seg.ids[p], "dist": dist, "score": score, "rank": tier + score,
+            "components": (comp_d, comp_i, comp_l, comp_a, comp_c), "remote": remote,
+        }
+
+    @staticmethod
+    def _finish(seg: _Segment, q: _Query, c2: np.ndarray, p: np.ndarray, partial: np.ndarray):
+        """Scores from the distance-free ``partial`` sum: adds distance and availability."""
+        w = q.weights
+        dist = km_for_chord2(c2)
+        reach = np.minimum(seg.travel[p], q.radius)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            comp_d = np.where(reach > 0, 1.0 - dist / reach, 1.0)
+        np.clip(comp_d, 0.0, 1.0, out=comp_d)
         if q.avail & int(_UNKNOWN):
-            comp_a = np.full(len(sel), 0.5)
+            comp_a = np.full(len(p), 0.5)
         else:
             pa = seg.avail[p]
             both = np.minimum(seg.avail_n[p], q.avail_n)
             overlap = np.bitwise_count(pa & np.uint32(q.avail))
             comp_a = np.where(both > 0, overlap / np.maximum(both, 1), 0.0)
             comp_a[(pa & _UNKNOWN) > 0] = 0.5
-        comp_c = seg.cap_comp[p].astype(np.float64)
         score = w[0] * comp_d
-        for weight, comp in ((w[1], comp_i), (w[2], comp_l), (w[3], comp_a), (w[4], comp_c)):
-            if weight:
-                score += weight * comp
+        score += partial
+        if w[3]:
+            score += w[3] * comp_a
         score /= q.weight_sum
-        return {
-            "pos": p, "ids": seg.ids[p], "dist": dist, "score": score, "rank": tier + score,
-            "components": (comp_d, comp_i, comp_l, comp_a, comp_c), "remote": remote,
-        }
+        return score, dist, comp_d, comp_a
 
     @staticmethod
     def _top(parts: list[tuple[_Segment, dict]], k: int):
@@ -882,32 +918,32 @@ class Ranker(BaseEstimator):
 
     # ---------------------------------------------------------------------------- explaining
     def _shared_interests(self, q: _Query, present_cols: set[int], cat: int) -> list[str]:
+        """The home's own words (its interests, else words of its free text) that the
+        partner shares, directly or through a taxonomy category."""
         shared: list[str] = []
-        seen: set[str] = set()
         covered_cols: set[int] = set()
         covered_cats = 0
-
-        def add(text):
-            key = text.casefold()
-            if key not in seen:
-                seen.add(key)
-                shared.append(text)
-
-        for item, mask, cols in q.items:
-            if (mask & cat) or any(c in present_cols for c in cols):
-                add(item)
+        for item, mask, cols in q.items:  # already de-duplicated by clean_interests
+            if (mask & cat) or not present_cols.isdisjoint(cols):
+                shared.append(item)
                 covered_cols.update(cols)
                 covered_cats |= mask
+        extra = []
         for bit, surface in q.text_matches:
             if (cat >> bit & 1) and not (covered_cats >> bit & 1):
-                add(surface)
+                extra.append(surface)
                 covered_cats |= 1 << bit
         for col, surface in q.text_words:
             if col in present_cols and col not in covered_cols:
-                add(surface)
-        if not shared and int(q.cat) & cat:
-            for category in self.taxonomy_.ids_of(int(q.cat) & cat):
-                add(self.taxonomy_.label(category))
+                extra.append(surface)
+        if not shared and not extra and int(q.cat) & cat:
+            extra = [self.taxonomy_.label(c) for c in self.taxonomy_.ids_of(int(q.cat) & cat)]
+        if extra:
+            seen = {s.casefold() for s in shared}
+            for text in extra:
+                if text.casefold() not in seen:
+                    seen.add(text.casefold())
+                    shared.append(text)
         return shared
 
     def _match(self, q: _Query, cols: list[int], f: dict, j: int) -> Match:
