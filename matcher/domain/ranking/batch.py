@@ -7,7 +7,7 @@ import multiprocessing
 from collections.abc import Sequence
 from contextlib import contextmanager
 
-from .types import Home, Match
+from .types import COMPONENTS, Home, Match
 
 _RANKER = None  # set in the parent before forking so workers inherit it without pickling
 
@@ -25,10 +25,27 @@ def _no_gc():
             gc.enable()
 
 
-def _rank_chunk(args) -> list[list[Match]]:
+def _pack(m: Match) -> tuple:
+    # Flat tuples of strings and numbers pickle and unpickle several times faster than
+    # dataclasses holding dicts and lists, which matters with hundreds of thousands of them.
+    c = m.components
+    return (m.partner_id, m.name, m.kind, m.score, m.distance_km, c["distance"],
+            c["interests"], c["language"], c["availability"], c["capacity"],
+            "\n".join(m.reasons), m.in_person_paused, "\n".join(m.shared_interests),
+            ",".join(m.shared_languages), m.offers_remote)
+
+
+def _unpack(t: tuple) -> Match:
+    return Match(t[0], t[1], t[2], t[3], t[4], dict(zip(COMPONENTS, t[5:10], strict=True)),
+                 t[10].split("\n") if t[10] else [], t[11],
+                 t[12].split("\n") if t[12] else [], t[13].split(",") if t[13] else [], t[14])
+
+
+def _rank_chunk(args) -> list[list[tuple]]:
     homes, k, weights, filters, explain = args
     with _no_gc():
-        return [_RANKER.rank(home, k=k, weights=weights, filters=filters, explain=explain)
+        return [[_pack(m) for m in _RANKER.rank(home, k=k, weights=weights, filters=filters,
+                                                explain=explain)]
                 for home in homes]
 
 
@@ -59,7 +76,8 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     finally:
         _RANKER = None
     out: dict[int, list[Match]] = {}
-    for chunk, lists in zip(chunks, results, strict=True):
-        for home, matches in zip(chunk, lists, strict=True):
-            out[home.id] = matches
+    with _no_gc():
+        for chunk, lists in zip(chunks, results, strict=True):
+            for home, packed in zip(chunk, lists, strict=True):
+                out[home.id] = [_unpack(t) for t in packed]
     return out

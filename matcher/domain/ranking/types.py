@@ -181,7 +181,7 @@ def _round(value: float, digits: int) -> float:
     return float(round(float(value), digits))
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     """One suggested partner for a home, with its score, components and reasons."""
 
@@ -214,7 +214,7 @@ class Match:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class HomeMatch:
     """One care home that would welcome a partner (reverse matching)."""
 
