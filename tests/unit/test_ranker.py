@@ -253,6 +253,7 @@ def test_weights_override_per_request():
 def test_default_weights_come_from_the_ranker_and_are_validated():
     assert Weights().as_dict() == DEFAULT_WEIGHTS
     assert Weights.from_mapping({"distance": 1}).interests == DEFAULT_WEIGHTS["interests"]
+    assert Weights.from_mapping({"distance": None}).distance == DEFAULT_WEIGHTS["distance"]
     for bad in ({"distance": -1}, {"distance": float("nan")}, {"colour": 1},
                 {k: 0 for k in DEFAULT_WEIGHTS}, {"distance": "far"}):
         with pytest.raises(ValueError):

@@ -3,10 +3,16 @@
 How it works
 ------------
 ``fit`` sorts partners into a latitude/longitude grid (cells of ``cell_deg`` degrees) so the
-partners of one grid row form a contiguous slice; a home's search circle becomes a handful of
-index ranges, found with binary search (measured several times faster than a k-d tree's
-ball query, and it keeps the ranges useful for the steps below). Exact distances come from
-3-D unit vectors (chord length, converted to great-circle km), so no trigonometry per partner.
+partners of one grid row form a contiguous slice; a home's search circle becomes one index
+range per grid row, found with binary search. On a million partners this candidate search
+took 0.27 ms (median) against 1.4 ms for scipy's cKDTree ball query on the same unit vectors
+(scripts/bench_ranking.py), and the ranges are reused by the steps below. Exact distances
+come from 3-D unit vectors (dot products, converted to great-circle km only for the
+candidates inside both radii).
+
+In dense places (a city, thousands of contenders) candidates are first ranked by an upper
+bound on their score (distance and availability at their best); only those whose bound
+reaches the k-th score found among the best of them are scored in full. This is exact.
 
 Interest and language features are stored as sorted "posting" keys ``column * n + position``:
 a home's few TF-IDF terms and languages are looked up for its ranges with one

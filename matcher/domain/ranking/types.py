@@ -271,7 +271,8 @@ class Weights:
     @classmethod
     def from_mapping(cls, mapping: Mapping | Weights | None,
                      base: Weights | None = None) -> Weights:
-        """Weights from a (partial) mapping laid over ``base`` (default: DEFAULT_WEIGHTS)."""
+        """Weights from a (partial) mapping laid over ``base`` (default: DEFAULT_WEIGHTS);
+        missing or None values keep the base weight."""
         if isinstance(mapping, Weights):
             return mapping
         values = (base or cls()).as_dict()
@@ -279,7 +280,8 @@ class Weights:
             if key not in values:
                 known = ", ".join(COMPONENTS)
                 raise ValueError(f"unknown weight '{key}' (expected one of: {known})")
-            values[key] = value
+            if value is not None:  # None keeps the default
+                values[key] = value
         return cls(**values)
 
     def as_dict(self) -> dict[str, float]:
