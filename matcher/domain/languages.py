@@ -150,6 +150,10 @@ def _tag_from_name(text: str) -> str | None:
     key = normalize_name(text)
     if key in _ALIASES:
         return _ALIASES[key]
+    if "\x00" in key or any("\ud800" <= ch <= "\udfff" for ch in key):
+        # No language name holds these, and the name trie fails on them (NUL ends its keys;
+        # a lone surrogate cannot be encoded as UTF-8).
+        return None
     trie = _name_trie()
     if key in trie:
         return _base_tag(trie[key][0].decode("utf-8"))

@@ -85,3 +85,9 @@ def test_is_english_and_canonical_tags():
     assert canonical_tag("not a tag!") == "not a tag!"  # never raises on stored data
     assert language_name("gd") == "Scottish Gaelic"
     assert language_name("zzz-unknown") == "zzz-unknown"
+
+
+@pytest.mark.parametrize("text", ["pl\x00", "\x00", "Welsh\ud800", "\ud800"])
+def test_control_characters_and_lone_surrogates_are_unknown_not_a_crash(text):
+    with pytest.raises(UnknownLanguage):
+        normalise_language(text)
