@@ -27,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
+    from .security import register_security
+    register_security(app)
     return app
 
 

@@ -14,7 +14,7 @@ EXTRA_COMMAND_MODULES: list[str] = [".cli_network"]
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, revoke_token, geocode, regeocode,
+    for command in (init_db, seed_demo, create_user, revoke_token, purge, geocode, regeocode,
                     build_postcode_index):
         app.cli.add_command(command)
     import importlib
@@ -105,10 +105,36 @@ def revoke_token(email, token):
     try:
         count = accounts.revoke_tokens(db.session, email=email, token=token)
     except ServiceError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
+        for message in [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]:
+            click.echo(f"Error: {message}", err=True)
         raise SystemExit(1) from None
     db.session.commit()
     click.echo(f"Revoked {count} token{'s' if count != 1 else ''}.")
+
+
+@click.command("purge")
+@click.option("--days", type=click.IntRange(min=0),
+              help="Purge registrations older than this (default: PURGE_PENDING_AFTER_DAYS).")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@with_appcontext
+def purge(days, dry_run):
+    """Delete registrations never approved (pending or rejected) after the set number of days,
+    with their introductions."""
+    from .cli_network import _actor
+    from .services import privacy
+
+    days = current_app.config["PURGE_PENDING_AFTER_DAYS"] if days is None else days
+    result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.by_status.items()))
+    verb = "Would purge" if dry_run else "Purged"
+    click.echo(f"{verb} {result.groups} registration{'s' if result.groups != 1 else ''}"
+               f"{f' ({statuses})' if statuses else ''} created before "
+               f"{result.cutoff:%Y-%m-%d %H:%M} UTC, and {result.introductions} "
+               f"introduction{'s' if result.introductions != 1 else ''}.")
 
 
 @click.command("geocode")

@@ -18,6 +18,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_bool(value: str | None) -> bool | None:
+    return None if value is None or not value.strip() else _bool(value)
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -47,7 +51,14 @@ def load_config() -> dict:
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "20 per hour;5 per minute"),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_GEOCODE": os.environ.get("RATELIMIT_GEOCODE", "120 per minute"),
-        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), False),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "kith"),
+        # None: Secure unless DEBUG or TESTING (settled in matcher.security).
+        "SESSION_COOKIE_SECURE": _optional_bool(os.environ.get("SESSION_COOKIE_SECURE")),
+        "REMEMBER_COOKIE_SECURE": _optional_bool(os.environ.get("REMEMBER_COOKIE_SECURE")),
+        # TLS ends at the load balancer: redirecting to HTTPS here is opt-in. HSTS is only
+        # sent on requests that came over HTTPS; HSTS_MAX_AGE=0 switches it off.
+        "FORCE_HTTPS": _bool(os.environ.get("FORCE_HTTPS"), False),
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", "31536000")),
         "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
         "PURGE_PENDING_AFTER_DAYS": int(os.environ.get("PURGE_PENDING_AFTER_DAYS", "90")),
         "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
@@ -96,7 +107,8 @@ def check_config(config: dict) -> None:
     """Refuse to start without the settings production needs."""
     if not config.get("SECRET_KEY"):
         if config.get("TESTING") or config.get("DEBUG"):
-            config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105 - only with debug or testing
+            # Only with debug or testing, never in production (see the error below).
+            config.update(SECRET_KEY="dev-only-not-secret")  # noqa: S106  # nosec B106
         else:
             raise ConfigError(
                 "SECRET_KEY is not set. Set it in the environment or in .env "
@@ -104,3 +116,13 @@ def check_config(config: dict) -> None:
                 "'import secrets; print(secrets.token_hex(32))')); "
                 "it may only be omitted when FLASK_DEBUG=1 or in tests."
             )
+
+
+def settle_engine_options(config: dict) -> None:
+    """Engine options that depend on the database finally chosen (after any overrides)."""
+    # pre_ping replaces connections a database restart has killed; connect_timeout makes an
+    # unreachable PostgreSQL a quick 503 instead of a request hanging on connect.
+    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": 3, **(options.get("connect_args") or {})}
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -97,7 +97,10 @@ class CareHome(TimestampMixin, GeocodedMixin, db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
 
-    introductions: Mapped[list[Introduction]] = relationship(back_populates="care_home")
+    # The database deletes them with the home (ON DELETE CASCADE); without this the ORM would
+    # first try to set their NOT NULL care_home_id to NULL, and fail.
+    introductions: Mapped[list[Introduction]] = relationship(
+        back_populates="care_home", cascade="all", passive_deletes=True)
 
 
 class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
@@ -135,7 +138,8 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    introductions: Mapped[list[Introduction]] = relationship(back_populates="group")
+    introductions: Mapped[list[Introduction]] = relationship(
+        back_populates="group", cascade="all", passive_deletes=True)
 
 
 OPEN_INTRODUCTION_STATUSES = ("suggested", "requested", "introduced", "active")

@@ -10,6 +10,7 @@ def register_api(app: Flask) -> None:
     from ..extensions import api, csrf
     from . import (
         allocations,
+        audit,
         care_homes,
         docs,
         geocode,
@@ -25,6 +26,7 @@ def register_api(app: Flask) -> None:
     api.init_app(app)
     protected = [care_homes.blp, groups.blp, matches.blp]
     protected += [match_lists.blp, allocations.blp, introductions.blp, reports.blp]
+    protected += [audit.blp]
     public = [geocode.blp]
     public += [open_referral.blp]
     for blp in protected:

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import allocations
 from ..services.match_lists import resolve_nation
-from .common import commit, current_actor, current_user, service_errors
+from .common import UtcDateTime, commit, current_actor, current_user, service_errors
 from .match_lists import (
     FormatArgs,
     NetworkGroupRefSchema,
@@ -54,7 +54,7 @@ class AllocationSummarySchema(ma.Schema):
     nation = ma.fields.String(allow_none=True)
     per_home = ma.fields.Integer()
     kinds = ma.fields.List(ma.fields.String(), allow_none=True)
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
     total_score = ma.fields.Float()
     assignment_count = ma.fields.Function(lambda a: len(a.assignments))
 

@@ -15,6 +15,7 @@ from .common import (
     LanguageName,
     ListArgs,
     Postcode,
+    UtcDateTime,
     commit,
     contact_of,
     current_actor,
@@ -120,8 +121,8 @@ class CareHomeSchema(ma.Schema):
     visiting_review_date = ma.fields.Date(allow_none=True)
     search_radius_km = ma.fields.Float()
     contact = ma.fields.Function(contact_of)
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class CareHomeListArgs(ListArgs):
@@ -144,6 +145,7 @@ class CareHomes(MethodView):
     @blp.arguments(CareHomeInputSchema)
     @blp.response(201, CareHomeSchema)
     @blp.alt_response(403, description="Only coordinators and admins may add homes.")
+    @blp.alt_response(409, description="Another home already has this regulator's id.")
     def post(self, data):
         """Add a care home (coordinators for their own nation, and admins)."""
         user = current_user()
@@ -168,6 +170,7 @@ class CareHomeById(MethodView):
 
     @blp.arguments(CareHomePatchSchema(partial=True))
     @blp.response(200, CareHomeSchema)
+    @blp.alt_response(409, description="Another home already has this regulator's id.")
     def patch(self, data, home_id):
         """Change some of a care home's fields."""
         user = current_user()

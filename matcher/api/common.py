@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 
 import marshmallow as ma
@@ -91,6 +92,16 @@ class LanguageName(ma.fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """An ISO 8601 time with its UTC offset: SQLite hands back stored UTC times without one,
+    and a time without an offset is not the ``date-time`` the API documents."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Interests(ma.fields.List):

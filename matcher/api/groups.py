@@ -23,6 +23,7 @@ from .common import (
     LanguageName,
     ListArgs,
     Postcode,
+    UtcDateTime,
     commit,
     contact_of,
     current_actor,
@@ -128,12 +129,12 @@ class GroupSchema(ma.Schema):
         "expires_on": g.safeguarding_expires_on.isoformat() if g.safeguarding_expires_on else None,
     })
     contact = ma.fields.Function(_contact_if_allowed, allow_none=True)
-    consent_at = ma.fields.DateTime(allow_none=True)
+    consent_at = UtcDateTime(allow_none=True)
     privacy_notice_version = ma.fields.String(allow_none=True)
     status = ma.fields.String()
     status_reason = ma.fields.String(allow_none=True)
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class GroupListArgs(ListArgs):

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
 from ..services import introductions, records
 from ..services.errors import NotFound
-from .common import commit, current_actor, current_user, service_errors
+from .common import UtcDateTime, commit, current_actor, current_user, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
 
 blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
@@ -47,7 +47,7 @@ class EventSchema(ma.Schema):
     to_status = ma.fields.String()
     note = ma.fields.String(allow_none=True)
     user_id = ma.fields.Integer(allow_none=True)
-    at = ma.fields.DateTime()
+    at = UtcDateTime()
 
 
 class IntroductionSchema(ma.Schema):
@@ -64,8 +64,8 @@ class IntroductionSchema(ma.Schema):
                                                         "text": i.feedback_text or ""})
     created_by_id = ma.fields.Integer(allow_none=True)
     updated_by_id = ma.fields.Integer(allow_none=True)
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class IntroductionDetailSchema(IntroductionSchema):

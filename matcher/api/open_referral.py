@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
+from .. import MAX_ID
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
 from ..services import open_referral
@@ -83,7 +84,8 @@ class ServiceById(MethodView):
     def get(self, service_id):
         """One service, by the id the feed gives it."""
         group_id = open_referral.group_id_from_service_id(service_id)
-        group = db.session.get(CommunityGroup, group_id) if group_id is not None else None
+        known = group_id is not None and 0 < group_id <= MAX_ID
+        group = db.session.get(CommunityGroup, group_id) if known else None
         if group is None or group.status != "approved":
             abort(404, message=f"There is no service with id {service_id}.")
         return open_referral.service_document(group)

@@ -16,7 +16,8 @@ from . import audit
 from .errors import InvalidInput, NotFound
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "kith_"  # noqa: S105 - a label, not a secret
+# A label that makes leaked tokens easy to spot, not a secret.
+TOKEN_PREFIX = "kith_"  # noqa: S105  # nosec B105
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 
@@ -69,13 +70,16 @@ def create_user(session: Session, email: str, role: str, *, nation: str | None =
     return user
 
 
-def issue_token(session: Session, user: User, ttl_days: int | None = 365) -> str:
+def issue_token(session: Session, user: User, ttl_days: int | None = 365,
+                actor: audit.Actor = audit.SYSTEM) -> str:
     """Create an API token for ``user`` and return it; only its hash is stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = utcnow() + dt.timedelta(days=ttl_days) if ttl_days else None
     session.add(ApiToken(user=user, token_hash=hash_token(raw), prefix=raw[:12],
                          expires_at=expires))
     session.flush()
+    audit.record(session, actor, "issue", user, {
+        "token": raw[:12] + "…", "expires_at": expires.isoformat() if expires else None})
     return raw
 
 
@@ -137,4 +141,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user.failed_logins >= MAX_FAILED_LOGINS:
         user.locked_until = utcnow() + LOCKOUT
         user.failed_logins = 0
+        audit.record(session, audit.SYSTEM, "lock", user, {
+            "locked_until": user.locked_until.isoformat(),
+            "reason": f"{MAX_FAILED_LOGINS} failed sign-ins"})
     return None

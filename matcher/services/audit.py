@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditLog
@@ -64,3 +65,30 @@ def record(session: Session, actor: Actor, action: str, entity: Any,
     )
     session.add(entry)
     return entry
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # A time without an offset is taken as UTC, like every time the log stores.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def search(filters: dict[str, Any]) -> Select:
+    """Audit entries, newest first, filtered by ``entity_type``, ``entity_id``, ``action``,
+    ``actor`` (a user id, or part of the actor's label) and ``since``/``until`` times."""
+    query = select(AuditLog)
+    if filters.get("entity_type"):
+        query = query.where(AuditLog.entity_type == filters["entity_type"])
+    if filters.get("entity_id") is not None:
+        query = query.where(AuditLog.entity_id == filters["entity_id"])
+    if filters.get("action"):
+        query = query.where(AuditLog.action == filters["action"])
+    actor = (filters.get("actor") or "").strip()
+    if actor.isdigit():
+        query = query.where(AuditLog.user_id == int(actor))
+    elif actor:
+        query = query.where(func.lower(AuditLog.actor).contains(actor.lower(), autoescape=True))
+    if filters.get("since"):
+        query = query.where(AuditLog.at >= _utc(filters["since"]))
+    if filters.get("until"):
+        query = query.where(AuditLog.at < _utc(filters["until"]))
+    return query.order_by(AuditLog.at.desc(), AuditLog.id.desc())

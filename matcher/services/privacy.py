@@ -1,15 +1,29 @@
-"""Data-protection operations on community groups: withdrawal (erasure) and export."""
+"""Data-protection operations on community groups: withdrawal (erasure), export and purge.
+
+* **Withdrawal** (through the group's private link) erases everything that identifies or
+  describes the people behind a group, blurs where it is to the postcode sector, and keeps
+  its introductions as anonymous history (who was introduced to which home, and when).
+* **Export** gives a group everything held about it, as JSON.
+* **Purge** deletes registrations that were never approved (pending or rejected) once they
+  are older than ``PURGE_PENDING_AFTER_DAYS``, with their introductions.
+
+None of these leaves a copy of the erased data in the audit trail: the trail keeps who did
+what and when, with the erased values replaced by ``(erased)``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditLog, CommunityGroup, utcnow
+from ..models import AuditLog, CommunityGroup, Introduction, IntroductionEvent, utcnow
 from . import audit, versions
+
+ERASED = "(erased)"
 
 # Erased on withdrawal: everything that identifies or describes the people behind a group.
 ERASED_FIELDS = (
@@ -17,8 +31,24 @@ ERASED_FIELDS = (
     "safeguarding_scheme", "safeguarding_status", "safeguarding_expires_on",
     "edit_token_hash", "idempotency_key",
 )
+# Replaced by something coarser on withdrawal: a volunteer's full postcode is nearly an address.
+BLURRED_FIELDS = ("name", "postcode", "lat", "lon", "geocode_precision")
+# Free text on an introduction, where people write names and phone numbers.
+INTRODUCTION_TEXT_FIELDS = ("notes", "note", "feedback_text")
 # Never exported: secrets that only prove who may edit.
 SECRET_FIELDS = ("edit_token_hash", "idempotency_key")
+# Registrations in these states, never approved, are purged after the configured time.
+PURGEABLE_STATUSES = ("pending", "rejected")
+# What the audit trail keeps about a purged registration: nothing that could identify it.
+PURGE_KEPT_FIELDS = ("status", "source", "kind")
+
+
+def sector_of(postcode: str | None) -> str | None:
+    """The postcode sector (``LL55 4EL`` -> ``LL55 4``): an area of a few thousand homes."""
+    if not postcode or " " not in postcode.strip():
+        return None
+    outward, inward = postcode.strip().rsplit(" ", 1)
+    return f"{outward} {inward[:1]}" if inward else outward
 
 
 def withdraw_group(session: Session, group: CommunityGroup, actor: audit.Actor) -> CommunityGroup:
@@ -29,30 +59,56 @@ def withdraw_group(session: Session, group: CommunityGroup, actor: audit.Actor) 
     changes: dict[str, Any] = {"status": [group.status, "withdrawn"]}
     for name in ERASED_FIELDS:
         if getattr(group, name) not in (None, ""):
-            changes[name] = "(erased)"
+            changes[name] = ERASED
     group.status = "withdrawn"
     group.status_reason = "Withdrawn by the group."
     for name in ERASED_FIELDS:
         setattr(group, name, "" if name == "description" else None)
     group.name = f"Withdrawn group #{group.id}"
+    group.postcode = sector_of(group.postcode) or ""
+    # Two decimal places is about a kilometre: enough for anonymous statistics by area.
+    group.lat = round(group.lat, 2) if group.lat is not None else None
+    group.lon = round(group.lon, 2) if group.lon is not None else None
+    group.geocode_precision = "sector"
     group.anonymised_at = utcnow()
-    changes["name"] = "(erased)"
-    _scrub_history(session, group)
+    changes.update(dict.fromkeys(BLURRED_FIELDS, ERASED))
+    _erase_introduction_text(session, group.id)
+    _scrub_history(session, [group.id], set(ERASED_FIELDS) | set(BLURRED_FIELDS))
     session.flush()
     audit.record(session, actor, "withdraw", group, changes)
     versions.bump(session, versions.PARTNERS)
     return group
 
 
-def _scrub_history(session: Session, group: CommunityGroup) -> None:
-    """Blank the erased fields' old values in the group's audit trail, keeping who and when."""
-    scrubbed = set(ERASED_FIELDS) | {"name"}
-    entries = session.scalars(select(AuditLog).where(
-        AuditLog.entity_type == CommunityGroup.__tablename__, AuditLog.entity_id == group.id))
-    for entry in entries:
-        if entry.changes and scrubbed & set(entry.changes):
-            entry.changes = {key: ("(erased)" if key in scrubbed else value)
-                             for key, value in entry.changes.items()}
+def _erase_introduction_text(session: Session, group_id: int) -> None:
+    """Blank the free text on a group's introductions; statuses and dates stay as history."""
+    intro_ids = list(session.scalars(
+        select(Introduction.id).where(Introduction.group_id == group_id)))
+    if not intro_ids:
+        return
+    for intro in session.scalars(select(Introduction).where(Introduction.id.in_(intro_ids))):
+        intro.notes = ""
+        intro.feedback_text = None
+    for event in session.scalars(select(IntroductionEvent).where(
+            IntroductionEvent.introduction_id.in_(intro_ids), IntroductionEvent.note.is_not(None))):
+        event.note = None
+    _scrub_entries(session, Introduction.__tablename__, intro_ids,
+                   lambda key: key in INTRODUCTION_TEXT_FIELDS)
+
+
+def _scrub_history(session: Session, group_ids: list[int], fields: set[str]) -> None:
+    """Blank the erased fields' old values in the groups' audit trail, keeping who and when."""
+    _scrub_entries(session, CommunityGroup.__tablename__, group_ids, lambda key: key in fields)
+
+
+def _scrub_entries(session: Session, entity_type: str, ids: list[int], erase) -> None:
+    for start in range(0, len(ids), 500):
+        entries = session.scalars(select(AuditLog).where(
+            AuditLog.entity_type == entity_type, AuditLog.entity_id.in_(ids[start:start + 500])))
+        for entry in entries:
+            if entry.changes and any(erase(key) for key in entry.changes):
+                entry.changes = {key: (ERASED if erase(key) else value)
+                                 for key, value in entry.changes.items()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -105,3 +161,82 @@ def export_group(session: Session, group: CommunityGroup) -> dict[str, Any]:
         "introductions": introductions,
         "history": history,
     }
+
+
+# --- purge ------------------------------------------------------------------------------------
+
+@dataclass
+class PurgeResult:
+    """What a purge removed (or, with ``dry_run``, would remove)."""
+
+    cutoff: dt.datetime
+    dry_run: bool
+    groups: int = 0
+    introductions: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def purge_cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime:
+    """Registrations created before this time are old enough to purge."""
+    if days < 0:
+        raise ValueError("The number of days cannot be negative.")
+    return (now or utcnow()) - dt.timedelta(days=days)
+
+
+def purgeable_groups(session: Session, cutoff: dt.datetime) -> list[CommunityGroup]:
+    """Groups never approved (pending or rejected) that were created before ``cutoff``."""
+    return list(session.scalars(select(CommunityGroup).where(
+        CommunityGroup.status.in_(PURGEABLE_STATUSES),
+        CommunityGroup.approved_at.is_(None),
+        CommunityGroup.created_at < cutoff.astimezone(dt.UTC),
+    ).order_by(CommunityGroup.id)))
+
+
+def purge_unapproved(session: Session, days: int, *, actor: audit.Actor = audit.SYSTEM,
+                     dry_run: bool = False, now: dt.datetime | None = None) -> PurgeResult:
+    """Delete registrations never approved that are older than ``days``, with their
+    introductions; each deletion is audited without any of the registration's details."""
+    result = PurgeResult(cutoff=purge_cutoff(days, now), dry_run=dry_run)
+    groups = purgeable_groups(session, result.cutoff)
+    if not groups:
+        return result
+    ids = [g.id for g in groups]
+    intro_counts: dict[int, int] = {}
+    intro_ids: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        intro_counts.update(session.execute(
+            select(Introduction.group_id, func.count()).where(Introduction.group_id.in_(chunk))
+            .group_by(Introduction.group_id)).all())
+        intro_ids.extend(session.scalars(
+            select(Introduction.id).where(Introduction.group_id.in_(chunk))))
+    result.groups = len(groups)
+    result.introductions = sum(intro_counts.values())
+    for group in groups:
+        result.by_status[group.status] = result.by_status.get(group.status, 0) + 1
+    if dry_run:
+        return result
+    for group in groups:
+        audit.record(session, actor, "purge", group, {
+            "status": group.status,
+            "created_at": _jsonable(group.created_at),
+            "introductions": intro_counts.get(group.id, 0),
+            "after_days": days,
+        })
+    session.flush()
+    # Everything the trail held about these registrations, except the purge entries above.
+    keep = set(PURGE_KEPT_FIELDS) | {"created_at", "introductions", "after_days"}
+    _scrub_entries(session, CommunityGroup.__tablename__, ids, lambda key: key not in keep)
+    _scrub_entries(session, Introduction.__tablename__, intro_ids,
+                   lambda key: key in INTRODUCTION_TEXT_FIELDS)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        # Their events and any allocation rows go with them (ON DELETE CASCADE).
+        session.execute(delete(Introduction).where(Introduction.group_id.in_(chunk)),
+                        execution_options={"synchronize_session": False})
+        session.execute(delete(CommunityGroup).where(CommunityGroup.id.in_(chunk)),
+                        execution_options={"synchronize_session": False})
+    for group in groups:
+        session.expunge(group)
+    versions.bump(session, versions.PARTNERS)
+    return result

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..domain.geocoding import GeocodingError, PostcodeIndex
 from ..models import CareHome, CommunityGroup, User, utcnow
 from . import audit, scope, versions
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 GEO_FIELDS = ("postcode", "lat", "lon", "geocode_precision", "nation",
               "local_authority_code", "local_authority_name")
@@ -66,6 +66,7 @@ def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
                 actor: audit.Actor) -> CareHome:
     home = CareHome()
     changes = _apply(session, home, index, data)
+    _check_regulator_id(session, home)
     session.add(home)
     session.flush()
     audit.record(session, actor, "create", home, changes)
@@ -76,12 +77,26 @@ def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
 def update_home(session: Session, index: PostcodeIndex, home: CareHome, data: dict[str, Any],
                 actor: audit.Actor) -> CareHome:
     changes = _apply(session, home, index, data)
+    _check_regulator_id(session, home)
     if changes:
         status_only = set(changes) <= {"visiting_status", "visiting_review_date"}
         action = "status" if status_only else "update"
         audit.record(session, actor, action, home, changes)
         versions.bump(session, versions.HOMES)
     return home
+
+
+def _check_regulator_id(session: Session, home: CareHome) -> None:
+    """409 when another home already has this regulator's id (the database would refuse it)."""
+    if not (home.regulator and home.regulator_id):
+        return
+    with session.no_autoflush:
+        clash = session.scalar(select(CareHome.id).where(
+            CareHome.regulator == home.regulator, CareHome.regulator_id == home.regulator_id,
+            CareHome.id != home.id if home.id is not None else CareHome.id.is_not(None)))
+    if clash is not None:
+        raise Conflict(f"Care home {clash} already has {home.regulator} id {home.regulator_id}.",
+                       {"regulator_id": ["Another care home already has this id."]})
 
 
 def delete_home(session: Session, home: CareHome, actor: audit.Actor) -> None:

@@ -211,6 +211,9 @@ def _nav_items() -> list[dict]:
     if current_user.role in ("coordinator", "admin"):
         items.append({"text": "Coordinator dashboard", "href": url_for("web.coordinator"),
                       "active": endpoint.startswith("web.coordinator")})
+    if current_user.role == "admin":
+        items.append({"text": "Audit trail", "href": url_for("web.admin_audit"),
+                      "active": endpoint.startswith("web.admin")})
     items.append({"text": "Register a group", "href": url_for("web.register"),
                   "active": endpoint.startswith("web.register")})
     return items

@@ -1,0 +1,106 @@
+"""Security headers (flask-talisman), cookie flags and the Content-Security-Policy.
+
+Every response, page or API, carries the headers. TLS is terminated by the load balancer, so
+the application does not redirect to HTTPS unless ``FORCE_HTTPS`` is set; HSTS is sent only
+on requests that arrived over HTTPS (directly, or as the load balancer's
+``X-Forwarded-Proto: https`` says).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_talisman import Talisman
+
+# The pages load nothing from elsewhere except OpenStreetMap's tiles for the partners map.
+TILE_SOURCES = ("https://tile.openstreetmap.org", "https://*.tile.openstreetmap.org")
+
+CONTENT_SECURITY_POLICY: dict[str, str] = {
+    "default-src": "'self'",
+    "img-src": " ".join(("'self'", "data:", *TILE_SOURCES)),
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "connect-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+    "base-uri": "'self'",
+}
+
+# Swagger UI sets style attributes as it draws; only its page is allowed inline styles.
+API_DOCS_POLICY: dict[str, str] = {
+    **CONTENT_SECURITY_POLICY,
+    "style-src": "'self' 'unsafe-inline'",
+}
+API_DOCS_ENDPOINT = "api_docs.swagger_ui"
+
+# Features no page of Kith uses, switched off so injected content cannot ask for them either.
+PERMISSIONS_POLICY: dict[str, str] = {
+    "accelerometer": "()",
+    "camera": "()",
+    "geolocation": "()",
+    "gyroscope": "()",
+    "magnetometer": "()",
+    "microphone": "()",
+    "payment": "()",
+    "usb": "()",
+    "browsing-topics": "()",
+}
+
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+
+def cookie_secure_default(config) -> bool:
+    """Cookies are ``Secure`` unless the app runs for debugging or tests over plain HTTP."""
+    return not (config.get("DEBUG") or config.get("TESTING"))
+
+
+def _resolve_cookie_flags(app: Flask) -> None:
+    # None means "not set": choose from DEBUG/TESTING; an explicit True or False wins.
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = cookie_secure_default(app.config)
+    if app.config.get("REMEMBER_COOKIE_SECURE") is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if not app.config.get("REMEMBER_COOKIE_SAMESITE"):
+        app.config["REMEMBER_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"]
+
+
+def register_security(app: Flask) -> Talisman:
+    """Set the cookie flags and add the security headers to every response of ``app``."""
+    _resolve_cookie_flags(app)
+    hsts_max_age = int(app.config.get("HSTS_MAX_AGE", 31536000))
+    talisman = Talisman()
+    talisman.init_app(
+        app,
+        force_https=bool(app.config.get("FORCE_HTTPS", False)),
+        strict_transport_security=hsts_max_age > 0,
+        strict_transport_security_max_age=hsts_max_age,
+        strict_transport_security_include_subdomains=bool(
+            app.config.get("HSTS_INCLUDE_SUBDOMAINS", False)),
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        permissions_policy=PERMISSIONS_POLICY,
+        referrer_policy=REFERRER_POLICY,
+        frame_options="DENY",
+        # The cookie flags are settled above from the configuration; Talisman would force
+        # Secure on every non-debug app, tests included.
+        session_cookie_secure=False,
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        x_content_type_options=True,
+    )
+    docs_view = app.view_functions.get(API_DOCS_ENDPOINT)
+    if docs_view is not None:
+        docs_view.talisman_view_options = {"content_security_policy": API_DOCS_POLICY}
+
+    @app.after_request
+    def _api_no_store(response):
+        # API answers are personal to the token that asked; no shared cache may keep them.
+        if request.path.startswith("/api/v1/") and request.headers.get("Authorization"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.extensions["kith.talisman"] = talisman
+    return talisman

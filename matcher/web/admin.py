@@ -1,0 +1,108 @@
+"""Admin pages: the audit trail of every change, with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import render_template, request, url_for
+
+from ..extensions import db
+from ..services import audit
+from .base import bp, roles_required
+from .forms import FormErrors
+
+PAGE_SIZE = 50
+ENTITY_LABELS = {
+    "care_homes": "Care homes",
+    "community_groups": "Community groups",
+    "introductions": "Introductions",
+    "users": "Users",
+    "allocations": "Allocations",
+}
+FILTER_ORDER = ["entity_type", "entity_id", "actor", "action", "since", "until"]
+
+
+def _read_time(text: str) -> dt.datetime:
+    """A date (``2026-11-01``) or a date and time in ISO 8601; UTC when no offset is given."""
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _filters() -> tuple[dict[str, str], dict[str, Any], FormErrors]:
+    """The filters as typed, as passed to the audit search, and any errors in them."""
+    raw = {key: (request.args.get(key) or "").strip()[:100] for key in FILTER_ORDER}
+    applied: dict[str, Any] = {}
+    errors = FormErrors(FILTER_ORDER)
+    if raw["entity_type"] in ENTITY_LABELS:
+        applied["entity_type"] = raw["entity_type"]
+    else:
+        raw["entity_type"] = ""
+    if raw["entity_id"]:
+        if raw["entity_id"].isdigit() and 0 < int(raw["entity_id"]) < 2**31:
+            applied["entity_id"] = int(raw["entity_id"])
+        else:
+            errors.add("entity_id", "Record id must be a whole number, like 42")
+    for key in ("actor", "action"):
+        if raw[key]:
+            applied[key] = raw[key]
+    for key, label in (("since", "From"), ("until", "Before")):
+        if raw[key]:
+            try:
+                applied[key] = _read_time(raw[key])
+            except ValueError:
+                errors.add(key, f"{label} must be a date, like 2026-11-01")
+    return raw, applied, errors
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+
+
+def _change_lines(changes: dict[str, Any] | None) -> list[str]:
+    """``field: old → new`` for each change, readable in a table cell."""
+    def show(value: Any) -> str:
+        if value is None or value == "":
+            return "(none)"
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in (changes or {}).items():
+        if isinstance(value, list) and len(value) == 2:
+            lines.append(f"{key}: {show(value[0])} → {show(value[1])}")
+        else:
+            lines.append(f"{key}: {show(value)}")
+    return lines
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.route("/admin/audit")
+@roles_required("admin")
+def admin_audit():
+    """Every create, update, delete and status change, newest first, with filters."""
+    raw, applied, errors = _filters()
+    entries, total, page_number = [], 0, _page_number()
+    if not errors:
+        page = db.paginate(audit.search(applied), page=page_number, per_page=PAGE_SIZE,
+                           error_out=False)
+        entries, total = page.items, page.total
+    pages = max(1, -(-total // PAGE_SIZE))
+    query = {key: value for key, value in raw.items() if value}
+
+    def page_url(number: int) -> str:
+        return url_for("web.admin_audit", page=number, **query)
+
+    return render_template(
+        "admin/audit.html", entries=entries, total=total, page=page_number, pages=pages,
+        page_url=page_url, when=_when, filters=raw, errors=errors, change_lines=_change_lines,
+        entity_types=[{"value": "", "text": "Any"}]
+        + [{"value": key, "text": text} for key, text in ENTITY_LABELS.items()],
+    ), (422 if errors else 200)

@@ -1,0 +1,474 @@
+"""The authorisation matrix: every route x every role, inside and outside the role's scope.
+
+Actors (columns of the README's "Authorisation matrix"):
+
+* ``anon``: a visitor who is not signed in;
+* ``link`` / ``link-other``: a group using its own private edit link / a link that is not
+  its own (made up, or of a withdrawn group). Away from the link pages a group is simply an
+  anonymous visitor, so ``link`` is tested there with the anonymous expectations;
+* ``staff`` / ``staff-out``: care-home staff on their own home / on another home (for
+  groups: an approved group / a group that is not approved);
+* ``coord`` / ``coord-out``: the coordinator for Wales on Welsh records / on English ones;
+* ``admin``: an admin (everything is in scope).
+
+Every cell sends the request and checks the status. Every response is also searched for the
+private contact details of every group the actor may not manage: they must never appear.
+``test_every_route_is_in_the_matrix`` fails when a route exists that the matrix does not
+cover, and ``test_readme_shows_this_matrix`` keeps the README's table the same as this one
+(print it with ``python -m tests.web.test_authorisation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import group_form
+
+ANON, LINK, LINK_OTHER = "anon", "link", "link-other"
+STAFF, STAFF_OUT, COORD, COORD_OUT, ADMIN = "staff", "staff-out", "coord", "coord-out", "admin"
+ACTORS = (ANON, LINK, LINK_OTHER, STAFF, STAFF_OUT, COORD, COORD_OUT, ADMIN)
+OUTSIDE = {LINK_OTHER, STAFF_OUT, COORD_OUT}
+HEADINGS = {
+    ANON: "anonymous", LINK: "group link", LINK_OTHER: "other link", STAFF: "staff: own home",
+    STAFF_OUT: "staff: other", COORD: "coordinator: own nation", COORD_OUT: "coordinator: other",
+    ADMIN: "admin",
+}
+LOGIN = "sign-in"  # a redirect (302) to the sign-in page
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+CONTACTS = {
+    "group_w": ("Gwenllian Privatename", "gwen.private@example.org", "01632 960111"),
+    "group_w2": ("Wyn Privatename", "wyn.private@example.org", "01632 960444"),
+    "group_e": ("Edmund Privatename", "ed.private@example.org", "01632 960222"),
+    "group_link": ("Pat Privatename", "pat.private@example.org", "01632 960333"),
+    "group_pending": ("Penny Privatename", "penny.private@example.org", "01632 960555"),
+}
+WELSH_GROUPS = ("group_w", "group_w2", "group_link", "group_pending")
+
+
+# --- the world every cell runs in --------------------------------------------------------------
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    users: dict[str, object]
+    headers: dict[str, dict[str, str]]
+    link_token: str
+
+    def inside(self, actor: str) -> bool:
+        return actor not in OUTSIDE
+
+    def home(self, actor: str) -> int:
+        return self.ids["home_w" if self.inside(actor) else "home_e"]
+
+    def group(self, actor: str) -> int:
+        """A group: in scope; for staff outside, one that is not approved; else English."""
+        if self.inside(actor):
+            return self.ids["group_w"]
+        return self.ids["group_pending" if actor == STAFF_OUT else "group_e"]
+
+    def fresh_group(self, actor: str) -> int:
+        """An approved group without an open introduction to ``home(actor)``."""
+        return self.ids["group_w2" if self.inside(actor) else "group_e2"]
+
+    def intro(self, actor: str) -> int:
+        return self.ids["intro_w" if self.inside(actor) else "intro_e"]
+
+    def allocation(self, actor: str) -> int:
+        return self.ids["alloc_w" if self.inside(actor) else "alloc_e"]
+
+    def nation(self, actor: str) -> str:
+        return "wales" if self.inside(actor) else "england"
+
+    def postcode(self, actor: str) -> str:
+        return "LL55 4BB" if self.inside(actor) else "SW1P 3BU"
+
+    def token(self, actor: str) -> str:
+        return self.link_token if actor == LINK else "not-this-groups-link-0123456789"
+
+
+def _contact(key: str) -> dict[str, str]:
+    name, email, phone = CONTACTS[key]
+    return {"name": name, "email": email, "phone": phone}
+
+
+@pytest.fixture
+def world(app, db, make_user, make_home, make_group) -> World:
+    """Wales and England, each with a home, approved groups, an introduction and an
+    allocation; a pending Welsh registration with a private link; a user for every role."""
+    from matcher.runtime import postcode_index, ranker_cache
+    from matcher.services import allocations, introductions, records
+    from matcher.services.audit import SYSTEM
+
+    ids: dict[str, int] = {}
+    home_w = make_home(name="Bryn Awel", postcode="LL55 4UR")
+    home_e = make_home(name="Rose Court", postcode="SW1A 1AA",
+                       languages=[{"language": "English", "residents": 30}])
+    ids["home_w"], ids["home_e"] = home_w.id, home_e.id
+    for key, name, postcode, status in [
+        ("group_w", "Côr Llanberis", "LL55 4EL", "approved"),
+        ("group_w2", "Llanberis Knitters", "LL55 4AA", "approved"),
+        ("group_pending", "Pending Choir", "LL55 3AA", "pending"),
+        ("group_e", "Westminster Choir", "SW1A 2AA", "approved"),
+        ("group_e2", "Whitehall Knitters", "SW1A 2AB", "approved"),
+    ]:
+        contact = _contact(key) if key in CONTACTS else None
+        ids[key] = make_group(status=status, name=name, postcode=postcode,
+                              contact=contact or {}).id
+    from matcher.api.groups import GroupInputSchema
+    data = GroupInputSchema().load({
+        "name": "Llanberis Linkers", "kind": "arts_group", "postcode": "LL55 4BB",
+        "interests": ["painting"], "contact": _contact("group_link"), "consent": True})
+    linked, token, _ = records.create_group(db.session, postcode_index(app), data, SYSTEM,
+                                            status="pending", source="form",
+                                            privacy_notice_version="test")
+    ids["group_link"] = linked.id
+    cache = ranker_cache(app)
+    for key, home, group in (("intro_w", home_w, "group_w"), ("intro_e", home_e, "group_e")):
+        intro = introductions.create_introduction(
+            db.session, home, db.session.get(type(linked), ids[group]), SYSTEM)
+        ids[key] = intro.id
+    db.session.commit()
+    for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
+        ids[key] = allocations.create_allocation(db.session, cache, SYSTEM, nation=nation,
+                                                 per_home=2).id
+    db.session.commit()
+    users, headers = {}, {}
+    for actor, role, kwargs in [
+        (ADMIN, "admin", {}),
+        (COORD, "coordinator", {"nation": "wales"}),
+        (STAFF, "care_home", {"care_home_id": home_w.id}),
+    ]:
+        users[actor], headers[actor] = make_user(role, **kwargs)
+    users[COORD_OUT], headers[COORD_OUT] = users[COORD], headers[COORD]
+    users[STAFF_OUT], headers[STAFF_OUT] = users[STAFF], headers[STAFF]
+    return World(ids=ids, users=users, headers=headers, link_token=token)
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+
+def api(anon=401, staff=None, staff_out=None, coord=None, coord_out=None, admin=None,
+        everyone=None) -> dict[str, object]:
+    """Expectations by actor (``everyone``: the same for all; scope does not apply)."""
+    if everyone is not None:
+        return dict.fromkeys((ANON, LINK, STAFF, COORD, ADMIN), everyone)
+    return {ANON: anon, LINK: anon, STAFF: staff, STAFF_OUT: staff_out, COORD: coord,
+            COORD_OUT: coord_out, ADMIN: admin}
+
+
+def page(anon=LOGIN, staff=None, staff_out=None, coord=None, coord_out=None, admin=None):
+    return api(anon, staff, staff_out, coord, coord_out, admin)
+
+
+def link(own, other=404):
+    return {LINK: own, LINK_OTHER: other}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    expect: dict[str, object]
+    path: Callable[[World, str], str]
+    json: Callable[[World, str], dict] | None = None
+    form: Callable[[World, str], dict] | None = None
+
+
+def home_body(w, a):
+    return {"name": "New Home", "postcode": w.postcode(a), "residents": 20}
+
+
+def group_body(w, a):
+    return {"name": "New Group", "kind": "choir", "postcode": w.postcode(a), "consent": True,
+            "contact": {"email": "new.group@example.org"}}
+
+
+PROFILE_FORM = {
+    "residents": "31", "interests": "singing, gardening", "interests_text": "",
+    "languages-0-language": "Welsh", "languages-0-residents": "12",
+    "languages-1-language": "", "languages-1-residents": "",
+    "visiting_status": "open", "visiting_review_date-day": "",
+    "visiting_review_date-month": "", "visiting_review_date-year": "",
+    "search_radius_km": "15",
+}
+
+ROUTES = [
+    # --- public pages and documents -------------------------------------------------------
+    Route("GET", "/", api(everyone=200), lambda w, a: "/"),
+    Route("GET", "/accessibility", api(everyone=200), lambda w, a: "/accessibility"),
+    Route("GET", "/privacy", api(everyone=200), lambda w, a: "/privacy"),
+    Route("GET", "/register", api(everyone=200), lambda w, a: "/register"),
+    Route("POST", "/register", api(everyone=303), lambda w, a: "/register",
+          form=lambda w, a: group_form()),
+    Route("GET", "/register/done", api(everyone=302), lambda w, a: "/register/done"),
+    Route("GET", "/login", page(200, 302, None, 302, None, 302), lambda w, a: "/login"),
+    Route("POST", "/login", api(everyone=422), lambda w, a: "/login",
+          form=lambda w, a: {"email": "nobody@example.org", "password": "wrong"}),
+    Route("GET", "/logout", page(302, 200, None, 200, None, 200), lambda w, a: "/logout"),
+    Route("POST", "/logout", api(everyone=303), lambda w, a: "/logout", form=lambda w, a: {}),
+    Route("GET", "/groups/withdrawn", api(everyone=200), lambda w, a: "/groups/withdrawn"),
+    Route("GET", "/static/<path:filename>", api(everyone=200),
+          lambda w, a: "/static/css/kith.css"),
+    Route("GET", "/api/docs", api(everyone=200), lambda w, a: "/api/docs"),
+    Route("GET", "/api/openapi.json", api(everyone=200), lambda w, a: "/api/openapi.json"),
+    Route("GET", "/api/v1/geocode", api(everyone=200),
+          lambda w, a: "/api/v1/geocode?postcode=LL55+4EL"),
+    Route("GET", "/api/v1/open-referral/", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/"),
+    Route("GET", "/api/v1/open-referral/services", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/services"),
+    Route("GET", "/api/v1/open-referral/services/<string:service_id>", api(everyone=200),
+          lambda w, a: f"/api/v1/open-referral/services/{w.ids['group_w']}"),
+    # --- a group's private link --------------------------------------------------------------
+    Route("GET", "/groups/edit/<token>", link(200), lambda w, a: f"/groups/edit/{w.token(a)}"),
+    Route("POST", "/groups/edit/<token>", link(303), lambda w, a: f"/groups/edit/{w.token(a)}",
+          form=lambda w, a: group_form(name="Llanberis Linkers")),
+    Route("GET", "/groups/edit/<token>/download", link(200),
+          lambda w, a: f"/groups/edit/{w.token(a)}/download"),
+    Route("GET", "/groups/edit/<token>/withdraw", link(200),
+          lambda w, a: f"/groups/edit/{w.token(a)}/withdraw"),
+    Route("POST", "/groups/edit/<token>/withdraw", link(303),
+          lambda w, a: f"/groups/edit/{w.token(a)}/withdraw", form=lambda w, a: {}),
+    # --- care-home pages -----------------------------------------------------------------------
+    Route("GET", "/care-homes/<int:home_id>/partners", page(LOGIN, 200, 403, 200, 403, 200),
+          lambda w, a: f"/care-homes/{w.home(a)}/partners"),
+    Route("POST", "/care-homes/<int:home_id>/partners/<int:group_id>/introduce",
+          page(LOGIN, 303, 403, 303, 403, 303),
+          lambda w, a: f"/care-homes/{w.home(a)}/partners/{w.fresh_group(a)}/introduce",
+          form=lambda w, a: {}),
+    Route("GET", "/care-homes/<int:home_id>/profile", page(LOGIN, 200, 403, 200, 403, 200),
+          lambda w, a: f"/care-homes/{w.home(a)}/profile"),
+    Route("POST", "/care-homes/<int:home_id>/profile", page(LOGIN, 303, 403, 303, 403, 303),
+          lambda w, a: f"/care-homes/{w.home(a)}/profile", form=lambda w, a: PROFILE_FORM),
+    # --- coordinator and admin pages -----------------------------------------------------------
+    Route("GET", "/coordinator", page(LOGIN, 403, None, 200, None, 200),
+          lambda w, a: "/coordinator"),
+    Route("GET", "/coordinator/groups/<int:group_id>", page(LOGIN, 403, 403, 200, 403, 200),
+          lambda w, a: f"/coordinator/groups/{w.group(a)}"),
+    Route("POST", "/coordinator/groups/<int:group_id>/decision",
+          page(LOGIN, 403, 403, 303, 403, 303),
+          lambda w, a: f"/coordinator/groups/{w.group(a)}/decision",
+          form=lambda w, a: {"decision": "pause", "status_reason": "Summer break"}),
+    Route("POST", "/coordinator/introductions/<int:intro_id>/status",
+          page(LOGIN, 403, 403, 303, 403, 303),
+          lambda w, a: f"/coordinator/introductions/{w.intro(a)}/status",
+          form=lambda w, a: {"status": "requested"}),
+    Route("GET", "/coordinator/match-list.csv", page(LOGIN, 403, None, 200, None, 200),
+          lambda w, a: "/coordinator/match-list.csv"),
+    Route("GET", "/admin/audit", page(LOGIN, 403, None, 403, None, 200),
+          lambda w, a: "/admin/audit"),
+    # --- the JSON API --------------------------------------------------------------------------
+    Route("GET", "/api/v1/care-homes", api(401, 200, None, 200, None, 200),
+          lambda w, a: "/api/v1/care-homes"),
+    Route("POST", "/api/v1/care-homes", api(401, 403, 403, 201, 403, 201),
+          lambda w, a: "/api/v1/care-homes", json=home_body),
+    Route("GET", "/api/v1/care-homes/<int:home_id>", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/care-homes/{w.home(a)}"),
+    Route("PATCH", "/api/v1/care-homes/<int:home_id>", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/care-homes/{w.home(a)}", json=lambda w, a: {"residents": 31}),
+    Route("DELETE", "/api/v1/care-homes/<int:home_id>", api(401, 403, 403, 204, 403, 204),
+          lambda w, a: f"/api/v1/care-homes/{w.home(a)}"),
+    Route("GET", "/api/v1/care-homes/<int:home_id>/matches", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/care-homes/{w.home(a)}/matches"),
+    Route("GET", "/api/v1/groups", api(401, 200, None, 200, None, 200),
+          lambda w, a: "/api/v1/groups"),
+    Route("POST", "/api/v1/groups", api(401, 403, 403, 201, 403, 201),
+          lambda w, a: "/api/v1/groups", json=group_body),
+    Route("GET", "/api/v1/groups/<int:group_id>", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/groups/{w.group(a)}"),
+    Route("PATCH", "/api/v1/groups/<int:group_id>", api(401, 403, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/groups/{w.group(a)}",
+          json=lambda w, a: {"capacity_per_month": 3}),
+    Route("DELETE", "/api/v1/groups/<int:group_id>", api(401, 403, 403, 204, 403, 204),
+          lambda w, a: f"/api/v1/groups/{w.group(a)}"),
+    Route("GET", "/api/v1/groups/<int:group_id>/matches", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/groups/{w.group(a)}/matches"),
+    Route("GET", "/api/v1/introductions", api(401, 200, None, 200, None, 200),
+          lambda w, a: "/api/v1/introductions"),
+    Route("POST", "/api/v1/introductions", api(401, 201, 403, 201, 403, 201),
+          lambda w, a: "/api/v1/introductions",
+          json=lambda w, a: {"care_home_id": w.home(a), "group_id": w.fresh_group(a)}),
+    Route("GET", "/api/v1/introductions/<int:intro_id>", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/introductions/{w.intro(a)}"),
+    Route("PATCH", "/api/v1/introductions/<int:intro_id>", api(401, 200, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/introductions/{w.intro(a)}",
+          json=lambda w, a: {"status": "requested"}),
+    Route("GET", "/api/v1/match-lists", api(401, 403, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/match-lists?nation={w.nation(a)}"),
+    Route("GET", "/api/v1/allocations", api(401, 403, None, 200, None, 200),
+          lambda w, a: "/api/v1/allocations"),
+    Route("POST", "/api/v1/allocations", api(401, 403, 403, 201, 403, 201),
+          lambda w, a: "/api/v1/allocations",
+          json=lambda w, a: {"nation": w.nation(a), "per_home": 1}),
+    Route("GET", "/api/v1/allocations/<int:allocation_id>", api(401, 403, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/allocations/{w.allocation(a)}?format=csv"),
+    Route("GET", "/api/v1/reports/network", api(401, 403, 403, 200, 403, 200),
+          lambda w, a: f"/api/v1/reports/network?nation={w.nation(a)}&format=csv"),
+    Route("GET", "/api/v1/audit", api(401, 403, None, 403, None, 200),
+          lambda w, a: "/api/v1/audit"),
+]
+MATRIX = {(route.method, route.rule): route for route in ROUTES}
+CELLS = [(route, actor) for route in ROUTES for actor in ACTORS
+         if route.expect.get(actor) is not None]
+
+
+# --- running a cell ----------------------------------------------------------------------------
+
+def _sign_in_session(client, user) -> None:
+    from flask import g
+
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    g.pop("_login_user", None)  # the test's app context outlives a request: forget its user
+
+
+def _forbidden_contacts(actor: str) -> list[str]:
+    """The private details this actor must never be shown."""
+    if actor == ADMIN:
+        return []
+    hidden = set(CONTACTS)
+    if actor in (COORD, COORD_OUT):
+        hidden -= set(WELSH_GROUPS)
+    if actor == LINK:
+        hidden.discard("group_link")
+    return [text for key in sorted(hidden) for text in CONTACTS[key]]
+
+
+def send(client, world: World, route: Route, actor: str):
+    """Send the cell's request as ``actor``."""
+    headers = {}
+    if route.rule.startswith("/api/v1/") and actor in world.headers:
+        headers = world.headers[actor]
+    elif actor in world.users:
+        _sign_in_session(client, world.users[actor])
+    elif actor == LINK and not route.rule.startswith("/groups/edit/"):
+        # A group that has just used its link, then goes elsewhere: anonymous, with a session.
+        client.get(f"/groups/edit/{world.link_token}")
+    path = route.path(world, actor)
+    kwargs: dict = {"headers": headers}
+    if route.json is not None:
+        kwargs["json"] = route.json(world, actor)
+    if route.form is not None:
+        kwargs["data"] = route.form(world, actor)
+    return client.open(path, method=route.method, **kwargs)
+
+
+@pytest.mark.parametrize(("route", "actor"), CELLS,
+                         ids=[f"{r.method} {r.rule} [{a}]" for r, a in CELLS])
+def test_cell(client, world, route, actor):
+    expected = route.expect[actor]
+    response = send(client, world, route, actor)
+    body = response.get_data(as_text=True)
+    if expected == LOGIN:
+        assert response.status_code == 302, body[:500]
+        assert response.headers["Location"].startswith("/login"), response.headers["Location"]
+    else:
+        assert response.status_code == expected, body[:500]
+    if route.method == "GET" and response.status_code == 200:
+        assert body, "an allowed GET gives the actor something"
+    leaked = [text for text in _forbidden_contacts(actor) if text in body]
+    assert not leaked, f"private contact details in the response: {leaked}"
+
+
+# --- the matrix covers every route, and the README shows it ----------------------------------
+
+def _app_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = _app_routes(app)
+    missing = sorted(routes - set(MATRIX))
+    assert not missing, ("Add these routes to the authorisation matrix (tests/web/"
+                         f"test_authorisation.py and the README): {missing}")
+    assert not sorted(set(MATRIX) - routes), "the matrix names routes the app does not have"
+
+
+def _cell_text(route: Route, actor: str) -> str:
+    expected = route.expect.get(actor)
+    if expected is None:
+        return "–"
+    return "sign-in" if expected == LOGIN else str(expected)
+
+
+def matrix_markdown() -> str:
+    """The matrix as the README's Markdown table."""
+    lines = ["| method | path | " + " | ".join(HEADINGS[a] for a in ACTORS) + " |",
+             "|---|---|" + "---|" * len(ACTORS)]
+    for route in ROUTES:
+        cells = " | ".join(_cell_text(route, actor) for actor in ACTORS)
+        lines.append(f"| {route.method} | `{route.rule}` | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_readme_shows_this_matrix():
+    readme = README.read_text(encoding="utf-8")
+    assert matrix_markdown() in readme, (
+        "The README's authorisation matrix differs from the tested one: replace it with the "
+        "output of `python -m tests.web.test_authorisation`.")
+
+
+# --- scoped lists: the right rows, not only the right status ---------------------------------
+
+def _ids(response) -> set[int]:
+    assert response.status_code == 200, response.json
+    return {item["id"] for item in response.json}
+
+
+def test_lists_hold_only_what_the_caller_may_see(client, world):
+    w = world
+    staff, coord, admin = w.headers[STAFF], w.headers[COORD], w.headers[ADMIN]
+    assert _ids(client.get("/api/v1/care-homes", headers=staff)) == {w.ids["home_w"]}
+    assert _ids(client.get("/api/v1/care-homes", headers=coord)) == {w.ids["home_w"]}
+    assert {w.ids["home_w"], w.ids["home_e"]} <= _ids(client.get("/api/v1/care-homes",
+                                                                  headers=admin))
+    approved = {w.ids[k] for k in ("group_w", "group_w2", "group_e", "group_e2")}
+    assert _ids(client.get("/api/v1/groups", headers=staff)) == approved
+    welsh = {w.ids[k] for k in ("group_w", "group_w2", "group_pending", "group_link")}
+    assert _ids(client.get("/api/v1/groups", headers=coord)) == welsh
+    assert _ids(client.get("/api/v1/introductions", headers=staff)) == {w.ids["intro_w"]}
+    assert _ids(client.get("/api/v1/introductions", headers=coord)) == {w.ids["intro_w"]}
+    assert _ids(client.get("/api/v1/allocations", headers=coord)) == {w.ids["alloc_w"]}
+    # asking for another nation's rows by filter gives nothing, not someone else's data
+    assert _ids(client.get("/api/v1/care-homes?nation=england", headers=coord)) == set()
+    assert _ids(client.get("/api/v1/introductions?nation=england", headers=coord)) == set()
+    matches = client.get(f"/api/v1/groups/{w.ids['group_w']}/matches", headers=staff).json
+    assert {m["care_home"]["id"] for m in matches["matches"]} <= {w.ids["home_w"]}
+
+
+def test_contact_details_reach_only_the_groups_coordinators_and_admins(client, world):
+    w = world
+    group = f"/api/v1/groups/{w.ids['group_w']}"
+    email = CONTACTS["group_w"][1]
+    assert client.get(group, headers=w.headers[COORD]).json["contact"]["email"] == email
+    assert client.get(group, headers=w.headers[ADMIN]).json["contact"]["email"] == email
+    assert client.get(group, headers=w.headers[STAFF]).json["contact"] is None
+    listed = client.get("/api/v1/groups", headers=w.headers[STAFF]).json
+    assert all(item["contact"] is None for item in listed)
+    _sign_in_session(client, w.users[COORD])
+    assert email in client.get(f"/coordinator/groups/{w.ids['group_w']}").get_data(as_text=True)
+
+
+def test_coordinators_cannot_move_records_out_of_their_nation(client, world, db):
+    from matcher.models import CareHome, CommunityGroup
+
+    w, coord = world, world.headers[COORD]
+    moved = client.patch(f"/api/v1/care-homes/{w.ids['home_w']}", json={"postcode": "SW1A 1AA"},
+                         headers=coord)
+    assert moved.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(CareHome, w.ids["home_w"]).nation == "wales"
+    moved = client.patch(f"/api/v1/groups/{w.ids['group_w']}", json={"postcode": "SW1A 1AA"},
+                         headers=coord)
+    assert moved.status_code == 403
+    assert db.session.get(CommunityGroup, w.ids["group_w"]).nation == "wales"
+
+
+if __name__ == "__main__":
+    print(matrix_markdown(), end="")

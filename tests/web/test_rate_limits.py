@@ -1,0 +1,185 @@
+"""Rate limits (Flask-Limiter) on sign-in, registration and geocoding, shared through Redis
+when ``REDIS_URL`` is set; and the account lock-out after repeated failed sign-ins.
+
+The shared test app runs with limits off, and Flask-Limiter's singleton cannot serve a second
+app in the same process, so each limited app here runs in its own Python process: it is
+built by ``create_app`` exactly as in production, sends requests through its test client and
+prints what came back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.conftest import ROOT, postcode_index_path
+
+pytestmark = pytest.mark.slow
+
+LIMITED_APP = r"""
+import json, sys
+from matcher import create_app
+
+spec = json.loads(sys.argv[1])
+app = create_app({"TESTING": True, "SECRET_KEY": "rate-limit-test",
+                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, **spec["config"]})
+if spec.get("migrate"):
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade()
+client = app.test_client()
+out = []
+for method, path, form in spec["requests"]:
+    response = client.open(path, method=method, data=form)
+    out.append({"status": response.status_code, "type": response.mimetype,
+                "body": response.get_data(as_text=True),
+                "retry_after": response.headers.get("Retry-After"),
+                "limit": response.headers.get("X-RateLimit-Limit")})
+print("RESULT " + json.dumps(out))
+"""
+
+
+def run_limited_app(config: dict, requests: list, *, migrate: bool = False,
+                    env: dict | None = None, tmp_path=None) -> list[dict]:
+    """Build a limited app in a fresh process, send ``requests``, return the responses."""
+    config = {"POSTCODE_INDEX_PATH": postcode_index_path(), **config}
+    if migrate:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / uuid.uuid4().hex}.sqlite3"
+    else:
+        config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///:memory:")
+    spec = {"config": config, "requests": requests, "migrate": migrate}
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    environment.update(PYTHONPATH=str(ROOT), **(env or {}))
+    done = subprocess.run([sys.executable, "-c", LIMITED_APP, json.dumps(spec)], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+GEOCODE = ["GET", "/api/v1/geocode?postcode=LL55+4EL", None]
+BAD_LOGIN = ["POST", "/login", {"email": "nobody@example.org", "password": "wrong"}]
+EMPTY_REGISTRATION = ["POST", "/register", {"name": ""}]
+
+
+def test_sign_in_registration_and_geocoding_are_limited(tmp_path):
+    results = run_limited_app(
+        {"RATELIMIT_LOGIN": "3 per minute", "RATELIMIT_REGISTER": "2 per minute",
+         "RATELIMIT_GEOCODE": "3 per minute"},
+        [BAD_LOGIN] * 4 + [["GET", "/login", None]] + [EMPTY_REGISTRATION] * 3
+        + [["GET", "/register", None]] + [GEOCODE] * 4,
+        migrate=True, tmp_path=tmp_path)
+    statuses = [r["status"] for r in results]
+    assert statuses[:4] == [422, 422, 422, 429]  # sign-in
+    assert statuses[4] == 200  # only attempts to sign in count, not looking at the form
+    assert statuses[5:8] == [422, 422, 429]  # registration
+    assert statuses[8] == 200
+    assert statuses[9:] == [200, 200, 200, 429]  # geocoding
+
+    page = results[3]  # a person at the sign-in form gets a page, not JSON
+    assert page["type"] == "text/html"
+    assert "You have tried too many times" in page["body"]
+    assert page["retry_after"] and int(page["retry_after"]) > 0
+    api = results[12]  # the API answers in its own error format
+    assert api["type"] == "application/json"
+    body = json.loads(api["body"])
+    assert body["code"] == 429 and body["status"] == "Too Many Requests"
+    assert body["message"] and isinstance(body["errors"], dict)
+    assert api["retry_after"] and int(api["retry_after"]) > 0
+    assert results[9]["limit"] == "3"
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of our own, so parallel runs never share a count; removed afterwards."""
+    if not _redis_up():
+        pytest.skip("No Redis at 127.0.0.1:6379")
+    prefix = f"kith-test-{uuid.uuid4().hex}"
+    yield prefix
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    keys = list(client.scan_iter(match=f"*{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_two_workers_share_one_limit_through_redis(redis_prefix):
+    config = {"RATELIMIT_GEOCODE": "3 per minute", "RATELIMIT_KEY_PREFIX": redis_prefix}
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    first = run_limited_app(config, [GEOCODE] * 2, env=env)
+    second = run_limited_app(config, [GEOCODE] * 2, env=env)
+    assert [r["status"] for r in first] == [200, 200]
+    assert [r["status"] for r in second] == [200, 429]  # the third request overall
+    import redis
+
+    assert list(redis.Redis(host="127.0.0.1", port=6379).scan_iter(match=f"*{redis_prefix}*"))
+
+
+def test_without_redis_each_worker_counts_alone():
+    config = {"RATELIMIT_GEOCODE": "3 per minute"}
+    for _ in range(2):
+        assert [r["status"] for r in run_limited_app(config, [GEOCODE] * 2)] == [200, 200]
+
+
+def test_redis_url_selects_redis_storage(monkeypatch):
+    from matcher.config import load_config
+
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    assert load_config()["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
+    monkeypatch.delenv("REDIS_URL")
+    assert load_config()["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+# --- the account lock-out ------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_five_failures_lock_the_account_for_a_while(db, make_user, monkeypatch):
+    from matcher.models import AuditLog
+    from matcher.services import accounts
+
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    for _attempt in range(accounts.MAX_FAILED_LOGINS - 1):
+        assert accounts.authenticate(db.session, user.email, "wrong") is None
+    assert user.locked_until is None  # four failures: not yet
+    assert accounts.authenticate(db.session, user.email, "wrong") is None
+    assert user.locked_until is not None
+    # while locked, even the right password is refused
+    assert accounts.authenticate(db.session, user.email, PASSWORD) is None
+    lock = db.session.query(AuditLog).filter_by(entity_type="users", entity_id=user.id,
+                                                action="lock").one()
+    assert "locked_until" in lock.changes and "password" not in json.dumps(lock.changes)
+    # a quarter of an hour later it opens again
+    later = dt.datetime.now(dt.UTC) + accounts.LOCKOUT + dt.timedelta(seconds=1)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert accounts.authenticate(db.session, user.email, PASSWORD) is user
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_a_success_resets_the_count_of_failures(db, make_user):
+    from matcher.services import accounts
+
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+        accounts.authenticate(db.session, user.email, "wrong")
+    assert accounts.authenticate(db.session, user.email, PASSWORD) is user
+    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+        accounts.authenticate(db.session, user.email, "wrong")
+    assert user.locked_until is None
