@@ -8,21 +8,36 @@ import sqlite3
 from flask import Flask, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from werkzeug.routing import IntegerConverter
 
-from .config import DEFAULTS, check_config, load_config
+from .config import DEFAULTS, check_config, load_config, settle_engine_options
 
 log = logging.getLogger(__name__)
+
+# Primary keys are INTEGER columns; PostgreSQL refuses to even compare them with larger numbers.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes, up to the largest id a table can hold: a larger id is simply not
+    found (404) instead of an error from the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask application; ``config`` overrides the environment (tests use it)."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(DEFAULTS)
     app.config.update(load_config())
     if config:
         app.config.update(config)
     check_config(app.config)
+    settle_engine_options(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -103,6 +118,30 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("error.html", code=503,
                                message="The service is briefly unavailable. Please try again "
                                        "in a few seconds."), 503, {"Retry-After": "5"}
+
+    def _unstorable(exc):
+        # A number or text the database cannot hold (out of range, a NUL character, a lone
+        # surrogate from a JSON escape) is bad input that got past validation, not a fault.
+        db.session.rollback()
+        log.warning("Value the database cannot hold on %s %s: %s", request.method, request.path,
+                    exc, exc_info=exc)
+        message = ("A value in the request cannot be stored or looked up: a number is too "
+                   "large, or some text holds characters that are not allowed.")
+        if is_api_request():
+            return error_payload(422, "Unprocessable Entity", message), 422
+        return render_template("error.html", code=422, message=message), 422
+
+    @app.errorhandler(DataError)
+    def _data(exc):
+        return _unstorable(exc)
+
+    @app.errorhandler(OverflowError)  # sqlite3 refuses integers beyond 64 bits before SQL runs
+    def _overflow(exc):
+        return _unstorable(exc)
+
+    @app.errorhandler(UnicodeEncodeError)  # text the drivers cannot send as UTF-8
+    def _unencodable(exc):
+        return _unstorable(exc)
 
     @app.errorhandler(OperationalError)
     def _operational(exc):

@@ -30,8 +30,12 @@ def register_api(app: Flask) -> None:
     public = [geocode.blp]
     public += [open_referral.blp]
     for blp in protected:
-        blp.before_request(authenticate_request)
-        blp.before_request(require_json_body)
+        # Blueprints are module-level singletons: add the hooks once, however many apps
+        # (tests, benchmarks) are created in one process.
+        if not getattr(blp, "_kith_protected", False):
+            blp.before_request(authenticate_request)
+            blp.before_request(require_json_body)
+            blp._kith_protected = True
     for blp in protected + public:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
