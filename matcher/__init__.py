@@ -110,8 +110,25 @@ def register_errorhandlers(app: Flask) -> None:
     from .api.base import error_payload, is_api_request
     from .extensions import db
 
+    def _rollback():
+        try:
+            db.session.rollback()
+        except DBAPIError as error:  # the database dropped the connection with it
+            log.warning("Could not roll back on a dead connection: %s", error)
+
+    @app.teardown_appcontext
+    def _remove_session(exc):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). When the database
+        # goes away mid-request, closing the session fails too; raised here, that error would
+        # escape Flask and replace the answer already chosen (a 503) with a bare 500.
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            log.warning("Closed a session whose connection had died: %s", error)
+            db.session.registry.clear()
+
     def _unavailable(exc):
-        db.session.rollback()
+        _rollback()
         log.warning("Database unavailable: %s", exc)
         if is_api_request():
             return error_payload(503, "Service Unavailable"), 503, {"Retry-After": "5"}
@@ -122,7 +139,7 @@ def register_errorhandlers(app: Flask) -> None:
     def _unstorable(exc):
         # A number or text the database cannot hold (out of range, a NUL character, a lone
         # surrogate from a JSON escape) is bad input that got past validation, not a fault.
-        db.session.rollback()
+        _rollback()
         log.warning("Value the database cannot hold on %s %s: %s", request.method, request.path,
                     exc, exc_info=exc)
         message = ("A value in the request cannot be stored or looked up: a number is too "
@@ -158,7 +175,7 @@ def register_errorhandlers(app: Flask) -> None:
         from werkzeug.exceptions import HTTPException
         if isinstance(exc, HTTPException):
             return exc
-        db.session.rollback()
+        _rollback()
         log.exception("Unhandled error on %s %s", request.method, request.path)
         if is_api_request():
             return error_payload(500, "Internal Server Error"), 500

@@ -62,6 +62,7 @@ class Outcome:
     seconds: float = 0.0
     error: str = ""
     started: float = 0.0
+    body: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -103,6 +104,8 @@ class Client:
             outcome.status = response.status_code
             outcome.location = response.headers.get("Location", "")
             outcome.retry_after = response.headers.get("Retry-After")
+            if response.status_code not in (303, 503):
+                outcome.body = response.text[:2000]  # what went wrong, for the report
         outcome.seconds = time.monotonic() - started
         return outcome
 
