@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import allocations
 from ..services.match_lists import resolve_nation
-from .common import UtcDateTime, commit, current_actor, current_user, service_errors
+from .common import UtcDateTime, commit, current_actor, current_user, paginated, service_errors
 from .match_lists import (
     FormatArgs,
     NetworkGroupRefSchema,
@@ -80,10 +80,7 @@ class Allocations(MethodView):
         """Stored allocations you may see, newest first."""
         with service_errors():
             query = allocations.list_allocations(current_user())
-        page = db.paginate(query, page=pagination_parameters.page,
-                           per_page=pagination_parameters.page_size, error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginated(query, pagination_parameters)
 
 
 @blp.route("/<int:allocation_id>")

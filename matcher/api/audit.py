@@ -8,9 +8,8 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from ..extensions import db
 from ..services import audit
-from .common import UtcDateTime, current_user
+from .common import UtcDateTime, current_user, paginated
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit trail of every change (admins only).")
@@ -59,7 +58,4 @@ class AuditTrail(MethodView):
         until)."""
         if current_user().role != "admin":
             abort(403, message="Only admins may read the audit trail.")
-        page = db.paginate(audit.search(args), page=pagination_parameters.page,
-                           per_page=pagination_parameters.page_size, error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginated(audit.search(args), pagination_parameters)

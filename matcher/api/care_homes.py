@@ -21,6 +21,7 @@ from .common import (
     current_actor,
     current_user,
     flatten_contact,
+    paginated,
     postcode_index,
     service_errors,
 )
@@ -137,10 +138,7 @@ class CareHomes(MethodView):
     def get(self, args, pagination_parameters):
         """List the care homes you may see (by nation, local authority, visiting status, q)."""
         query = records.list_homes(current_user(), args)
-        page = db.paginate(query, page=pagination_parameters.page,
-                           per_page=pagination_parameters.page_size, error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginated(query, pagination_parameters)
 
     @blp.arguments(CareHomeInputSchema)
     @blp.response(201, CareHomeSchema)

@@ -143,3 +143,11 @@ class ListArgs(ma.Schema):
     local_authority = ma.fields.String(validate=ma.validate.Length(max=9))
     q = ma.fields.String(validate=ma.validate.Length(max=200),
                          metadata={"description": "Search by name or postcode."})
+
+
+def paginated(query, pagination_parameters):
+    """One page of ``query``'s rows, with the total recorded for the ``X-Pagination`` header."""
+    page = db.paginate(query, page=pagination_parameters.page,
+                       per_page=pagination_parameters.page_size, error_out=False)
+    pagination_parameters.item_count = page.total
+    return page.items

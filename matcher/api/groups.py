@@ -29,6 +29,7 @@ from .common import (
     current_actor,
     current_user,
     flatten_contact,
+    paginated,
     postcode_index,
     service_errors,
 )
@@ -150,10 +151,7 @@ class Groups(MethodView):
     def get(self, args, pagination_parameters):
         """List groups (filters: nation, kind, status, local_authority, q)."""
         query = records.list_groups(current_user(), args)
-        page = db.paginate(query, page=pagination_parameters.page,
-                           per_page=pagination_parameters.page_size, error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginated(query, pagination_parameters)
 
     @blp.arguments(GroupInputSchema)
     @blp.response(201, GroupSchema)

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
 from ..services import introductions, records
 from ..services.errors import NotFound
-from .common import UtcDateTime, commit, current_actor, current_user, service_errors
+from .common import UtcDateTime, commit, current_actor, current_user, paginated, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
 
 blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
@@ -88,10 +88,7 @@ class Introductions(MethodView):
     def get(self, args, pagination_parameters):
         """Introductions you may see, newest first (filters: status, nation, home, group)."""
         query = introductions.list_introductions(current_user(), args)
-        page = db.paginate(query, page=pagination_parameters.page,
-                           per_page=pagination_parameters.page_size, error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginated(query, pagination_parameters)
 
     @blp.arguments(IntroductionInputSchema)
     @blp.response(201, IntroductionDetailSchema)
