@@ -870,7 +870,8 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", required=True,
                         help="e.g. sqlite:////tmp/kith.sqlite3 or "
                              "postgresql+psycopg://postgres@127.0.0.1/kith_bench")
-    parser.add_argument("--batch", type=int, default=50_000, help="rows per bulk insert")
+    parser.add_argument("--batch", type=int, default=50_000,
+                        help="rows per bulk insert (whole chunks of 10,000 rows)")
     parser.add_argument("--replace", action="store_true",
                         help="delete earlier synthetic rows first (others are kept)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat,
