@@ -198,13 +198,20 @@ class RankerCache:
 
 # --- what the API and pages call ----------------------------------------------------------------
 
+# PostgreSQL takes at most 65,535 parameters in one statement; a national match list names more.
+_ID_CHUNK = 10_000
+
+
 def _group_details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    rows = session.execute(select(CommunityGroup.id, CommunityGroup.town, CommunityGroup.lat,
-                                  CommunityGroup.lon, CommunityGroup.local_authority_name)
-                           .where(CommunityGroup.id.in_(list(ids)))).all()
-    return {r.id: r for r in rows}
+    ids = list(ids)
+    details: dict[int, Any] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows = session.execute(
+            select(CommunityGroup.id, CommunityGroup.town, CommunityGroup.lat,
+                   CommunityGroup.lon, CommunityGroup.local_authority_name)
+            .where(CommunityGroup.id.in_(ids[start:start + _ID_CHUNK]))).all()
+        details.update((r.id, r) for r in rows)
+    return details
 
 
 def _match_dict(match, details) -> dict[str, Any]:

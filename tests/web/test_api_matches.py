@@ -151,3 +151,19 @@ def test_staff_see_only_their_home_matches(client, network, make_user):
                       headers=staff).status_code == 200
     assert client.get(f"/api/v1/care-homes/{other['id']}/matches",
                       headers=staff).status_code == 403
+
+
+def test_group_details_are_read_in_chunks_below_the_parameter_limit(db, monkeypatch):
+    from matcher.services import matching
+
+    seen = []
+    real_execute = db.session.execute
+
+    def counting(statement, *args, **kwargs):
+        seen.append(len(statement.compile().params))
+        return real_execute(statement, *args, **kwargs)
+
+    monkeypatch.setattr(matching, "_ID_CHUNK", 3)
+    monkeypatch.setattr(db.session, "execute", counting)
+    assert matching._group_details(db.session, list(range(1, 8))) == {}
+    assert len(seen) == 3 and max(seen) <= 3
