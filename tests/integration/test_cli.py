@@ -1,0 +1,47 @@
+"""The set-up commands a new user runs: init-db and seed-demo are safe to repeat."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from matcher.models import CareHome, CommunityGroup
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEMO = ROOT / "data" / "demo"
+
+
+def test_init_db_creates_then_upgrades_the_schema_and_is_safe_twice(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'kith.sqlite3'}",
+           "SECRET_KEY": "test"}
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "Database ready" in result.stdout
+    import sqlite3
+    with sqlite3.connect(tmp_path / "kith.sqlite3") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"care_homes", "community_groups", "introductions", "users", "audit_log",
+            "alembic_version"} <= tables
+
+
+def test_seed_demo_loads_every_record_once_however_often_it_runs(runner, db):
+    homes = len(json.loads((DEMO / "care_homes.json").read_text(encoding="utf-8")))
+    groups = len(json.loads((DEMO / "groups.json").read_text(encoding="utf-8")))
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert f"{homes} homes created" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "0 homes created" in second.output and "0 groups created" in second.output
+    assert db.session.scalar(select(func.count()).select_from(CareHome)) == homes
+    assert db.session.scalar(select(func.count()).select_from(CommunityGroup)) == groups
+    nations = set(db.session.scalars(select(CareHome.nation).distinct()))
+    assert nations == {"england", "scotland", "wales", "northern-ireland"}
