@@ -97,12 +97,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import register_api
+    from .web import register_web
 
     register_api(app)
-    try:
-        from .web import register_web
-    except ImportError:  # the pages arrive in their own package
-        return
     register_web(app)
 
 

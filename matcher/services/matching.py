@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker
-from ..domain.ranking.types import _join_text
+from ..domain.ranking.types import join_text
 from ..models import AuditLog, CareHome, CommunityGroup, Introduction, utcnow
 from . import versions
 
@@ -57,7 +57,7 @@ def load_partners(session: Session, ids: Sequence[int] | None = None) -> Partner
         names=[r.name for r in rows],
         kinds=[r.kind for r in rows],
         travel_radius_km=[r.travel_radius_km for r in rows],
-        texts=[_join_text(r.interests, r.description) for r in rows],
+        texts=[join_text(r.interests, r.description) for r in rows],
         languages=[[lang["tag"] for lang in r.languages or ()] for r in rows],
         availability=[set(r.availability) if r.availability else None for r in rows],
         capacity=[-1 if r.capacity_per_month is None else r.capacity_per_month for r in rows],

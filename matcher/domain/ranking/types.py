@@ -126,7 +126,7 @@ class Partner:
     @property
     def text(self) -> str:
         """Interests and description as one text for the interest features."""
-        return _join_text(self.interests, self.description)
+        return join_text(self.interests, self.description)
 
 
 @dataclass
@@ -153,7 +153,7 @@ class Home:
     @property
     def text(self) -> str:
         """Interests and free text as one text for the interest features."""
-        return _join_text(self.interests, self.interests_text)
+        return join_text(self.interests, self.interests_text)
 
     def language_counts(self) -> list[tuple[str, int]]:
         """``(canonical tag, residents)`` pairs, merged by tag, in first-seen order."""
@@ -170,7 +170,8 @@ class Home:
         return list(counts.items())
 
 
-def _join_text(items: Iterable[str] | None, text: str | None) -> str:
+def join_text(items: Iterable[str] | None, text: str | None) -> str:
+    """Interests and free text as the one text the interest features are built from."""
     parts = [str(i) for i in items or () if i]
     if text:
         parts.append(str(text))
