@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
 from . import audit, scope, versions
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput
+from .records import fetch_in_scope
 
 # Where each status may go next; ``declined`` and ``ended`` are final.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -158,12 +159,9 @@ def transition(session: Session, intro: Introduction, new_status: str | None,
 
 def get_introduction(session: Session, intro_id: int, user: User | None) -> Introduction:
     """The introduction with this id if ``user`` may see it (404 when missing, 403 outside)."""
-    intro = session.get(Introduction, intro_id)
-    if intro is None:
-        raise NotFound(f"There is no introduction with id {intro_id}.")
-    if not scope.can_access_introduction(user, intro):
-        raise Forbidden("You do not have access to this introduction.")
-    return intro
+    return fetch_in_scope(session, Introduction, intro_id,
+                          lambda intro: scope.can_access_introduction(user, intro),
+                          "introduction")
 
 
 def list_introductions(user: User, filters: dict[str, Any]) -> Select:

@@ -52,14 +52,20 @@ def _apply(session: Session, record: Any, index: PostcodeIndex, data: dict[str, 
 
 # --- care homes -------------------------------------------------------------------------------
 
+def fetch_in_scope(session: Session, model, record_id: int, allowed, noun: str):
+    """The ``model`` row with this id if ``allowed(row)`` (404 when missing, 403 otherwise)."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"There is no {noun} with id {record_id}.")
+    if not allowed(record):
+        raise Forbidden(f"You do not have access to this {noun}.")
+    return record
+
+
 def get_home(session: Session, home_id: int, user: User | None) -> CareHome:
     """The home with this id if ``user`` may see it (404 when missing, 403 outside scope)."""
-    home = session.get(CareHome, home_id)
-    if home is None:
-        raise NotFound(f"There is no care home with id {home_id}.")
-    if not scope.can_access_home(user, home):
-        raise Forbidden("You do not have access to this care home.")
-    return home
+    return fetch_in_scope(session, CareHome, home_id,
+                          lambda home: scope.can_access_home(user, home), "care home")
 
 
 def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
@@ -105,17 +111,20 @@ def delete_home(session: Session, home: CareHome, actor: audit.Actor) -> None:
     versions.bump(session, versions.HOMES)
 
 
-def list_homes(user: User, filters: dict[str, Any]) -> Select:
-    query = scope.homes_in_scope(user, select(CareHome))
-    if filters.get("nation"):
-        query = query.where(CareHome.nation == filters["nation"])
-    if filters.get("visiting_status"):
-        query = query.where(CareHome.visiting_status == filters["visiting_status"])
-    if filters.get("local_authority"):
-        query = query.where(CareHome.local_authority_code == filters["local_authority"])
+def _filtered(query: Select, model, filters: dict[str, Any], columns: dict[str, str]) -> Select:
+    """Apply the equality filters named in ``columns`` (filter -> column) and the search."""
+    for key, column in columns.items():
+        if filters.get(key):
+            query = query.where(getattr(model, column) == filters[key])
     if filters.get("q"):
-        query = query.where(_search(CareHome, filters["q"]))
-    return query.order_by(CareHome.id)
+        query = query.where(_search(model, filters["q"]))
+    return query.order_by(model.id)
+
+
+def list_homes(user: User, filters: dict[str, Any]) -> Select:
+    return _filtered(scope.homes_in_scope(user, select(CareHome)), CareHome, filters, {
+        "nation": "nation", "visiting_status": "visiting_status",
+        "local_authority": "local_authority_code"})
 
 
 def _search(model, text: str):
@@ -131,13 +140,9 @@ def _search(model, text: str):
 
 def get_group(session: Session, group_id: int, user: User | None, *, manage: bool = False
               ) -> CommunityGroup:
-    group = session.get(CommunityGroup, group_id)
-    if group is None:
-        raise NotFound(f"There is no community group with id {group_id}.")
-    allowed = scope.can_manage_group(user, group) if manage else scope.can_view_group(user, group)
-    if not allowed:
-        raise Forbidden("You do not have access to this community group.")
-    return group
+    allowed = scope.can_manage_group if manage else scope.can_view_group
+    return fetch_in_scope(session, CommunityGroup, group_id,
+                          lambda group: allowed(user, group), "community group")
 
 
 def edit_token_for(secret: str, idempotency_key: str) -> str:
@@ -226,18 +231,9 @@ def delete_group(session: Session, group: CommunityGroup, actor: audit.Actor) ->
 
 
 def list_groups(user: User, filters: dict[str, Any]) -> Select:
-    query = scope.groups_in_scope(user, select(CommunityGroup))
-    if filters.get("nation"):
-        query = query.where(CommunityGroup.nation == filters["nation"])
-    if filters.get("kind"):
-        query = query.where(CommunityGroup.kind == filters["kind"])
-    if filters.get("status"):
-        query = query.where(CommunityGroup.status == filters["status"])
-    if filters.get("local_authority"):
-        query = query.where(CommunityGroup.local_authority_code == filters["local_authority"])
-    if filters.get("q"):
-        query = query.where(_search(CommunityGroup, filters["q"]))
-    return query.order_by(CommunityGroup.id)
+    return _filtered(scope.groups_in_scope(user, select(CommunityGroup)), CommunityGroup,
+                     filters, {"nation": "nation", "kind": "kind", "status": "status",
+                               "local_authority": "local_authority_code"})
 
 
 def visible_home_ids(session: Session, user: User, ids: list[int]) -> set[int]:
