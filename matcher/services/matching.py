@@ -32,6 +32,7 @@ _PARTNER_COLUMNS = (
     CommunityGroup.lon, CommunityGroup.travel_radius_km, CommunityGroup.interests,
     CommunityGroup.description, CommunityGroup.languages, CommunityGroup.availability,
     CommunityGroup.capacity_per_month, CommunityGroup.offers_remote, CommunityGroup.status,
+    CommunityGroup.town, CommunityGroup.local_authority_name,
 )
 
 
@@ -64,6 +65,7 @@ def load_partners(session: Session, ids: Sequence[int] | None = None) -> Partner
         active=[active.get(r.id, 0) for r in rows],
         remote=[bool(r.offers_remote) for r in rows],
         status=[r.status for r in rows],
+        towns=[r.town or r.local_authority_name or "" for r in rows],
     )
 
 
@@ -198,28 +200,11 @@ class RankerCache:
 
 # --- what the API and pages call ----------------------------------------------------------------
 
-# PostgreSQL takes at most 65,535 parameters in one statement; a national match list names more.
-_ID_CHUNK = 10_000
-
-
-def _group_details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    ids = list(ids)
-    details: dict[int, Any] = {}
-    for start in range(0, len(ids), _ID_CHUNK):
-        rows = session.execute(
-            select(CommunityGroup.id, CommunityGroup.town, CommunityGroup.lat,
-                   CommunityGroup.lon, CommunityGroup.local_authority_name)
-            .where(CommunityGroup.id.in_(ids[start:start + _ID_CHUNK]))).all()
-        details.update((r.id, r) for r in rows)
-    return details
-
-
-def _match_dict(match, details) -> dict[str, Any]:
+def _match_dict(match) -> dict[str, Any]:
     d = match.to_dict()
-    row = details.get(match.partner_id)
     return {
         "group": {"id": d["partner_id"], "name": d["name"], "kind": d["kind"],
-                  "town": (row.town or row.local_authority_name) if row else None},
+                  "town": d["town"]},
         "score": d["score"],
         "distance_km": d["distance_km"],
         "components": d["components"],
@@ -228,8 +213,8 @@ def _match_dict(match, details) -> dict[str, Any]:
         "offers_remote": d["offers_remote"],
         "shared_interests": d["shared_interests"],
         "shared_languages": d["shared_languages"],
-        "lat": row.lat if row else None,
-        "lon": row.lon if row else None,
+        "lat": d["lat"],
+        "lon": d["lon"],
     }
 
 
@@ -242,8 +227,7 @@ def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit:
                "languages": frozenset(languages) if languages else None}
     matches = cache.ranker(session).rank(home_for(home), k=limit, weights=weights,
                                          filters=filters)
-    details = _group_details(session, [m.partner_id for m in matches])
-    return [_match_dict(m, details) for m in matches]
+    return [_match_dict(m) for m in matches]
 
 
 def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup, *,
@@ -288,6 +272,4 @@ def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome
     filters = {"kinds": frozenset(kinds)} if kinds else None
     ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home,
                                              weights=weights, filters=filters)
-    ids = sorted({m.partner_id for ms in ranked.values() for m in ms})
-    details = _group_details(session, ids)
-    return {home_id: [_match_dict(m, details) for m in ms] for home_id, ms in ranked.items()}
+    return {home_id: [_match_dict(m) for m in ms] for home_id, ms in ranked.items()}

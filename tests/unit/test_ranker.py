@@ -396,6 +396,13 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = Ranker.load(tmp_path / "index")
     assert loaded.get_params()["weights"]["distance"] == 0.5
     assert [[m.to_dict() for m in loaded.rank(h)] for h in homes] == before
+    # Matches carry the partner's town and place, so a match list needs no second query.
+    shown = [m for h in homes for m in loaded.rank(h)]
+    by_id = {p.id: p for p in random_partners(250, random.Random(4))}
+    assert any(m.town for m in shown) and any(m.town is None for m in shown)
+    assert all(m.town == by_id[m.partner_id].town for m in shown)
+    assert all((m.lat, m.lon) == (by_id[m.partner_id].lat, by_id[m.partner_id].lon)
+               for m in shown)
     loaded.partial_update(add_or_replace=[partner(9999, (homes[0].lat, homes[0].lon))])
     assert 9999 in ids(loaded.rank(homes[0], k=300))
 
@@ -451,7 +458,8 @@ def random_partners(n, rng, first_id=1):
             capacity_per_month=cap,
             active_introductions=0 if cap is None else rng.randint(0, cap),
             offers_remote=rng.random() < 0.3,
-            status=rng.choice(["approved"] * 8 + ["pending", "paused"])))
+            status=rng.choice(["approved"] * 8 + ["pending", "paused"]),
+            town=rng.choice([None, "Bangor", "Upper Bangor", "Ealing"])))
     return out
 
 

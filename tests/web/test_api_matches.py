@@ -153,17 +153,34 @@ def test_staff_see_only_their_home_matches(client, network, make_user):
                       headers=staff).status_code == 403
 
 
-def test_group_details_are_read_in_chunks_below_the_parameter_limit(db, monkeypatch):
-    from matcher.services import matching
+def test_match_shows_the_partners_town_and_place_without_reading_each_group(
+        client, network, db, monkeypatch):
+    home, ids, headers = network
+    url = f"/api/v1/care-homes/{home['id']}/matches"
+    client.get(url, headers=headers)  # warm: the ranker is fitted
+    group = client.get(f"/api/v1/groups/{ids['Côr Bangor']}", headers=headers).json
+    statements = []
+    monkeypatch.setattr(db.session, "execute", _recording(db.session.execute, statements))
+    body = client.get(url, headers=headers).json
+    first = body["matches"][0]
+    # A group without a town of its own is placed by its local authority.
+    assert first["group"]["town"] == (group["town"] or group["local_authority_name"]) == "Gwynedd"
+    assert (first["lat"], first["lon"]) == (group["lat"], group["lon"])
+    # The answer comes from the ranker's own columns, not a query per request for the groups.
+    assert not [s for s in statements if "FROM community_groups" in s]
 
-    seen = []
-    real_execute = db.session.execute
+    renamed = client.patch(f"/api/v1/groups/{ids['Côr Bangor']}",
+                           json={"town": "Upper Bangor", "postcode": "LL57 1UT"},
+                           headers=headers)
+    assert renamed.status_code == 200, renamed.json
+    moved = {m["group"]["id"]: m for m in client.get(url, headers=headers).json["matches"]}
+    assert moved[ids["Côr Bangor"]]["group"]["town"] == "Upper Bangor"
+    assert moved[ids["Côr Bangor"]]["lat"] == renamed.json["lat"]
 
-    def counting(statement, *args, **kwargs):
-        seen.append(len(statement.compile().params))
-        return real_execute(statement, *args, **kwargs)
 
-    monkeypatch.setattr(matching, "_ID_CHUNK", 3)
-    monkeypatch.setattr(db.session, "execute", counting)
-    assert matching._group_details(db.session, list(range(1, 8))) == {}
-    assert len(seen) == 3 and max(seen) <= 3
+def _recording(execute, seen):
+    def recording(statement, *args, **kwargs):
+        seen.append(str(statement))
+        return execute(statement, *args, **kwargs)
+    return recording
+

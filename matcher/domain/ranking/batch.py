@@ -32,13 +32,14 @@ def _pack(m: Match) -> tuple:
     return (m.partner_id, m.name, m.kind, m.score, m.distance_km, c["distance"],
             c["interests"], c["language"], c["availability"], c["capacity"],
             "\n".join(m.reasons), m.in_person_paused, "\n".join(m.shared_interests),
-            ",".join(m.shared_languages), m.offers_remote)
+            ",".join(m.shared_languages), m.offers_remote, m.town, m.lat, m.lon)
 
 
 def _unpack(t: tuple) -> Match:
     return Match(t[0], t[1], t[2], t[3], t[4], dict(zip(COMPONENTS, t[5:10], strict=True)),
                  t[10].split("\n") if t[10] else [], t[11],
-                 t[12].split("\n") if t[12] else [], t[13].split(",") if t[13] else [], t[14])
+                 t[12].split("\n") if t[12] else [], t[13].split(",") if t[13] else [], t[14],
+                 t[15], t[16], t[17])
 
 
 def _rank_chunk(args) -> list[list[tuple]]:

@@ -85,7 +85,7 @@ from .types import (
 
 __all__ = ["Ranker"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _ALIVE = np.uint8(1)
 _CAPACITY_OK = np.uint8(2)
@@ -106,7 +106,7 @@ _SEGMENT_ARRAYS = {
     "ids": np.int64, "id_order": np.int64, "key": np.int64, "lat": np.float64,
     "lon": np.float64, "geo": np.float64, "travel": np.float64, "flags": np.uint8,
     "status": np.int8,
-    "kind": np.int16, "cat": np.uint64, "cat_n": np.uint8, "avail": np.uint32,
+    "kind": np.int16, "town": np.int32, "cat": np.uint64, "cat_n": np.uint8, "avail": np.uint32,
     "avail_n": np.uint8, "capacity": np.int32, "active": np.int32, "cap_comp": np.float32,
     "tf_keys": np.int64, "tf_vals": np.float32, "lang_keys": np.int64,
     "names_blob": np.uint8, "names_off": np.int64,
@@ -213,6 +213,7 @@ class _Columns:
     status: np.ndarray
     tfidf: sp.csr_matrix
     cat: np.ndarray
+    town: np.ndarray
     names: list[str] | None = None  # when set, preferred to the blob (cheaper to reorder)
 
     def __len__(self):
@@ -265,6 +266,7 @@ class _Columns:
             tfidf=(sp.vstack(matrices, format="csr") if matrices
                    else sp.csr_matrix((0, n_cols), dtype=np.float32)),
             cat=cat("cat", np.uint64),
+            town=cat("town", np.int32),
             names=names,
         )
 
@@ -306,6 +308,7 @@ class _Segment:
         flags[cols.remote[order]] |= _REMOTE
         a["flags"] = flags
         a["kind"] = cols.kind[order]
+        a["town"] = cols.town[order]
         a["cat"] = cols.cat[order]
         a["cat_n"] = np.bitwise_count(a["cat"]).astype(np.uint8)
         a["avail"] = cols.avail[order]
@@ -360,7 +363,7 @@ class _Segment:
             lang=lang_sorted[gather_ranges(starts, lengths)].astype(np.int32),
             avail=self.avail[index], capacity=self.capacity[index], active=self.active[index],
             remote=(self.flags[index] & _REMOTE) > 0, status=self.status[index],
-            tfidf=matrix[index], cat=self.cat[index],
+            tfidf=matrix[index], cat=self.cat[index], town=self.town[index],
         )
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
@@ -472,6 +475,7 @@ class Ranker(BaseEstimator):
         del rows, stems, counts  # large: free before the index is built
         self.kind_labels_: list[str] = []
         self.lang_tags_: list[str] = []
+        self.town_labels_: list[str] = []
         self._reset_caches()
         columns = self._columns(table, matrix, masks)
         del matrix, masks
@@ -511,6 +515,7 @@ class Ranker(BaseEstimator):
     def _columns(self, table: PartnerTable, matrix: sp.csr_matrix, masks: np.ndarray) -> _Columns:
         kind_map = self._code_map(table.kind_labels, self.kind_labels_, np.int16)
         lang_map = self._code_map(table.lang_tags, self.lang_tags_, np.int32)
+        town = self._code_map(table.towns, self.town_labels_, np.int32)
         return _Columns(
             ids=table.ids,
             names_blob=np.zeros(0, np.uint8),
@@ -529,6 +534,7 @@ class Ranker(BaseEstimator):
             status=table.status_codes,
             tfidf=matrix,
             cat=masks,
+            town=town,
         )
 
     @property
@@ -772,6 +778,7 @@ class Ranker(BaseEstimator):
         comp_i = np.zeros(len(sel)) if tf is None else np.clip(tf[sel], 0.0, 1.0)
         if shared_cats is not None:
             tax = shared_cats * _INV_SQRT[seg.cat_n[p]] * (1.0 / math.sqrt(q.cat_n))
+            np.minimum(tax, 1.0, out=tax)  # a cosine of 1 can come out a hair above 1
             comp_i = 1.0 - (1.0 - comp_i) * (1.0 - tax)
         comp_l = np.zeros(len(sel)) if lang is None else np.minimum(lang[sel], 1.0)
         comp_c = seg.cap_comp[p].astype(np.float64)
@@ -860,6 +867,10 @@ class Ranker(BaseEstimator):
         chosen = self._top(parts, k)
         return self._explain(q, chosen) if explain else self._bare(q, chosen)
 
+    def _town(self, code: int) -> str | None:
+        labels = self.town_labels_
+        return (labels[code] or None) if 0 <= code < len(labels) else None
+
     def _bare(self, q: _Query, chosen) -> list[Match]:
         matches = []
         for (seg, result), i in chosen:
@@ -873,7 +884,8 @@ class Ranker(BaseEstimator):
                 components={n: float(c[i]) for n, c in zip(COMPONENTS, result["components"],
                                                            strict=True)},
                 reasons=[], in_person_paused=q.status == "restricted" and not remote,
-                offers_remote=remote))
+                offers_remote=remote, town=self._town(int(seg.town[p])),
+                lat=float(seg.lat[p]), lon=float(seg.lon[p])))
         return matches
 
     def _explain(self, q: _Query, chosen) -> list[Match]:
@@ -904,6 +916,9 @@ class Ranker(BaseEstimator):
                 "active": seg.active[p].tolist(),
                 "kind": seg.kind[p].tolist(),
                 "name": [seg.name(x) for x in p.tolist()],
+                "town": seg.town[p].tolist(),
+                "lat": seg.lat[p].tolist(),
+                "lon": seg.lon[p].tolist(),
             }
             for j, slot in enumerate(slots):
                 rows[slot] = (fields, j)
@@ -991,6 +1006,9 @@ class Ranker(BaseEstimator):
             shared_interests=shared,
             shared_languages=shared_langs,
             offers_remote=remote,
+            town=self._town(f["town"][j]),
+            lat=f["lat"][j],
+            lon=f["lon"][j],
         )
 
     # ---------------------------------------------------------------------- reverse matching
@@ -1086,6 +1104,7 @@ class Ranker(BaseEstimator):
             with np.errstate(divide="ignore", invalid="ignore"):
                 tax = shared / np.sqrt(H["cat_n"][sel] * pcat_n)
             tax[~np.isfinite(tax)] = 0.0
+            np.minimum(tax, 1.0, out=tax)
             comp_i = 1.0 - (1.0 - tf) * (1.0 - tax)
         else:
             comp_i = tf
@@ -1183,6 +1202,7 @@ class Ranker(BaseEstimator):
             "columns": self.tfidf_.columns,
             "kind_labels": self.kind_labels_,
             "lang_tags": self.lang_tags_,
+            "town_labels": self.town_labels_,
             "taxonomy": self.taxonomy_.to_dict(),
         }
         with open(path / "meta.json", "w", encoding="utf-8") as fh:
@@ -1211,6 +1231,7 @@ class Ranker(BaseEstimator):
         ranker.tfidf_.restore(meta["columns"], np.load(path / "idf.npy"))
         ranker.kind_labels_ = list(meta["kind_labels"])
         ranker.lang_tags_ = list(meta["lang_tags"])
+        ranker.town_labels_ = list(meta["town_labels"])
         ranker._reset_caches()
         ranker.main_ = _Segment(arrays, float(params["cell_deg"]))
         ranker.delta_ = None

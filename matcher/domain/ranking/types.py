@@ -122,6 +122,7 @@ class Partner:
     active_introductions: int = 0
     offers_remote: bool = False
     status: str = "approved"
+    town: str | None = None
 
     @property
     def text(self) -> str:
@@ -197,6 +198,9 @@ class Match:
     shared_interests: list[str] = field(default_factory=list)
     shared_languages: list[str] = field(default_factory=list)
     offers_remote: bool = False
+    town: str | None = None
+    lat: float | None = None
+    lon: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (score and components to 4 decimals, distance to 2)."""
@@ -212,6 +216,9 @@ class Match:
             "shared_interests": list(self.shared_interests),
             "shared_languages": list(self.shared_languages),
             "offers_remote": self.offers_remote,
+            "town": self.town,
+            "lat": self.lat,
+            "lon": self.lon,
         }
 
 
@@ -380,9 +387,12 @@ class PartnerTable:
     active: np.ndarray
     remote: np.ndarray
     status_codes: np.ndarray
+    towns: list[str] | None = None  # what a match list shows as the partner's place
 
     def __post_init__(self):
         n = len(self.ids)
+        if self.towns is None:
+            self.towns = [""] * n
         self.ids = np.asarray(self.ids, dtype=np.int64)
         for name in ("lat", "lon", "travel_radius_km"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
@@ -400,7 +410,7 @@ class PartnerTable:
             "texts": len(self.texts), "availability": len(self.availability),
             "capacity": len(self.capacity), "active": len(self.active),
             "remote": len(self.remote), "status_codes": len(self.status_codes),
-            "lang_indptr": len(self.lang_indptr) - 1,
+            "lang_indptr": len(self.lang_indptr) - 1, "towns": len(self.towns),
         }
         wrong = [k for k, v in sizes.items() if v != n]
         if wrong:
@@ -457,6 +467,7 @@ class PartnerTable:
             active=np.array([p.active_introductions or 0 for p in partners], dtype=np.int32),
             remote=np.array([bool(p.offers_remote) for p in partners], dtype=bool),
             status_codes=np.array([_status_code(p.status) for p in partners], dtype=np.int8),
+            towns=[p.town or "" for p in partners],
         )
 
     @classmethod
@@ -477,6 +488,7 @@ class PartnerTable:
         active=None,
         remote=None,
         status: Sequence[str] | np.ndarray | None = None,
+        towns: Sequence[str | None] | None = None,
     ) -> PartnerTable:
         """Table from columns; scalars broadcast, omitted columns take neutral defaults.
 
@@ -538,6 +550,7 @@ class PartnerTable:
             active=column(active, np.int32, 0),
             remote=column(remote, bool, False),
             status_codes=status_codes,
+            towns=[t or "" for t in towns] if towns is not None else None,
         )
 
     def take(self, index: np.ndarray) -> PartnerTable:
@@ -565,6 +578,7 @@ class PartnerTable:
             active=self.active[index],
             remote=self.remote[index],
             status_codes=self.status_codes[index],
+            towns=[self.towns[i] for i in index.tolist()],
         )
 
     @staticmethod
@@ -604,4 +618,5 @@ class PartnerTable:
             active=cat("active"),
             remote=cat("remote"),
             status_codes=cat("status_codes"),
+            towns=[town for t in tables for town in t.towns],
         )
