@@ -63,6 +63,8 @@ def load_config() -> dict:
         "PURGE_PENDING_AFTER_DAYS": int(os.environ.get("PURGE_PENDING_AFTER_DAYS", "90")),
         "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
         "RANKING_INDEX_DIR": os.environ.get("RANKING_INDEX_DIR"),
+        # How often a worker asks the database whether another worker changed the partners.
+        "RANKING_CHECK_SECONDS": float(os.environ.get("RANKING_CHECK_SECONDS", "1.0")),
     }
 
 

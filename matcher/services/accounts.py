@@ -92,15 +92,17 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user a token belongs to, or None if it is unknown, expired or revoked."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None:
+    # One round trip: every API request starts here.
+    row = session.execute(
+        select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))).first()
+    if row is None:
         return None
-    expires = _aware(token.expires_at)
+    expires = _aware(row.expires_at)
     if expires is not None and expires <= utcnow():
         return None
-    if not token.user.active:
-        return None
-    return token.user
+    return row.User
 
 
 def revoke_tokens(session: Session, *, email: str | None = None, token: str | None = None,

@@ -82,17 +82,23 @@ def home_for(home: CareHome) -> Home:
 
 
 class RankerCache:
-    """One fitted ranker per worker process, checked against the database's data versions on
-    every use: a changed version triggers a cheap catch-up (`Ranker.partial_update`) with the
-    partners changed since the last sync, so approvals and withdrawals show at once in every
-    worker. With ``index_dir`` the fitted index is saved, and a new worker memory-maps it
-    instead of refitting."""
+    """One fitted ranker per worker process, checked against the database's data versions:
+    a changed version triggers a cheap catch-up (`Ranker.partial_update`) with the partners
+    changed since the last sync. The check is a query, so it is made at most once every
+    ``check_every`` seconds, and at once after this process changed something itself: a
+    change shows in the next request of the worker that made it and within ``check_every``
+    seconds in every other worker. With ``index_dir`` the fitted index is saved, and a new
+    worker memory-maps it instead of refitting."""
 
     def __init__(self, weights: dict | None = None, index_dir: str | Path | None = None,
-                 n_jobs: int = 1):
+                 n_jobs: int = 1, check_every: float = 1.0):
         self.weights = weights
         self.index_dir = Path(index_dir) if index_dir else None
         self.n_jobs = n_jobs
+        self.check_every = float(check_every)
+        self._checked_at = float("-inf")
+        self._local_seen = -1
+        self.clock = time.monotonic
         self._lock = threading.RLock()
         self._ranker: Ranker | None = None
         self._partners_version: str | None = None
@@ -101,13 +107,19 @@ class RankerCache:
 
     # -- partners ---------------------------------------------------------------------------
     def ranker(self, session: Session) -> Ranker:
-        """The ranker, up to date with the database."""
+        """The ranker, up to date with the database (see the class for how fresh)."""
+        now, local = self.clock(), versions.local_changes()
+        ranker = self._ranker
+        if (ranker is not None and local == self._local_seen
+                and now - self._checked_at < self.check_every):
+            return ranker
         version = versions.current(session, versions.PARTNERS)
         with self._lock:
             if self._ranker is None:
                 self._start(session, version)
             elif version != self._partners_version:
                 self._catch_up(session, version)
+            self._checked_at, self._local_seen = now, local
             return self._ranker
 
     def _start(self, session: Session, version: str) -> None:

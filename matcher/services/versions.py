@@ -13,9 +13,19 @@ from ..models import DataVersion
 PARTNERS = "partners"
 HOMES = "homes"
 
+_local_changes = 0
+
+
+def local_changes() -> int:
+    """How many times this process has bumped a version: a cache that last looked at a
+    different count must read the database again rather than wait for its next check."""
+    return _local_changes
+
 
 def bump(session: Session, name: str) -> None:
     """Mark ``name`` as changed; committed with the change that caused it."""
+    global _local_changes
+    _local_changes += 1
     token = uuid.uuid4().hex
     result = session.execute(
         update(DataVersion).where(DataVersion.name == name).values(version=token)

@@ -79,6 +79,18 @@ def test_filters_limit_and_weights(client, network):
         assert m["score"] == pytest.approx(m["components"]["distance"], abs=1e-3)
 
 
+def test_match_answers_have_exactly_the_documented_shape(client, network):
+    from matcher.api.matches import HomeMatchesSchema
+
+    home, _, headers = network
+    for query in ("", "?limit=2&weight_language=0", "?kinds=choir"):
+        body = client.get(f"/api/v1/care-homes/{home['id']}/matches{query}",
+                          headers=headers).json
+        assert body["matches"]
+        # Dumping drops undocumented keys and fills documented ones: nothing may change.
+        assert HomeMatchesSchema().dump(body) == body
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "radius_km=-3", "kinds=circus",
                                    "languages=Klingonish", "weight_distance=-1",
                                    "weight_distance=0&weight_interests=0&weight_language=0"
@@ -110,6 +122,31 @@ def test_new_approvals_and_withdrawals_show_in_the_next_request(client, network,
     assert ids["Côr Bangor"] not in second
     assert new["id"] in second
     assert ranker_cache(app) is ranker_cache(app)
+
+
+def test_another_workers_change_shows_within_the_check_interval(client, network, app, db):
+    from sqlalchemy import text
+
+    home, ids, headers = network
+    url = f"/api/v1/care-homes/{home['id']}/matches"
+    cache = ranker_cache(app)
+    now = [1000.0]
+    cache.clock = lambda: now[0]
+    assert ids["Côr Bangor"] in [m["group"]["id"] for m in
+                                 client.get(url, headers=headers).json["matches"]]
+    # Another worker withdraws the choir: this process only learns of it from the database.
+    db.session.execute(text("UPDATE community_groups SET status = 'withdrawn', "
+                            "updated_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                       {"id": ids["Côr Bangor"]})
+    db.session.execute(text("UPDATE data_versions SET version = 'elsewhere' "
+                            "WHERE name = 'partners'"))
+    db.session.commit()
+    now[0] += cache.check_every / 2
+    still = [m["group"]["id"] for m in client.get(url, headers=headers).json["matches"]]
+    assert ids["Côr Bangor"] in still  # not asked yet: at most one check a second
+    now[0] += cache.check_every
+    after = [m["group"]["id"] for m in client.get(url, headers=headers).json["matches"]]
+    assert ids["Côr Bangor"] not in after
 
 
 def test_reverse_matching_lists_homes_for_a_group(client, network):
