@@ -40,7 +40,7 @@ def load_config() -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DEBUG": _bool(os.environ.get("FLASK_DEBUG")),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "INSTANCE_DIR": str(INSTANCE_DIR),
         "POSTCODE_INDEX_PATH": os.environ.get("POSTCODE_INDEX_PATH"),
         "GEOCODER_ONLINE_PROVIDER": os.environ.get("GEOCODER_ONLINE_PROVIDER"),
@@ -122,8 +122,8 @@ def check_config(config: dict) -> None:
 
 def settle_engine_options(config: dict) -> None:
     """Engine options that depend on the database finally chosen (after any overrides)."""
-    # pre_ping replaces connections a database restart has killed; connect_timeout makes an
-    # unreachable PostgreSQL a quick 503 instead of a request hanging on connect.
+    # Connections a database restart has killed are replaced by matcher._ping_idle_connections;
+    # connect_timeout makes an unreachable PostgreSQL a quick 503 instead of a hanging request.
     if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"connect_timeout": 3, **(options.get("connect_args") or {})}

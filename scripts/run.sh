@@ -20,4 +20,4 @@ echo
 echo "Kith is running: open http://$HOST:$PORT/ (API docs at http://$HOST:$PORT/api/docs)."
 echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.org --role admin --password '...'"
 echo
-exec gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app
+exec gunicorn --preload --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app

@@ -61,7 +61,7 @@ class AllocationSummarySchema(ma.Schema):
 
 @blp.route("")
 class Allocations(MethodView):
-    @blp.arguments(AllocationInputSchema)
+    @blp.arguments(AllocationInputSchema())
     @blp.response(201, AllocationSchema)
     def post(self, data):
         """Compute and store the optimal allocation (not greedy) for a nation."""
@@ -85,7 +85,7 @@ class Allocations(MethodView):
 
 @blp.route("/<int:allocation_id>")
 class AllocationById(MethodView):
-    @blp.arguments(FormatArgs, location="query")
+    @blp.arguments(FormatArgs(), location="query")
     @blp.response(200, AllocationSchema, description="JSON, or CSV with format=csv.")
     def get(self, args, allocation_id):
         """One stored allocation, as JSON or CSV."""

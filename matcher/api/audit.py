@@ -49,7 +49,7 @@ class AuditEntrySchema(ma.Schema):
 
 @blp.route("")
 class AuditTrail(MethodView):
-    @blp.arguments(AuditArgs, location="query")
+    @blp.arguments(AuditArgs(), location="query")
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.alt_response(403, description="Only admins may read the audit trail.")
     @blp.paginate()

@@ -132,7 +132,7 @@ class CareHomeListArgs(ListArgs):
 
 @blp.route("")
 class CareHomes(MethodView):
-    @blp.arguments(CareHomeListArgs, location="query")
+    @blp.arguments(CareHomeListArgs(), location="query")
     @blp.response(200, CareHomeSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
@@ -140,7 +140,7 @@ class CareHomes(MethodView):
         query = records.list_homes(current_user(), args)
         return paginated(query, pagination_parameters)
 
-    @blp.arguments(CareHomeInputSchema)
+    @blp.arguments(CareHomeInputSchema())
     @blp.response(201, CareHomeSchema)
     @blp.alt_response(403, description="Only coordinators and admins may add homes.")
     @blp.alt_response(409, description="Another home already has this regulator's id.")

@@ -37,7 +37,7 @@ def _geocode_limit():
 class Geocode(MethodView):
     decorators = [limiter.limit(_geocode_limit)]
 
-    @blp.arguments(GeocodeArgs, location="query")
+    @blp.arguments(GeocodeArgs(), location="query")
     @blp.response(200, GeocodeSchema)
     @blp.alt_response(404, description="Well formed, but no coordinates for it anywhere.")
     @blp.doc(security=[])

@@ -145,7 +145,7 @@ class GroupListArgs(ListArgs):
 
 @blp.route("")
 class Groups(MethodView):
-    @blp.arguments(GroupListArgs, location="query")
+    @blp.arguments(GroupListArgs(), location="query")
     @blp.response(200, GroupSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
@@ -153,7 +153,7 @@ class Groups(MethodView):
         query = records.list_groups(current_user(), args)
         return paginated(query, pagination_parameters)
 
-    @blp.arguments(GroupInputSchema)
+    @blp.arguments(GroupInputSchema())
     @blp.response(201, GroupSchema)
     def post(self, data):
         """Register a group; groups added by coordinators and admins are approved at once."""

@@ -82,7 +82,7 @@ class IntroductionListArgs(ma.Schema):
 
 @blp.route("")
 class Introductions(MethodView):
-    @blp.arguments(IntroductionListArgs, location="query")
+    @blp.arguments(IntroductionListArgs(), location="query")
     @blp.response(200, IntroductionSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
@@ -90,7 +90,7 @@ class Introductions(MethodView):
         query = introductions.list_introductions(current_user(), args)
         return paginated(query, pagination_parameters)
 
-    @blp.arguments(IntroductionInputSchema)
+    @blp.arguments(IntroductionInputSchema())
     @blp.response(201, IntroductionDetailSchema)
     @blp.alt_response(409, description="An introduction for this pair is already open.")
     def post(self, data):
@@ -122,7 +122,7 @@ class IntroductionById(MethodView):
         with service_errors():
             return introductions.get_introduction(db.session, intro_id, current_user())
 
-    @blp.arguments(IntroductionPatchSchema)
+    @blp.arguments(IntroductionPatchSchema())
     @blp.response(200, IntroductionDetailSchema)
     @blp.alt_response(409, description="The lifecycle does not allow this move.")
     def patch(self, data, intro_id):

@@ -97,7 +97,7 @@ class MatchListSchema(ma.Schema):
 
 @blp.route("")
 class MatchLists(MethodView):
-    @blp.arguments(MatchListArgs, location="query")
+    @blp.arguments(MatchListArgs(), location="query")
     @blp.response(200, MatchListSchema, description="JSON, or CSV with format=csv "
                   "(columns in docs/csv-formats.md).")
     def get(self, args):

@@ -104,7 +104,7 @@ class GroupMatchesSchema(ma.Schema):
 
 @blp.route("/care-homes/<int:home_id>/matches")
 class CareHomeMatches(MethodView):
-    @blp.arguments(MatchArgs, location="query")
+    @blp.arguments(MatchArgs(), location="query")
     @blp.response(200, HomeMatchesSchema)
     def get(self, args, home_id):
         """The partners that suit a home best, with the reasons for each."""
@@ -128,7 +128,7 @@ class GroupMatchArgs(ma.Schema):
 
 @blp.route("/groups/<int:group_id>/matches")
 class GroupMatches(MethodView):
-    @blp.arguments(GroupMatchArgs, location="query")
+    @blp.arguments(GroupMatchArgs(), location="query")
     @blp.response(200, GroupMatchesSchema)
     def get(self, args, group_id):
         """The care homes that would welcome a group (only homes you may see are listed)."""

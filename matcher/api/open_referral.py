@@ -66,7 +66,7 @@ class Root(MethodView):
 
 @blp.route("/services")
 class Services(MethodView):
-    @blp.arguments(ServiceListArgs, location="query")
+    @blp.arguments(ServiceListArgs(), location="query")
     @blp.response(200, ServicePageSchema)
     def get(self, args):
         """Approved groups as ORUK services, paged with ``page`` and ``per_page``."""

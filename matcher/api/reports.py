@@ -47,7 +47,7 @@ class NetworkReportSchema(ma.Schema):
 
 @blp.route("/network")
 class NetworkReport(MethodView):
-    @blp.arguments(NetworkReportArgs, location="query")
+    @blp.arguments(NetworkReportArgs(), location="query")
     @blp.response(200, NetworkReportSchema, description="JSON, or CSV with format=csv.")
     def get(self, args):
         """Introductions by status, active links and cold spots of a nation."""

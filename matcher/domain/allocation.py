@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 __all__ = ["Allocation", "AllocationError", "allocate", "unlimited_capacity"]
 
@@ -136,6 +135,9 @@ def allocate(home_index: Sequence[int] | np.ndarray, partner_index: Sequence[int
 
 
 def _solve_lp(values: np.ndarray, a_ub, b_ub: np.ndarray) -> np.ndarray | None:
+    # scipy.optimize takes half a second to import: only allocations need it, not every worker.
+    from scipy.optimize import linprog
+
     result = linprog(-values, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
     if result.status != 0 or result.x is None:
         return None
@@ -143,6 +145,8 @@ def _solve_lp(values: np.ndarray, a_ub, b_ub: np.ndarray) -> np.ndarray | None:
 
 
 def _solve_integer(values: np.ndarray, a_ub, b_ub: np.ndarray) -> np.ndarray:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     constraint = LinearConstraint(a_ub, -np.inf, b_ub)
     result = milp(-values, constraints=constraint, integrality=np.ones(len(values)),
                   bounds=Bounds(0, 1))

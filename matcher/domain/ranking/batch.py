@@ -67,15 +67,21 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
             return {home.id: ranker.rank(home, k=k, weights=weights, filters=filters,
                                          explain=explain)
                     for home in homes}
-    size = max(len(homes) // (n_jobs * 8), 1)
+    # Many small chunks: the cost of a home varies tenfold between a city and a glen, and
+    # with a few large chunks one worker is left finishing the last while the other waits.
+    size = min(max(len(homes) // (n_jobs * 40), 10), 250)
     chunks = [homes[i:i + size] for i in range(0, len(homes), size)]
     _RANKER = ranker
+    # Objects the parent already holds are moved out of the collector's sight, so neither
+    # its passes nor the children's touch (and so copy) their pages after the fork.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
-            results = pool.map(_rank_chunk,
-                               [(c, k, weights, filters, explain) for c in chunks])
+            results = list(pool.imap(_rank_chunk,
+                                     [(c, k, weights, filters, explain) for c in chunks]))
     finally:
         _RANKER = None
+        gc.unfreeze()
     out: dict[int, list[Match]] = {}
     with _no_gc():
         for chunk, lists in zip(chunks, results, strict=True):

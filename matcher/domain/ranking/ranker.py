@@ -46,6 +46,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,8 @@ _UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 _SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
 _VISITING = ("open", "restricted", "closed")
 _NO_FILTERS = Filters()
+# Homes whose words are kept analysed: every home in the UK (~17,000) fits.
+_TEXT_CACHE_SIZE = 32_768
 # Above this many contenders (beyond 4k) scoring starts from an upper bound (see _score_segment).
 _REFINE_AFTER = 1000
 _INV_SQRT = np.array([0.0] + [1.0 / math.sqrt(i) for i in range(1, 65)])
@@ -111,6 +114,12 @@ _SEGMENT_ARRAYS = {
     "tf_keys": np.int64, "tf_vals": np.float32, "lang_keys": np.int64,
     "names_blob": np.uint8, "names_off": np.int64,
 }
+
+
+@lru_cache(maxsize=8192)
+def _availability_reason(mask: int) -> str:
+    # Schedules repeat endlessly across partners; the wording of one need only be built once.
+    return explain.availability_reason(decode_availability(mask))
 
 
 def _grid_key(lat, lon, cell: float):
@@ -487,7 +496,16 @@ class Ranker(BaseEstimator):
     def _reset_caches(self) -> None:
         self._lock = threading.RLock()
         self._text_cache: OrderedDict = OrderedDict()
+        self._item_cache: dict[str, tuple[int, list[int]]] = {}
         self._lang_index_cache = None
+        self.__dict__.pop("_bits_cache", None)
+
+    @property
+    def _category_bits(self) -> dict[str, int]:
+        bits = self.__dict__.get("_bits_cache")
+        if bits is None:
+            bits = self._bits_cache = {c: i for i, c in enumerate(self.taxonomy_.ids)}
+        return bits
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "main_")
@@ -618,12 +636,20 @@ class Ranker(BaseEstimator):
             counts, mask = self.analyser_.analyse_one(home.text)
             tf_cols, tf_w = self.tfidf_.transform_one(counts)
             items = []
+            item_cache = self._item_cache
             for item in clean_interests(home.interests):
-                item_counts, item_mask = self.analyser_.analyse_one(item)
-                item_cols = [c for c in map(self.tfidf_.column_of_stem, item_counts) if c >= 0]
-                items.append((item, item_mask, item_cols))
+                # Homes pick their interests from much the same few hundred words.
+                known = item_cache.get(item)
+                if known is None:
+                    item_counts, item_mask = self.analyser_.analyse_one(item)
+                    known = (item_mask, [c for c in map(self.tfidf_.column_of_stem, item_counts)
+                                         if c >= 0])
+                    if len(item_cache) >= _TEXT_CACHE_SIZE:
+                        item_cache.clear()
+                    item_cache[item] = known
+                items.append((item, *known))
             text = home.interests_text or ""
-            bits = {c: i for i, c in enumerate(self.taxonomy_.ids)}
+            bits = self._category_bits
             text_matches = [(bits[c], s) for c, s in self.taxonomy_.matches(text)]
             text_words: list[tuple[int, str]] = []
             seen_cols: set[int] = set()
@@ -640,7 +666,7 @@ class Ranker(BaseEstimator):
             found = _HomeText(tf_cols, tf_w, np.uint64(mask), int(mask).bit_count(), items,
                               text_matches, text_words, np.array(explain_cols, dtype=np.int64))
             cache[key] = found
-            if len(cache) > 4096:
+            if len(cache) > _TEXT_CACHE_SIZE:
                 cache.popitem(last=False)
             return found
 
@@ -989,7 +1015,7 @@ class Ranker(BaseEstimator):
                 reasons.append(explain.language_reason(name, count))
         pa = f["avail"][j]
         if not (pa | q.avail) & int(_UNKNOWN) and pa & q.avail:
-            reasons.append(explain.availability_reason(decode_availability(pa & q.avail)))
+            reasons.append(_availability_reason(pa & q.avail))
         remaining = f["capacity"][j] - f["active"][j]
         if f["capacity"][j] > 0 and remaining > 0:
             reasons.append(explain.capacity_reason(remaining))
@@ -1167,7 +1193,7 @@ class Ranker(BaseEstimator):
         pa = encode_availability(partner.availability)
         ha = int(H["avail"][r])
         if not (pa & int(_UNKNOWN)) and not (ha & int(_UNKNOWN)) and pa & ha:
-            reasons.append(explain.availability_reason(decode_availability(pa & ha)))
+            reasons.append(_availability_reason(pa & ha))
         return HomeMatch(
             home_id=int(home.id), name=home.name, score=score, distance_km=dist,
             components={name: float(v) for name, v in zip(COMPONENTS, comps, strict=True)},
@@ -1222,7 +1248,10 @@ class Ranker(BaseEstimator):
         ranker = cls(weights=params["weights"], taxonomy=taxonomy, cell_deg=params["cell_deg"],
                      compact_at=params["compact_at"], n_jobs=params["n_jobs"])
         mode = "r" if mmap else None
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode=mode) for name in _SEGMENT_ARRAYS}
+        # Plain ndarray views of the maps: indexing a np.memmap subclass costs several times
+        # more per call, and a query makes hundreds of small ones.
+        arrays = {name: np.asarray(np.load(path / f"{name}.npy", mmap_mode=mode))
+                  for name in _SEGMENT_ARRAYS}
         arrays["flags"] = np.array(arrays["flags"])  # removals write to it
         ranker.weights_ = Weights.from_mapping(params["weights"])
         ranker.taxonomy_ = taxonomy
@@ -1240,7 +1269,7 @@ class Ranker(BaseEstimator):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("_lock", "_text_cache", "_lang_index_cache"):
+        for name in ("_lock", "_text_cache", "_item_cache", "_lang_index_cache", "_bits_cache"):
             state.pop(name, None)
         return state
 
