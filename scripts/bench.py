@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -232,6 +233,25 @@ def inprocess_phase(args) -> dict:
                        "mean_matches": float(np.mean(found))}
         out["rank_baseline"] = _rank_baseline(args, session, ranker, sample)
 
+        # persistence, then the batches from the saved, memory-mapped index, as a worker
+        # started from it runs them (forking from a process that holds little)
+        index_tmp = tempfile.TemporaryDirectory(prefix="kith-bench-index-")
+        index_path = Path(index_tmp.name) / "index"
+        t0 = time.perf_counter()
+        ranker.save(index_path)
+        out["save_s"] = time.perf_counter() - t0
+        out["index_mib"] = sum(f.stat().st_size for f in index_path.iterdir()) / MiB
+        from matcher.domain.ranking import Ranker
+
+        t0 = time.perf_counter()
+        loaded = Ranker.load(index_path)
+        out["load_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        loaded.rank(sample[0], k=20)
+        out["first_query_after_load_s"] = time.perf_counter() - t0
+        cache._ranker = ranker = loaded
+        gc.collect()
+
         # all-UK batch
         t0 = time.perf_counter()
         ranked = ranker.rank_many(homes, k=20, n_jobs=2)
@@ -261,21 +281,7 @@ def inprocess_phase(args) -> dict:
             session.rollback()
             out["endpoints"] = _not_measured(_short(exc))
 
-        # persistence
-        with tempfile.TemporaryDirectory(prefix="kith-bench-index-") as tmp:
-            t0 = time.perf_counter()
-            ranker.save(Path(tmp) / "index")
-            out["save_s"] = time.perf_counter() - t0
-            out["index_mib"] = sum(f.stat().st_size for f in (Path(tmp) / "index").iterdir()) / MiB
-            from matcher.domain.ranking import Ranker
-
-            t0 = time.perf_counter()
-            loaded = Ranker.load(Path(tmp) / "index")
-            out["load_s"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            loaded.rank(sample[0], k=20)
-            out["first_query_after_load_s"] = time.perf_counter() - t0
-            del loaded
+        index_tmp.cleanup()
 
         # geocoding in-process
         index = _app_index(app)
@@ -833,21 +839,25 @@ def rows_for(size: int, r: dict) -> list[tuple]:
 
         fig = up(ready, srv.get("boot_persisted_s"))
         base = up(refit, srv.get("boot_refit_s"))
-        met = ""
-        if big and isinstance(ready, float):
-            met = "yes" if ready <= TARGETS["ready_s"] else "NO"
-        rows.append((s, "worker start-up until its first match answer (saved index, mmap)",
-                     fig, "same, refitting from the database", base,
-                     f"<= {TARGETS['ready_s']:.0f} s" + ("" if big else " (at 1e6)"), met))
         pre = srv.get("ready_preload_s")
+        # `make run` starts gunicorn with --preload, so that start-up is the one to meet.
+        main, main_boot = (pre, srv.get("boot_preload_s")) if pre is not None else (ready, None)
+        met = ""
+        if big and isinstance(main, float):
+            met = "yes" if main <= TARGETS["ready_s"] else "NO"
+        mem_pre = srv.get("memory_preload")
+        extra = (f"; worker peak {mem_pre['peak_rss_mib']:,.0f} MiB, "
+                 f"Pss {mem_pre['pss_mib']:,.0f} MiB"
+                 if isinstance(mem_pre, dict) and "peak_rss_mib" in mem_pre else "")
+        label = ("worker start-up until its first match answer (saved index, mmap, "
+                 + ("gunicorn --preload as in make run)" if pre is not None else "no --preload)"))
+        rows.append((s, label, up(main, main_boot) + (extra if pre is not None else ""),
+                     "same, refitting from the database", base,
+                     f"<= {TARGETS['ready_s']:.0f} s" + ("" if big else " (at 1e6)"), met))
         if pre is not None:
-            mem_pre = srv.get("memory_preload")
-            extra = (f"; worker peak {mem_pre['peak_rss_mib']:,.0f} MiB, "
-                     f"Pss {mem_pre['pss_mib']:,.0f} MiB"
-                     if isinstance(mem_pre, dict) and "peak_rss_mib" in mem_pre else "")
-            rows.append((s, "the same start-up with gunicorn --preload (saved index)",
-                         up(pre, srv.get("boot_preload_s")) + extra,
-                         "without --preload (row above)", fig, "", ""))
+            rows.append((s, "the same start-up without --preload (each worker imports the app)",
+                         fig, "with --preload (row above)", up(pre, srv.get("boot_preload_s")),
+                         "", ""))
     elif "refit_s" in inp:
         rows.append((s, "worker start-up", nm(srv.get("error", "no server run")),
                      "refit from the database in-process", f"{inp['refit_s']:.1f} s", "", ""))

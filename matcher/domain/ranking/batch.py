@@ -7,7 +7,7 @@ import multiprocessing
 from collections.abc import Sequence
 from contextlib import contextmanager
 
-from .types import COMPONENTS, Home, Match
+from .types import COMPONENTS, Filters, Home, Match, Weights
 
 _RANKER = None  # set in the parent before forking so workers inherit it without pickling
 
@@ -60,6 +60,9 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     """
     global _RANKER
     homes = list(homes)
+    # Settled once here rather than once per home.
+    weights = None if weights is None else Weights.from_mapping(weights, ranker.weights_)
+    filters = None if filters is None else Filters.from_mapping(filters)
     n_jobs = max(int(n_jobs or 1), 1)
     use_pool = n_jobs > 1 and len(homes) >= 50 and "fork" in multiprocessing.get_all_start_methods()
     if not use_pool:
