@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker
+from ..domain.ranking.batch import no_gc
 from ..domain.ranking.types import join_text
 from ..models import AuditLog, CareHome, CommunityGroup, Introduction, utcnow
 from . import versions
@@ -284,4 +285,5 @@ def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome
     filters = {"kinds": frozenset(kinds)} if kinds else None
     ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home,
                                              weights=weights, filters=filters)
-    return {home_id: [_match_dict(m) for m in ms] for home_id, ms in ranked.items()}
+    with no_gc():
+        return {home_id: [_match_dict(m) for m in ms] for home_id, ms in ranked.items()}

@@ -13,9 +13,10 @@ _RANKER = None  # set in the parent before forking so workers inherit it without
 
 
 @contextmanager
-def _no_gc():
-    # Thousands of queries allocate many short-lived objects but no reference cycles; the
-    # cyclic collector would only rescan the heap over and over.
+def no_gc():
+    """Pause the cyclic garbage collector: thousands of queries allocate many short-lived
+    objects but no reference cycles, and the collector would only rescan the heap (a web
+    worker's holds millions of objects) over and over."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -44,7 +45,7 @@ def _unpack(t: tuple) -> Match:
 
 def _rank_chunk(args) -> list[list[tuple]]:
     homes, k, weights, filters, explain = args
-    with _no_gc():
+    with no_gc():
         return [[_pack(m) for m in _RANKER.rank(home, k=k, weights=weights, filters=filters,
                                                 explain=explain)]
                 for home in homes]
@@ -66,7 +67,7 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     n_jobs = max(int(n_jobs or 1), 1)
     use_pool = n_jobs > 1 and len(homes) >= 50 and "fork" in multiprocessing.get_all_start_methods()
     if not use_pool:
-        with _no_gc():
+        with no_gc():
             return {home.id: ranker.rank(home, k=k, weights=weights, filters=filters,
                                          explain=explain)
                     for home in homes}
@@ -86,7 +87,7 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
         _RANKER = None
         gc.unfreeze()
     out: dict[int, list[Match]] = {}
-    with _no_gc():
+    with no_gc():
         for chunk, lists in zip(chunks, results, strict=True):
             for home, packed in zip(chunk, lists, strict=True):
                 out[home.id] = [_unpack(t) for t in packed]
