@@ -323,6 +323,32 @@ def test_reverse_matching_needs_homes():
 
 
 # ------------------------------------------------------------------ scale-related behaviour
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_many_gives_exactly_what_rank_gives_whatever_the_options(seed):
+    # rank_many settles weights and filters once and ranks in forked workers: every score,
+    # component, reason and order must still be rank()'s, pending updates included.
+    rng = random.Random(100 + seed)
+    ranker = Ranker(compact_at=10_000).fit(random_partners(400, rng))
+    if seed % 2:  # a second, pending segment and some partners removed
+        ranker.partial_update(add_or_replace=random_partners(60, rng, first_id=5000),
+                              remove_ids=rng.sample(range(1, 401), 30))
+    homes = [random_home(i, rng) for i in range(70)]
+    weights = [None, {"interests": 0.0}, {"language": 0.0, "availability": 0.0},
+               {"distance": 1.0, "capacity": 0.0}][seed % 4]
+    filters = [None, {"kinds": {"choir", "school"}}, {"languages": ["cy", "ur"]},
+               {"radius_km": 30.0}, {"include_unapproved": True}][seed]
+    k = [1, 5, 20, 60][seed % 4]
+
+    def exact(ms):  # unrounded: the same floating-point numbers
+        return [(m.partner_id, m.score, m.distance_km, m.components, m.to_dict()) for m in ms]
+
+    expected = [exact(ranker.rank(h, k=k, weights=weights, filters=filters)) for h in homes]
+    assert any(expected)
+    for n_jobs in (1, 2):
+        many = ranker.rank_many(homes, k=k, weights=weights, filters=filters, n_jobs=n_jobs)
+        assert [exact(many[h.id]) for h in homes] == expected
+
+
 def test_columnar_table_and_partner_list_give_the_same_matches():
     rng = random.Random(3)
     partners = random_partners(200, rng)
