@@ -15,7 +15,7 @@ EXTRA_COMMAND_MODULES: list[str] = [".cli_network"]
 
 def register_commands(app: Flask) -> None:
     for command in (init_db, seed_demo, create_user, revoke_token, purge, geocode, regeocode,
-                    build_postcode_index):
+                    build_postcode_index, build_ranking_index):
         app.cli.add_command(command)
     import importlib
     for name in EXTRA_COMMAND_MODULES:
@@ -47,6 +47,30 @@ def build_postcode_index():
     """Build the offline postcode index now (otherwise it is built on first use)."""
     index = _index()
     click.echo(f"Postcode index ready: {len(index):,} postcodes.")
+
+
+@click.command("build-ranking-index")
+@with_appcontext
+def build_ranking_index():
+    """Fit the ranker on the approved partners and save it for the workers to memory-map.
+
+    Run it after a deployment, a bulk import, and nightly: a worker that finds no saved index
+    (or one in an older format) must fit one itself, which takes about a minute at a million
+    partners.
+    """
+    import time
+
+    from .runtime import ranker_cache
+
+    cache = ranker_cache(current_app)
+    if cache.index_dir is None:
+        raise click.ClickException("No RANKING_INDEX_DIR is configured, so there is nowhere "
+                                   "to save the index.")
+    started = time.perf_counter()
+    cache.save(db.session)
+    ranker = cache.ranker(db.session)
+    click.echo(f"Ranking index saved in {cache.index_dir / 'current'}: "
+               f"{ranker.n_partners_:,} partners in {time.perf_counter() - started:.1f} s.")
 
 
 @click.command("seed-demo")

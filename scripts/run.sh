@@ -14,6 +14,7 @@ fi
 flask --app wsgi build-postcode-index
 flask --app wsgi init-db
 flask --app wsgi seed-demo
+flask --app wsgi build-ranking-index
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
 echo

@@ -45,3 +45,35 @@ def test_seed_demo_loads_every_record_once_however_often_it_runs(runner, db):
     assert db.session.scalar(select(func.count()).select_from(CommunityGroup)) == groups
     nations = set(db.session.scalars(select(CareHome.nation).distinct()))
     assert nations == {"england", "scotland", "wales", "northern-ireland"}
+
+
+def test_build_ranking_index_saves_an_index_workers_load_without_refitting(
+        app, runner, db, tmp_path, monkeypatch):
+    from matcher.runtime import ranker_cache
+    from matcher.services import matching
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    monkeypatch.delitem(app.extensions, "kith.rankers", raising=False)
+    monkeypatch.setitem(app.config, "RANKING_INDEX_DIR", None)
+    refused = runner.invoke(args=["build-ranking-index"])
+    assert refused.exit_code != 0 and "No RANKING_INDEX_DIR" in refused.output
+
+    monkeypatch.delitem(app.extensions, "kith.rankers", raising=False)
+    monkeypatch.setitem(app.config, "RANKING_INDEX_DIR", str(tmp_path / "ranking"))
+    built = runner.invoke(args=["build-ranking-index"])
+    assert built.exit_code == 0, built.output
+    approved = db.session.scalar(select(func.count()).select_from(CommunityGroup)
+                                 .where(CommunityGroup.status == "approved"))
+    assert f"{approved:,} partners" in built.output
+    assert (tmp_path / "ranking" / "current" / "meta.json").exists()
+
+    # A new worker memory-maps it: no refit, and the same suggestions as the builder's.
+    def no_refit(*args, **kwargs):
+        raise AssertionError("a worker refitted although a saved index was there")
+
+    monkeypatch.setattr(matching.RankerCache, "_fit", no_refit)
+    worker = matching.RankerCache(index_dir=tmp_path / "ranking")
+    home = matching.home_for(db.session.scalars(select(CareHome).order_by(CareHome.id)).first())
+    expected = [m.to_dict() for m in ranker_cache(app).ranker(db.session).rank(home)]
+    assert expected
+    assert [m.to_dict() for m in worker.ranker(db.session).rank(home)] == expected
