@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -58,8 +60,6 @@ def build_ranking_index():
     (or one in an older format) must fit one itself, which takes about a minute at a million
     partners.
     """
-    import time
-
     from .runtime import ranker_cache
 
     cache = ranker_cache(current_app)

@@ -214,21 +214,11 @@ class RankerCache:
 # --- what the API and pages call ----------------------------------------------------------------
 
 def _match_dict(match) -> dict[str, Any]:
-    # Built straight from the match (not through Match.to_dict): a request makes twenty.
-    return {
-        "group": {"id": match.partner_id, "name": match.name, "kind": match.kind,
-                  "town": match.town},
-        "score": round(float(match.score), 4),
-        "distance_km": round(float(match.distance_km), 2),
-        "components": {k: round(float(v), 4) for k, v in match.components.items()},
-        "reasons": list(match.reasons),
-        "in_person_paused": match.in_person_paused,
-        "offers_remote": match.offers_remote,
-        "shared_interests": list(match.shared_interests),
-        "shared_languages": list(match.shared_languages),
-        "lat": match.lat,
-        "lon": match.lon,
-    }
+    """A match as the API and pages show it: `Match.to_dict` with the partner as ``group``."""
+    d = match.to_dict()
+    group = {"id": d.pop("partner_id"), "name": d.pop("name"), "kind": d.pop("kind"),
+             "town": d.pop("town")}
+    return {"group": group, **d}
 
 
 def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit: int = 20,
