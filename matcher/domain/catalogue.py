@@ -1,0 +1,279 @@
+"""The vocabulary of Kith, in one place: every other module reads it from here.
+
+Nations, group kinds, availability slots, care types, facilities, regulators, statuses (with
+the introduction lifecycle) and the ranking components with their default weights. Each term
+has a stable code (stored in the database and used by the API) and an English label; the
+labels are wrapped for translation at the edge (pages, emails, CSV), never here. Adding a
+group kind is one entry in ``GROUP_KINDS`` (plus its translations).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "CARE_TYPES",
+    "DAYS",
+    "DAY_PARTS",
+    "FACILITIES",
+    "GROUP_KINDS",
+    "GROUP_STATUSES",
+    "INTRODUCTION_CREATE_STATUSES",
+    "INTRODUCTION_OPEN_STATUSES",
+    "INTRODUCTION_STATUSES",
+    "INTRODUCTION_TRANSITIONS",
+    "NATIONS",
+    "PRIVATE_KINDS",
+    "RANKING_COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "REGULATORS",
+    "REGULATOR_FOR_NATION",
+    "REMOTE_MODES",
+    "ROLES",
+    "SAFEGUARDING_SCHEMES",
+    "SAFEGUARDING_STATUSES",
+    "SLOTS",
+    "Term",
+    "VISITING_STATUSES",
+    "codes",
+    "labels",
+]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a vocabulary: its stable ``code`` and English ``label``."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Nation(Term):
+    regulator: str = ""
+
+
+@dataclass(frozen=True)
+class GroupKind(Term):
+    """A kind of community partner.
+
+    ``can_be_private_person``: the kind may be one private person (a volunteer, someone with
+    a dog), so public outputs show only the postcode district. ``oruk_keywords``: a regular
+    expression of words that suggest this kind in an Open Referral service's name or terms.
+    """
+
+    can_be_private_person: bool = False
+    oruk_keywords: str = ""
+
+
+@dataclass(frozen=True)
+class Status(Term):
+    """A status with the GOV.UK tag colour pages show it in."""
+
+    tag: str = "govuk-tag--grey"
+
+
+@dataclass(frozen=True)
+class Component(Term):
+    """A ranking component in [0, 1] and its default weight in the score."""
+
+    default_weight: float = 0.0
+    description: str = ""
+
+
+def codes(terms) -> tuple[str, ...]:
+    """The codes of a vocabulary, in its order."""
+    return tuple(t.code for t in terms)
+
+
+def labels(terms) -> MappingProxyType:
+    """``{code: English label}`` of a vocabulary, in its order."""
+    return MappingProxyType({t.code: t.label for t in terms})
+
+
+# --- places and regulators ------------------------------------------------------------------
+
+REGULATORS: tuple[Term, ...] = (
+    Term("cqc", "Care Quality Commission"),
+    Term("care_inspectorate", "Care Inspectorate"),
+    Term("ciw", "Care Inspectorate Wales"),
+    Term("rqia", "Regulation and Quality Improvement Authority"),
+)
+
+NATIONS: tuple[Nation, ...] = (
+    Nation("england", "England", regulator="cqc"),
+    Nation("scotland", "Scotland", regulator="care_inspectorate"),
+    Nation("wales", "Wales", regulator="ciw"),
+    Nation("northern-ireland", "Northern Ireland", regulator="rqia"),
+)
+REGULATOR_FOR_NATION = MappingProxyType({n.code: n.regulator for n in NATIONS})
+
+ROLES: tuple[Term, ...] = (
+    Term("admin", "Administrator"),
+    Term("coordinator", "Network coordinator"),
+    Term("care_home", "Care-home staff"),
+)
+
+# --- community groups -----------------------------------------------------------------------
+
+GROUP_KINDS: tuple[GroupKind, ...] = (
+    GroupKind("school", "School", oruk_keywords=(
+        r"\b(schools?|academy|primary|secondary|college|sixth form|pupils?)\b")),
+    GroupKind("nursery", "Nursery", oruk_keywords=(
+        r"\b(nurser(y|ies)|pre-?schools?|playgroups?|early years|toddlers?)\b")),
+    GroupKind("choir", "Choir", oruk_keywords=(
+        r"\b(choirs?|choral|singing|singers?|chorus|glee)\b")),
+    GroupKind("knitting_club", "Knitting club", oruk_keywords=(
+        r"\b(knit\w*|crochet\w*|sewing|quilt\w*|yarn|stitch\w*)\b")),
+    GroupKind("pet_walkers", "Pet visits / dog walkers", can_be_private_person=True,
+              oruk_keywords=r"\b(pets?|dogs?|paws|animals?|pat ?dogs?|canine)\b"),
+    GroupKind("volunteer", "Volunteer", can_be_private_person=True, oruk_keywords=(
+        r"\b(volunteer\w*|befriend\w*|visiting service)\b")),
+    GroupKind("faith_group", "Faith group", oruk_keywords=(
+        r"\b(church\w*|chapels?|mosques?|synagogues?|temples?|gurdwaras?|"
+        r"faith|parish|diocese|christian|muslim|jewish|sikh|hindu|buddhist)\b")),
+    GroupKind("arts_group", "Arts group", oruk_keywords=(
+        r"\b(arts?|crafts?|painting|theatre|drama|music|dance|poetry|museums?|"
+        r"galler(y|ies))\b")),
+    GroupKind("youth_group", "Youth group", oruk_keywords=(
+        r"\b(youth|scouts?|guides?|brownies|cubs|beavers|cadets?|girlguiding|young people)\b")),
+    GroupKind("sports_group", "Sports group", oruk_keywords=(
+        r"\b(sports?|football|cricket|rugby|bowls|tai chi|yoga|exercise|fitness|swimming|"
+        r"walking group)\b")),
+    GroupKind("other", "Other", can_be_private_person=True),
+)
+PRIVATE_KINDS = frozenset(k.code for k in GROUP_KINDS if k.can_be_private_person)
+
+# The order in which Open Referral keywords are tried: the more specific kinds first
+# ("nursery school" is a nursery; "church choir" is a choir).
+ORUK_KIND_ORDER = ("nursery", "school", "choir", "knitting_club", "pet_walkers", "faith_group",
+                   "youth_group", "sports_group", "arts_group", "volunteer")
+
+
+def kind_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Compiled Open Referral keyword patterns, in the order they are tried."""
+    by_code = {k.code: k for k in GROUP_KINDS}
+    return [(code, re.compile(by_code[code].oruk_keywords, re.IGNORECASE))
+            for code in ORUK_KIND_ORDER if by_code[code].oruk_keywords]
+
+
+GROUP_STATUSES: tuple[Status, ...] = (
+    Status("pending", "Waiting for approval", "govuk-tag--yellow"),
+    Status("approved", "Approved", "govuk-tag--green"),
+    Status("paused", "Paused", "govuk-tag--grey"),
+    Status("withdrawn", "Withdrawn", "govuk-tag--grey"),
+    Status("rejected", "Not approved", "govuk-tag--red"),
+)
+
+REMOTE_MODES: tuple[Term, ...] = (
+    Term("video", "Video calls"),
+    Term("phone", "Phone calls"),
+    Term("letters", "Letters or cards"),
+)
+
+SAFEGUARDING_SCHEMES: tuple[Term, ...] = (
+    Term("DBS", "DBS"),
+    Term("PVG", "PVG"),
+    Term("AccessNI", "AccessNI"),
+)
+SAFEGUARDING_STATUSES: tuple[Term, ...] = (
+    Term("none", "We do not have a check yet"),
+    Term("pending", "We have applied and are waiting"),
+    Term("valid", "We have a valid check"),
+    Term("expired", "Our check has expired"),
+)
+
+# --- availability ---------------------------------------------------------------------------
+
+DAYS: tuple[Term, ...] = (
+    Term("mon", "Monday"), Term("tue", "Tuesday"), Term("wed", "Wednesday"),
+    Term("thu", "Thursday"), Term("fri", "Friday"), Term("sat", "Saturday"),
+    Term("sun", "Sunday"),
+)
+
+
+@dataclass(frozen=True)
+class DayPart(Term):
+    """A part of the day: ``plural`` for sentences ("Saturday afternoons"), ``aliases`` that
+    spell it in slot codes, and the usual hours (for calendars and the open data feed)."""
+
+    plural: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+    opens: str = ""
+    closes: str = ""
+
+
+DAY_PARTS: tuple[DayPart, ...] = (
+    DayPart("am", "Morning", "mornings", ("morning", "mornings"), "09:00", "12:00"),
+    DayPart("pm", "Afternoon", "afternoons", ("afternoon", "afternoons"), "13:00", "17:00"),
+    DayPart("eve", "Evening", "evenings", ("evening", "evenings"), "18:00", "21:00"),
+)
+# A slot is a day and a part of it, e.g. "sat_pm", in week order.
+SLOTS: tuple[str, ...] = tuple(f"{d.code}_{p.code}" for d in DAYS for p in DAY_PARTS)
+
+# --- care homes -----------------------------------------------------------------------------
+
+VISITING_STATUSES: tuple[Status, ...] = (
+    Status("open", "Open to visitors", "govuk-tag--green"),
+    Status("restricted", "Restricted (outbreak measures)", "govuk-tag--yellow"),
+    Status("closed", "Closed to visitors", "govuk-tag--red"),
+)
+
+CARE_TYPES: tuple[Term, ...] = (
+    Term("older_people", "Older people"),
+    Term("dementia", "Dementia"),
+    Term("nursing", "Nursing care"),
+    Term("residential", "Residential care"),
+    Term("learning_disability", "Learning disabilities"),
+    Term("physical_disability", "Physical disabilities"),
+    Term("mental_health", "Mental health"),
+    Term("sensory_impairment", "Sensory impairments"),
+)
+
+FACILITIES: tuple[Term, ...] = (
+    Term("garden", "Garden"),
+    Term("hall", "Hall or large lounge"),
+    Term("step_free", "Step-free access"),
+    Term("minibus", "Minibus"),
+    Term("wifi", "Wi-Fi for visitors"),
+    Term("hearing_loop", "Hearing loop"),
+    Term("kitchen", "Kitchen residents can use"),
+    Term("chapel", "Chapel or quiet room"),
+    Term("parking", "Parking"),
+)
+
+# --- introductions --------------------------------------------------------------------------
+
+INTRODUCTION_STATUSES: tuple[Status, ...] = (
+    Status("suggested", "Suggested", "govuk-tag--grey"),
+    Status("requested", "Introduction requested", "govuk-tag--blue"),
+    Status("introduced", "Introduced", "govuk-tag--turquoise"),
+    Status("active", "Visiting", "govuk-tag--green"),
+    Status("ended", "Ended", "govuk-tag--grey"),
+    Status("declined", "Declined", "govuk-tag--red"),
+)
+# Where each status may go next; ``declined`` and ``ended`` are final.
+INTRODUCTION_TRANSITIONS = MappingProxyType({
+    "suggested": ("requested", "declined"),
+    "requested": ("introduced", "declined"),
+    "introduced": ("active", "declined"),
+    "active": ("ended",),
+    "ended": (),
+    "declined": (),
+})
+INTRODUCTION_OPEN_STATUSES = ("suggested", "requested", "introduced", "active")
+INTRODUCTION_CREATE_STATUSES = ("suggested", "requested")
+
+# --- ranking --------------------------------------------------------------------------------
+
+RANKING_COMPONENTS: tuple[Component, ...] = (
+    Component("distance", "Distance", 0.35, "closer is better, 0 at the radius"),
+    Component("interests", "Shared interests", 0.35,
+              "what of the residents' interests the partner offers"),
+    Component("language", "Languages", 0.2, "share of residents who speak a partner's language"),
+    Component("availability", "Availability", 0.05, "overlap of the times both can meet"),
+    Component("capacity", "Capacity", 0.05, "visits a month the partner still has free"),
+)
+DEFAULT_WEIGHTS = MappingProxyType({c.code: c.default_weight for c in RANKING_COMPONENTS})
