@@ -50,6 +50,11 @@ def _cache():
     return ranker_cache(current_app)
 
 
+def _jobs() -> int:
+    # The command line may fork for a batch (no request, no threads); the web never does.
+    return int(current_app.config.get("RANKING_JOBS", 2))
+
+
 def _kinds(value: str | None) -> list[str] | None:
     if not value:
         return None
@@ -82,7 +87,7 @@ def match_list(nation, local_authority, kinds, per_home, out):
 
     started = time.perf_counter()
     text = match_list_csv(db.session, _cache(), nation, local_authority=local_authority,
-                          kinds=_kinds(kinds), per_home=per_home)
+                          kinds=_kinds(kinds), per_home=per_home, n_jobs=_jobs())
     _write(text, out)
     if out and out != "-":
         rows = max(text.count("\r\n") - 1, 0)
@@ -102,7 +107,7 @@ def allocate(nation, per_home, kinds, out):
     from .services.allocations import allocation_csv, create_allocation
 
     allocation = create_allocation(db.session, _cache(), _actor(), nation=nation,
-                                   per_home=per_home, kinds=_kinds(kinds))
+                                   per_home=per_home, kinds=_kinds(kinds), n_jobs=_jobs())
     db.session.commit()
     if out:
         _write(allocation_csv(allocation), out)

@@ -29,7 +29,6 @@ def ranker_cache(app: Flask):
         if index_dir is None and not app.config.get("TESTING"):
             index_dir = str(Path(app.config["INSTANCE_DIR"]) / "ranking-index")
         cache = RankerCache(weights=app.config["RANKING_WEIGHTS"], index_dir=index_dir or None,
-                            n_jobs=app.config.get("RANKING_JOBS", 2),
                             check_every=app.config.get("RANKING_CHECK_SECONDS", 1.0))
         app.extensions["kith.rankers"] = cache
     return cache

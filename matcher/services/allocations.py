@@ -60,9 +60,10 @@ def remaining_capacity(session: Session, groups: Sequence[CommunityGroup], n_hom
 
 def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
                       nation: str | None, per_home: int, kinds: Sequence[str] | None = None,
-                      local_authority: str | None = None) -> Allocation:
+                      local_authority: str | None = None, n_jobs: int = 1) -> Allocation:
     """Compute, store and return the optimal allocation for the homes of ``nation`` (all
-    homes when None; callers check the nation is in scope, see ``resolve_nation``)."""
+    homes when None; callers check the nation is in scope, see ``resolve_nation``).
+    ``n_jobs``: processes for the ranking batch, command line only (see ``batch_matches``)."""
     from . import matching
 
     homes = homes_for(session, nation, local_authority)
@@ -71,7 +72,8 @@ def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
                             kinds=kinds, total_score=0.0)
     if homes and any_partners(session):
         depth = max(CANDIDATES_PER_HOME, 4 * per_home)
-        found = matching.batch_matches(session, cache, homes, per_home=depth, kinds=kinds)
+        found = matching.batch_matches(session, cache, homes, per_home=depth, kinds=kinds,
+                                       n_jobs=n_jobs)
         taken = open_pairs(session, [h.id for h in homes])
         home_pos = {h.id: i for i, h in enumerate(homes)}
         group_pos: dict[int, int] = {}

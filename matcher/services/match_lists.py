@@ -91,8 +91,9 @@ def home_summary(home: CareHome) -> dict[str, Any]:
 
 def match_list(session: Session, cache: Any, *, nation: str | None = None,
                local_authority: str | None = None, kinds: Sequence[str] | None = None,
-               per_home: int = 5) -> list[dict[str, Any]]:
-    """``[{care_home: {...}, matches: [...]}]`` for every home in the region, by home id."""
+               per_home: int = 5, n_jobs: int = 1) -> list[dict[str, Any]]:
+    """``[{care_home: {...}, matches: [...]}]`` for every home in the region, by home id
+    (``n_jobs``: processes for the batch, command line only; see ``batch_matches``)."""
     from . import matching
 
     homes = homes_for(session, nation, local_authority)
@@ -101,7 +102,7 @@ def match_list(session: Session, cache: Any, *, nation: str | None = None,
     if not any_partners(session):
         return [{"care_home": home_summary(home), "matches": []} for home in homes]
     found = matching.batch_matches(session, cache, homes, per_home=per_home,
-                                   kinds=list(kinds) if kinds else None)
+                                   kinds=list(kinds) if kinds else None, n_jobs=n_jobs)
     return [{"care_home": home_summary(home), "matches": found.get(home.id, [])}
             for home in homes]
 
@@ -146,8 +147,8 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def match_list_csv(session: Session, cache: Any, nation: str | None = None, *,
                    local_authority: str | None = None, kinds: Sequence[str] | None = None,
-                   per_home: int = 5) -> str:
+                   per_home: int = 5, n_jobs: int = 1) -> str:
     """The match list of a nation (or the whole network) as CSV text."""
     entries = match_list(session, cache, nation=nation, local_authority=local_authority,
-                         kinds=kinds, per_home=per_home)
+                         kinds=kinds, per_home=per_home, n_jobs=n_jobs)
     return write_csv(MATCH_LIST_COLUMNS, match_list_rows(entries))

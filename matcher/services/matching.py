@@ -270,10 +270,19 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
 
 def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome], *,
                   per_home: int = 5, kinds: Iterable[str] | None = None,
-                  weights: dict[str, float] | None = None) -> dict[int, list[dict[str, Any]]]:
-    """Top partners for many homes at once (one vectorised batch, both cores when asked)."""
+                  weights: dict[str, float] | None = None,
+                  n_jobs: int = 1) -> dict[int, list[dict[str, Any]]]:
+    """Top partners for many homes at once (one vectorised batch).
+
+    ``n_jobs > 1`` shares the homes among forked processes; only the command line asks for
+    that. A web request never does: forking a worker that holds database connections, locks
+    and threads can deadlock the child, which hung requests and left orphaned processes
+    under gunicorn (issue #19). In one process a nation's batch takes about a millisecond
+    a home.
+    """
     filters = {"kinds": frozenset(kinds)} if kinds else None
     ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home,
-                                             weights=weights, filters=filters)
+                                             weights=weights, filters=filters,
+                                             n_jobs=n_jobs)
     with no_gc():
         return {home_id: [_match_dict(m) for m in ms] for home_id, ms in ranked.items()}
