@@ -167,8 +167,9 @@ def register_errorhandlers(app: Flask) -> None:
         # A number or text the database cannot hold (out of range, a NUL character, a lone
         # surrogate from a JSON escape) is bad input that got past validation, not a fault.
         _rollback()
-        log.warning("Value the database cannot hold on %s %s: %s", request.method, request.path,
-                    exc, exc_info=exc)
+        from .accesslog import redact_url
+        log.warning("Value the database cannot hold on %s %s: %s", request.method,
+                    redact_url(request.path), exc, exc_info=exc)
         message = ("A value in the request cannot be stored or looked up: a number is too "
                    "large, or some text holds characters that are not allowed.")
         if is_api_request():
@@ -203,7 +204,8 @@ def register_errorhandlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return exc
         _rollback()
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        from .accesslog import redact_url
+        log.exception("Unhandled error on %s %s", request.method, redact_url(request.path))
         if is_api_request():
             return error_payload(500, "Internal Server Error"), 500
         return render_template("error.html", code=500,

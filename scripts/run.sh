@@ -21,4 +21,6 @@ echo
 echo "Kith is running: open http://$HOST:$PORT/ (API docs at http://$HOST:$PORT/api/docs)."
 echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.org --role admin --password '...'"
 echo
-exec gunicorn --preload --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app
+# Workers, threads, timeout and the redacting access log: gunicorn.conf.py.
+export HOST PORT
+exec gunicorn -c gunicorn.conf.py wsgi:app

@@ -3,10 +3,10 @@
 With 50 or more homes in scope the batch ranker used to fork a process pool inside the web
 worker; now and then a child deadlocked, the request hung until gunicorn's timeout and the
 pool's processes were left behind holding memory. This test starts gunicorn exactly as
-``scripts/run.sh`` does (``--preload``, two sync workers) on the demo network with three
-homes added (50 in all), calls every batch endpoint repeatedly and concurrently, and checks
-that each answers in time, that no worker ever starts a process of its own, and that nothing
-is left once gunicorn stops.
+``scripts/run.sh`` does (``gunicorn.conf.py``: preloaded, two workers) on the demo network
+with three homes added (50 in all), calls every batch endpoint repeatedly and concurrently,
+and checks that each answers in time, that no worker ever starts a process of its own, and
+that nothing is left once gunicorn stops.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.integration.pg_cluster import free_port, wait_until
+from tests.integration.make_run_server import gunicorn_as_make_run
 from tests.integration.test_concurrency import (  # noqa: F401  (fixtures used below)
     init_db,
     postgresql_url,
@@ -61,40 +60,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status  # a zombie holds no memory and no port
-
-
-@contextmanager
-def gunicorn_as_make_run(env: dict[str, str], tmp_path: Path):
-    """gunicorn with the options of ``scripts/run.sh``; yields (process, base URL)."""
-    port = free_port()
-    log_path = tmp_path / f"gunicorn-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--preload", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            return True
-        try:
-            return requests.get(f"{base_url}/register", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        if not wait_until(answers, timeout=120, interval=0.5) or process.poll() is not None:
-            pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
-        yield process, base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
 
 
 @pytest.fixture
