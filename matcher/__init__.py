@@ -119,10 +119,9 @@ def register_extensions(app: Flask) -> None:
     login.login_message_category = "info"
 
     @login.user_loader
-    def _load_user(user_id: str):
-        from .models import User
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str):
+        from .services.accounts import user_for_session
+        return user_for_session(db.session, session_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -216,6 +216,9 @@ class User(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every sign-in session's id: raising it (sign-out, new password) ends them all,
+    # even copies of the cookie.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     care_home: Mapped[CareHome | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -236,7 +239,7 @@ class User(TimestampMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version or 0}"
 
 
 class ApiToken(db.Model):

@@ -126,6 +126,23 @@ def revoke_tokens(session: Session, *, email: str | None = None, token: str | No
     return count
 
 
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The active user of a sign-in session id (``"<user id>:<session version>"``, see
+    ``User.get_id``), or None when the user signed out since or the id is malformed."""
+    user_id, _, version = str(session_id).partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(session_id) > 40:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or (user.session_version or 0) != int(version):
+        return None
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every sign-in session of ``user``, including copied cookies."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """Check a sign-in, locking the account for a while after repeated failures."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))

@@ -70,6 +70,10 @@ def logout():
         if not current_user.is_authenticated:
             return redirect(url_for("web.index"))
         return render_template("auth/logout.html")
+    if current_user.is_authenticated:
+        # Server-side: a copy of this session's cookie stops working too.
+        accounts.end_sessions(db.session, current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

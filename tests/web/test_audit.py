@@ -51,7 +51,7 @@ def sign_in(client, user):
     from flask import g
 
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     # the test's app context outlives each request: forget the user the last one loaded
     g.pop("_login_user", None)

@@ -322,7 +322,7 @@ def _sign_in_session(client, user) -> None:
     from flask import g
 
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     g.pop("_login_user", None)  # the test's app context outlives a request: forget its user
 

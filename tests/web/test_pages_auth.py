@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import g
 
 from matcher.web.base import safe_next
 from tests.web.conftest import parse_page
@@ -68,6 +69,26 @@ def test_sign_out_needs_a_post_and_ends_the_session(make_user, sign_in, client):
     assert "You have signed out" in response.get_data(as_text=True)
     after = client.get("/coordinator")
     assert after.status_code == 302 and "/login" in after.headers["Location"]
+
+
+def test_a_copied_session_cookie_stops_working_after_sign_out(make_user, sign_in, client, app):
+    """Sign-out ends the session on the server too (issue #19, Low 10): someone who copied
+    the cookie before (a shared computer, a stolen cookie) is signed out with it."""
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    sign_in(user.email, PASSWORD)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("session", cookie.value, domain=cookie.domain)
+    assert copy.get("/coordinator").status_code == 200  # the copy works while signed in
+    client.post("/logout")
+    after = copy.get("/coordinator")
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
+    # Signing in again gives a new session that works; the old copy stays dead.
+    sign_in(user.email, PASSWORD)
+    assert client.get("/coordinator").status_code == 200
+    g.pop("_login_user", None)  # the test's app context outlives a request: forget its user
+    assert copy.get("/coordinator").status_code == 302
 
 
 def test_sign_in_returns_to_a_safe_next_page(make_user, make_home, sign_in):

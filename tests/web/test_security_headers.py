@@ -142,7 +142,7 @@ def test_the_api_needs_no_csrf_token_because_it_ignores_cookies(app, client, mak
     assert client.post("/api/v1/care-homes", json=body, headers=headers).status_code == 201
     # a signed-in browser session alone is no credential for the API
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
     assert client.post("/api/v1/care-homes", json=body).status_code == 401
 
 
