@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .domain import catalogue
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -79,13 +81,7 @@ DEFAULTS: dict = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     # Ranking weights; any request may override them.
-    "RANKING_WEIGHTS": {
-        "distance": 0.35,
-        "interests": 0.35,
-        "language": 0.2,
-        "availability": 0.05,
-        "capacity": 0.05,
-    },
+    "RANKING_WEIGHTS": dict(catalogue.DEFAULT_WEIGHTS),
     "API_TITLE": "Kith",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",

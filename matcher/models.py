@@ -21,29 +21,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .domain import catalogue
 from .extensions import db
 
-NATIONS = ("england", "scotland", "wales", "northern-ireland")
-ROLES = ("admin", "coordinator", "care_home")
-GROUP_KINDS = (
-    "school",
-    "nursery",
-    "choir",
-    "knitting_club",
-    "pet_walkers",
-    "volunteer",
-    "faith_group",
-    "arts_group",
-    "youth_group",
-    "sports_group",
-    "other",
-)
-GROUP_STATUSES = ("pending", "approved", "paused", "withdrawn", "rejected")
-VISITING_STATUSES = ("open", "restricted", "closed")
-INTRODUCTION_STATUSES = ("suggested", "requested", "introduced", "active", "ended", "declined")
-_OPEN_INTRODUCTION = "status IN ('suggested', 'requested', 'introduced', 'active')"
-SAFEGUARDING_SCHEMES = ("DBS", "PVG", "AccessNI")
-SAFEGUARDING_STATUSES = ("none", "pending", "valid", "expired")
+# The vocabulary lives in the catalogue; these are its codes, for columns and queries.
+NATIONS = catalogue.codes(catalogue.NATIONS)
+ROLES = catalogue.codes(catalogue.ROLES)
+GROUP_KINDS = catalogue.codes(catalogue.GROUP_KINDS)
+GROUP_STATUSES = catalogue.codes(catalogue.GROUP_STATUSES)
+VISITING_STATUSES = catalogue.codes(catalogue.VISITING_STATUSES)
+INTRODUCTION_STATUSES = catalogue.codes(catalogue.INTRODUCTION_STATUSES)
+SAFEGUARDING_SCHEMES = catalogue.codes(catalogue.SAFEGUARDING_SCHEMES)
+SAFEGUARDING_STATUSES = catalogue.codes(catalogue.SAFEGUARDING_STATUSES)
+OPEN_INTRODUCTION_STATUSES = catalogue.INTRODUCTION_OPEN_STATUSES
+# The partial index's condition, as SQL both databases accept (codes are plain identifiers).
+_OPEN_INTRODUCTION = "status IN ({})".format(
+    ", ".join(f"'{status}'" for status in OPEN_INTRODUCTION_STATUSES))
 
 
 def utcnow() -> dt.datetime:
@@ -142,18 +135,8 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
         back_populates="group", cascade="all", passive_deletes=True)
 
 
-OPEN_INTRODUCTION_STATUSES = ("suggested", "requested", "introduced", "active")
-_open_pair = text("status IN ('suggested', 'requested', 'introduced', 'active')")
-
-
 class Introduction(TimestampMixin, db.Model):
     __tablename__ = "introductions"
-    # At most one open introduction per home and group, enforced by the database so two
-    # simultaneous requests cannot both create one.
-    __table_args__ = (
-        Index("uq_introduction_open_pair", "care_home_id", "group_id", unique=True,
-              sqlite_where=_open_pair, postgresql_where=_open_pair),
-    )
     # At most one open introduction per pair, enforced by the database so two simultaneous
     # requests cannot both succeed (services.introductions turns the clash into a 409).
     __table_args__ = (

@@ -17,8 +17,11 @@ __all__ = [
     "CARE_TYPES",
     "DAYS",
     "DAY_PARTS",
+    "Day",
+    "DayPart",
     "FACILITIES",
     "GROUP_KINDS",
+    "GROUP_PURGEABLE_STATUSES",
     "GROUP_STATUSES",
     "INTRODUCTION_CREATE_STATUSES",
     "INTRODUCTION_OPEN_STATUSES",
@@ -38,7 +41,9 @@ __all__ = [
     "Term",
     "VISITING_STATUSES",
     "codes",
+    "kind_patterns",
     "labels",
+    "tags",
 ]
 
 
@@ -70,9 +75,19 @@ class GroupKind(Term):
 
 @dataclass(frozen=True)
 class Status(Term):
-    """A status with the GOV.UK tag colour pages show it in."""
+    """A status with the GOV.UK tag colour pages show it in; ``summary`` is the phrase a
+    dashboard counts it with ("3 waiting to be introduced"), empty when it is not counted."""
 
     tag: str = "govuk-tag--grey"
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class VisitingStatus(Status):
+    """A care home's visiting status: ``choice`` and ``hint`` are how the profile form offers it."""
+
+    choice: str = ""
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,11 @@ def codes(terms) -> tuple[str, ...]:
 def labels(terms) -> MappingProxyType:
     """``{code: English label}`` of a vocabulary, in its order."""
     return MappingProxyType({t.code: t.label for t in terms})
+
+
+def tags(statuses) -> MappingProxyType:
+    """``{code: GOV.UK tag class}`` of a vocabulary of statuses, in its order."""
+    return MappingProxyType({s.code: s.tag for s in statuses})
 
 
 # --- places and regulators ------------------------------------------------------------------
@@ -166,6 +186,8 @@ GROUP_STATUSES: tuple[Status, ...] = (
     Status("withdrawn", "Withdrawn", "govuk-tag--grey"),
     Status("rejected", "Not approved", "govuk-tag--red"),
 )
+# Registrations in these states were never approved: purged after the configured time.
+GROUP_PURGEABLE_STATUSES = ("pending", "rejected")
 
 REMOTE_MODES: tuple[Term, ...] = (
     Term("video", "Video calls"),
@@ -187,10 +209,17 @@ SAFEGUARDING_STATUSES: tuple[Term, ...] = (
 
 # --- availability ---------------------------------------------------------------------------
 
-DAYS: tuple[Term, ...] = (
-    Term("mon", "Monday"), Term("tue", "Tuesday"), Term("wed", "Wednesday"),
-    Term("thu", "Thursday"), Term("fri", "Friday"), Term("sat", "Saturday"),
-    Term("sun", "Sunday"),
+@dataclass(frozen=True)
+class Day(Term):
+    """A day of the week; ``ical`` is its iCalendar ``BYDAY`` code (Open Referral schedules)."""
+
+    ical: str = ""
+
+
+DAYS: tuple[Day, ...] = (
+    Day("mon", "Monday", "MO"), Day("tue", "Tuesday", "TU"), Day("wed", "Wednesday", "WE"),
+    Day("thu", "Thursday", "TH"), Day("fri", "Friday", "FR"), Day("sat", "Saturday", "SA"),
+    Day("sun", "Sunday", "SU"),
 )
 
 
@@ -215,10 +244,15 @@ SLOTS: tuple[str, ...] = tuple(f"{d.code}_{p.code}" for d in DAYS for p in DAY_P
 
 # --- care homes -----------------------------------------------------------------------------
 
-VISITING_STATUSES: tuple[Status, ...] = (
-    Status("open", "Open to visitors", "govuk-tag--green"),
-    Status("restricted", "Restricted (outbreak measures)", "govuk-tag--yellow"),
-    Status("closed", "Closed to visitors", "govuk-tag--red"),
+VISITING_STATUSES: tuple[VisitingStatus, ...] = (
+    VisitingStatus("open", "Open to visitors", "govuk-tag--green", choice="Open",
+                   hint="Visitors are welcome as usual."),
+    VisitingStatus("restricted", "Restricted (outbreak measures)", "govuk-tag--orange",
+                   choice="Restricted",
+                   hint="For example, during an outbreak. Partners who can keep in touch "
+                        "remotely come first in your suggestions."),
+    VisitingStatus("closed", "Closed to visitors", "govuk-tag--red", choice="Closed",
+                   hint="No visits for now."),
 )
 
 CARE_TYPES: tuple[Term, ...] = (
@@ -248,9 +282,11 @@ FACILITIES: tuple[Term, ...] = (
 
 INTRODUCTION_STATUSES: tuple[Status, ...] = (
     Status("suggested", "Suggested", "govuk-tag--grey"),
-    Status("requested", "Introduction requested", "govuk-tag--blue"),
-    Status("introduced", "Introduced", "govuk-tag--turquoise"),
-    Status("active", "Visiting", "govuk-tag--green"),
+    Status("requested", "Introduction requested", "govuk-tag--blue",
+           summary="waiting to be introduced"),
+    Status("introduced", "Introduced", "govuk-tag--turquoise",
+           summary="introduced, not yet visiting"),
+    Status("active", "Visiting", "govuk-tag--green", summary="visiting regularly"),
     Status("ended", "Ended", "govuk-tag--grey"),
     Status("declined", "Declined", "govuk-tag--red"),
 )

@@ -29,6 +29,7 @@ import marshmallow as ma
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from ..domain import catalogue
 from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
 from ..models import CareHome, CommunityGroup, utcnow
 from . import audit, versions
@@ -42,12 +43,7 @@ from .directories import (
 )
 
 # The regulator of each nation, for our own CSV layout whose ids carry no regulator.
-REGULATOR_FOR_NATION = {
-    "england": "cqc",
-    "scotland": "care_inspectorate",
-    "wales": "ciw",
-    "northern-ireland": "rqia",
-}
+REGULATOR_FOR_NATION = catalogue.REGULATOR_FOR_NATION
 GEO_FIELDS = ("postcode", "lat", "lon", "geocode_precision", "nation",
               "local_authority_code", "local_authority_name")
 _CHUNK = 500

@@ -15,22 +15,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
 from . import audit, scope, versions
 from .errors import Conflict, Forbidden, InvalidInput
 from .records import fetch_in_scope
 
-# Where each status may go next; ``declined`` and ``ended`` are final.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "suggested": ("requested", "declined"),
-    "requested": ("introduced", "declined"),
-    "introduced": ("active", "declined"),
-    "active": ("ended",),
-    "ended": (),
-    "declined": (),
-}
-OPEN_STATUSES = ("suggested", "requested", "introduced", "active")
-CREATE_STATUSES = ("suggested", "requested")
+# The lifecycle lives in the catalogue: where each status may go next, which are open.
+TRANSITIONS = catalogue.INTRODUCTION_TRANSITIONS
+OPEN_STATUSES = catalogue.INTRODUCTION_OPEN_STATUSES
+CREATE_STATUSES = catalogue.INTRODUCTION_CREATE_STATUSES
 
 
 def allowed_next(status: str) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ import marshmallow as ma
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain import catalogue
 from ..domain.geocoding import PostcodeIndex
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..domain.postcodes import InvalidPostcode, parse_postcode
@@ -45,7 +46,7 @@ HSDS_VERSION = "3.0"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 # Kinds that may be one person rather than an organisation: shown only by postcode district.
-PRIVATE_KINDS = frozenset({"volunteer", "pet_walkers", "other"})
+PRIVATE_KINDS = catalogue.PRIVATE_KINDS
 _TERM_NAMESPACE = uuid.UUID("6b697468-7465-4d00-8000-000000000000")
 
 _OBJECT_CODES = {"service": 1, "organization": 2, "location": 3, "service_at_location": 4,
@@ -53,13 +54,9 @@ _OBJECT_CODES = {"service": 1, "organization": 2, "location": 3, "service_at_loc
                  "service_area": 9}
 _ID_PATTERN = re.compile(r"^6b697468-0001-4000-8000-([0-9a-f]{12})$")
 
-_DAYS = {"mon": ("MO", "Monday"), "tue": ("TU", "Tuesday"), "wed": ("WE", "Wednesday"),
-         "thu": ("TH", "Thursday"), "fri": ("FR", "Friday"), "sat": ("SA", "Saturday"),
-         "sun": ("SU", "Sunday")}
-_PARTS = {"am": ("09:00", "12:00", "mornings"), "pm": ("13:00", "17:00", "afternoons"),
-          "eve": ("18:00", "21:00", "evenings")}
-_NATION_NAMES = {"england": "England", "scotland": "Scotland", "wales": "Wales",
-                 "northern-ireland": "Northern Ireland"}
+_DAYS = {day.code: day for day in catalogue.DAYS}
+_PARTS = {part.code: part for part in catalogue.DAY_PARTS}
+_NATION_NAMES = catalogue.labels(catalogue.NATIONS)
 
 
 def object_id(kind: str, group_id: int, sub: int = 0) -> str:
@@ -149,8 +146,8 @@ def _schedules(group: CommunityGroup, service_id: str) -> list[dict[str, Any]]:
         day, _, part = slot.partition("_")
         if day not in _DAYS or part not in _PARTS:
             continue
-        code, day_name = _DAYS[day]
-        opens, closes, part_name = _PARTS[part]
+        code, day_name = _DAYS[day].ical, _DAYS[day].label
+        opens, closes, part_name = _PARTS[part].opens, _PARTS[part].closes, _PARTS[part].plural
         out.append({
             "id": object_id("schedule", group.id, i),
             "service_id": service_id,
@@ -244,24 +241,7 @@ def service_document(group: CommunityGroup) -> dict[str, Any]:
 
 # --- import ----------------------------------------------------------------------------------
 
-_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
-        ("nursery", r"\b(nurser(y|ies)|pre-?schools?|playgroups?|early years|toddlers?)\b"),
-        ("school", r"\b(schools?|academy|primary|secondary|college|sixth form|pupils?)\b"),
-        ("choir", r"\b(choirs?|choral|singing|singers?|chorus|glee)\b"),
-        ("knitting_club", r"\b(knit\w*|crochet\w*|sewing|quilt\w*|yarn|stitch\w*)\b"),
-        ("pet_walkers", r"\b(pets?|dogs?|paws|animals?|pat ?dogs?|canine)\b"),
-        ("faith_group", r"\b(church\w*|chapels?|mosques?|synagogues?|temples?|gurdwaras?|"
-                        r"faith|parish|diocese|christian|muslim|jewish|sikh|hindu|buddhist)\b"),
-        ("youth_group", r"\b(youth|scouts?|guides?|brownies|cubs|beavers|cadets?|"
-                        r"girlguiding|young people)\b"),
-        ("sports_group", r"\b(sports?|football|cricket|rugby|bowls|tai chi|yoga|exercise|"
-                         r"fitness|swimming|walking group)\b"),
-        ("arts_group", r"\b(arts?|crafts?|painting|theatre|drama|music|dance|poetry|museums?|"
-                       r"galler(y|ies))\b"),
-        ("volunteer", r"\b(volunteer\w*|befriend\w*|visiting service)\b"),
-    )
-]
+_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = catalogue.kind_patterns()
 
 
 def guess_kind(name: str, terms: Iterable[str]) -> str:
@@ -373,9 +353,8 @@ def _languages(service: dict) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-_DAY_CODES = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat",
-              "SU": "sun"}
-_DAY_WORDS = {name.casefold(): key for key, (_, name) in _DAYS.items()}
+_DAY_CODES = {day.ical: day.code for day in catalogue.DAYS}
+_DAY_WORDS = {day.label.casefold(): day.code for day in catalogue.DAYS}
 
 
 def _hour(value: Any) -> int | None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..domain import catalogue
 from ..models import AuditLog, CommunityGroup, Introduction, IntroductionEvent, utcnow
 from . import audit, versions
 
@@ -38,7 +39,7 @@ INTRODUCTION_TEXT_FIELDS = ("notes", "note", "feedback_text")
 # Never exported: secrets that only prove who may edit.
 SECRET_FIELDS = ("edit_token_hash", "idempotency_key")
 # Registrations in these states, never approved, are purged after the configured time.
-PURGEABLE_STATUSES = ("pending", "rejected")
+PURGEABLE_STATUSES = catalogue.GROUP_PURGEABLE_STATUSES
 # What the audit trail keeps about a purged registration: nothing that could identify it.
 PURGE_KEPT_FIELDS = ("status", "source", "kind")
 

@@ -11,103 +11,41 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..domain import catalogue
 from ..services.errors import Forbidden, NotFound, ServiceError
 
 bp = Blueprint("web", __name__)
 
-KIND_LABELS = {
-    "school": "School",
-    "nursery": "Nursery",
-    "choir": "Choir",
-    "knitting_club": "Knitting club",
-    "pet_walkers": "Pet visits / dog walkers",
-    "volunteer": "Volunteer",
-    "faith_group": "Faith group",
-    "arts_group": "Arts group",
-    "youth_group": "Youth group",
-    "sports_group": "Sports group",
-    "other": "Other",
-}
-DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
-        ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
-PARTS = (("am", "Morning"), ("pm", "Afternoon"))
-REMOTE_MODE_LABELS = {"video": "Video calls", "phone": "Phone calls", "letters": "Letters or cards"}
-SCHEME_LABELS = {"DBS": "DBS", "PVG": "PVG", "AccessNI": "AccessNI"}
-SAFEGUARDING_STATUS_LABELS = {
-    "none": "We do not have a check yet",
-    "pending": "We have applied and are waiting",
-    "valid": "We have a valid check",
-    "expired": "Our check has expired",
-}
-GROUP_STATUS_LABELS = {
-    "pending": "Waiting for approval",
-    "approved": "Approved",
-    "paused": "Paused",
-    "withdrawn": "Withdrawn",
-    "rejected": "Not approved",
-}
-GROUP_STATUS_TAGS = {
-    "pending": "govuk-tag--yellow",
-    "approved": "govuk-tag--green",
-    "paused": "govuk-tag--grey",
-    "withdrawn": "govuk-tag--grey",
-    "rejected": "govuk-tag--red",
-}
-INTRODUCTION_STATUS_LABELS = {
-    "suggested": "Suggested",
-    "requested": "Introduction requested",
-    "introduced": "Introduced",
-    "active": "Visiting",
-    "ended": "Ended",
-    "declined": "Declined",
-}
-INTRODUCTION_STATUS_TAGS = {
-    "suggested": "govuk-tag--grey",
-    "requested": "govuk-tag--blue",
-    "introduced": "govuk-tag--turquoise",
-    "active": "govuk-tag--green",
-    "ended": "govuk-tag--grey",
-    "declined": "govuk-tag--red",
-}
-NATION_LABELS = {
-    "england": "England",
-    "scotland": "Scotland",
-    "wales": "Wales",
-    "northern-ireland": "Northern Ireland",
-}
-VISITING_LABELS = {
-    "open": "Open to visitors",
-    "restricted": "Restricted (outbreak measures)",
-    "closed": "Closed to visitors",
-}
-CARE_TYPE_LABELS = {
-    "older_people": "Older people",
-    "dementia": "Dementia",
-    "nursing": "Nursing care",
-    "residential": "Residential care",
-    "learning_disability": "Learning disabilities",
-    "physical_disability": "Physical disabilities",
-    "mental_health": "Mental health",
-    "sensory_impairment": "Sensory impairments",
-}
-FACILITY_LABELS = {
-    "garden": "Garden",
-    "hall": "Hall or large lounge",
-    "step_free": "Step-free access",
-    "minibus": "Minibus",
-    "wifi": "Wi-Fi for visitors",
-    "hearing_loop": "Hearing loop",
-    "kitchen": "Kitchen residents can use",
-    "chapel": "Chapel or quiet room",
-    "parking": "Parking",
-}
-COMPONENT_LABELS = {
-    "distance": "Distance",
-    "interests": "Shared interests",
-    "language": "Languages",
-    "availability": "Availability",
-    "capacity": "Capacity",
-}
+# Labels and tags for pages, all read from the catalogue (translations wrap them here).
+KIND_LABELS = catalogue.labels(catalogue.GROUP_KINDS)
+DAYS = tuple((day.code, day.label) for day in catalogue.DAYS)
+PARTS = tuple((part.code, part.label) for part in catalogue.DAY_PARTS)
+REMOTE_MODE_LABELS = catalogue.labels(catalogue.REMOTE_MODES)
+SCHEME_LABELS = catalogue.labels(catalogue.SAFEGUARDING_SCHEMES)
+SAFEGUARDING_STATUS_LABELS = catalogue.labels(catalogue.SAFEGUARDING_STATUSES)
+GROUP_STATUS_LABELS = catalogue.labels(catalogue.GROUP_STATUSES)
+GROUP_STATUS_TAGS = catalogue.tags(catalogue.GROUP_STATUSES)
+INTRODUCTION_STATUS_LABELS = catalogue.labels(catalogue.INTRODUCTION_STATUSES)
+INTRODUCTION_STATUS_TAGS = catalogue.tags(catalogue.INTRODUCTION_STATUSES)
+# What the dashboard counts, with the phrase it counts each with.
+INTRODUCTION_STATUS_SUMMARIES = tuple(
+    (status.code, status.summary) for status in catalogue.INTRODUCTION_STATUSES if status.summary)
+NATION_LABELS = catalogue.labels(catalogue.NATIONS)
+VISITING_LABELS = catalogue.labels(catalogue.VISITING_STATUSES)
+VISITING_TAGS = catalogue.tags(catalogue.VISITING_STATUSES)
+CARE_TYPE_LABELS = catalogue.labels(catalogue.CARE_TYPES)
+FACILITY_LABELS = catalogue.labels(catalogue.FACILITIES)
+COMPONENT_LABELS = catalogue.labels(catalogue.RANKING_COMPONENTS)
+
+
+def choices(labels, **extra) -> list[dict]:
+    """``{code: label}`` as the ``[{value, text}]`` items the GOV.UK form macros take."""
+    return [{"value": code, "text": text, **extra} for code, text in labels.items()]
+
+
+# The profile form's visiting choices, with a hint under each.
+VISITING_CHOICES = [{"value": s.code, "text": s.choice, "hint": s.hint}
+                    for s in catalogue.VISITING_STATUSES]
 
 
 PRIVATE_ENDPOINTS = {"web.register_done", "web.group_edit", "web.group_withdraw",
@@ -241,7 +179,11 @@ def install(app: Flask) -> None:
         VISITING_LABELS=VISITING_LABELS, COMPONENT_LABELS=COMPONENT_LABELS,
         REMOTE_MODE_LABELS=REMOTE_MODE_LABELS, CARE_TYPE_LABELS=CARE_TYPE_LABELS,
         FACILITY_LABELS=FACILITY_LABELS, SAFEGUARDING_STATUS_LABELS=SAFEGUARDING_STATUS_LABELS,
-        DAYS=DAYS, PARTS=PARTS,
+        DAYS=DAYS, PARTS=PARTS, VISITING_TAGS=VISITING_TAGS, VISITING_CHOICES=VISITING_CHOICES,
+        SCHEME_CHOICES=choices(SCHEME_LABELS),
+        SAFEGUARDING_STATUS_CHOICES=choices(SAFEGUARDING_STATUS_LABELS),
+        NATION_CHOICES=choices(NATION_LABELS),
+        INTRODUCTION_STATUS_SUMMARIES=INTRODUCTION_STATUS_SUMMARIES,
     )
 
     @app.context_processor

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from .. import catalogue
 from ..languages import canonical_tag
 
 __all__ = [
@@ -29,29 +30,20 @@ __all__ = [
     "encode_availability",
 ]
 
-COMPONENTS = ("distance", "interests", "language", "availability", "capacity")
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "distance": 0.35,
-    "interests": 0.35,
-    "language": 0.2,
-    "availability": 0.05,
-    "capacity": 0.05,
-}
+COMPONENTS = catalogue.codes(catalogue.RANKING_COMPONENTS)
+DEFAULT_WEIGHTS: dict[str, float] = dict(catalogue.DEFAULT_WEIGHTS)
 
 # Partner statuses in code order (anything else is stored as "other").
 STATUSES = ("approved", "pending", "paused", "withdrawn", "other")
 
 # Availability slots: a day and a part of the day, e.g. "sat_pm".
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_PARTS = ("am", "pm", "eve")
-_PART_NAMES = ("mornings", "afternoons", "evenings")
-_PART_ALIASES = {
-    "am": 0, "morning": 0, "mornings": 0,
-    "pm": 1, "afternoon": 1, "afternoons": 1,
-    "eve": 2, "evening": 2, "evenings": 2,
-}
-SLOTS = tuple(f"{d}_{p}" for d in _DAYS for p in _PARTS)
+_DAYS = catalogue.codes(catalogue.DAYS)
+_DAY_NAMES = tuple(day.label for day in catalogue.DAYS)
+_PARTS = catalogue.codes(catalogue.DAY_PARTS)
+_PART_NAMES = tuple(part.plural for part in catalogue.DAY_PARTS)
+_PART_ALIASES = {name: i for i, part in enumerate(catalogue.DAY_PARTS)
+                 for name in (part.code, *part.aliases)}
+SLOTS = catalogue.SLOTS
 AVAILABILITY_UNKNOWN = np.uint32(1 << 31)
 _SLOT_SPLIT = re.compile(r"[\s_\-/]+")
 
