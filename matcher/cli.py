@@ -77,8 +77,7 @@ def build_ranking_index():
 @with_appcontext
 def seed_demo():
     """Load the invented demo network (running it again updates, never duplicates)."""
-    from .api.care_homes import CareHomeInputSchema
-    from .api.groups import GroupInputSchema
+    from .schemas import CareHomeInputSchema, GroupInputSchema
     from .services.demo import load_demo
 
     counts = load_demo(db.session, _index(), CareHomeInputSchema(), GroupInputSchema(),

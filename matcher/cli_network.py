@@ -162,7 +162,7 @@ _file = click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_care_homes(file, fmt, skip_invalid, max_mb):
     """Import a regulator's care-home directory (CQC, Care Inspectorate, CIW, RQIA) or our
     CSV."""
-    from .api.care_homes import CareHomeInputSchema
+    from .schemas import CareHomeInputSchema
     from .services.imports import import_care_homes as run
 
     _run_import(lambda: run(db.session, _index(), file, fmt, CareHomeInputSchema(), _actor(),
@@ -176,7 +176,7 @@ def import_care_homes(file, fmt, skip_invalid, max_mb):
 @with_appcontext
 def import_groups(file, skip_invalid, max_mb):
     """Import community groups from CSV (columns in docs/csv-formats.md) as approved."""
-    from .api.groups import GroupInputSchema
+    from .schemas import GroupInputSchema
     from .services.imports import import_groups as run
 
     _run_import(lambda: run(db.session, _index(), file, GroupInputSchema(), _actor(),
@@ -190,7 +190,7 @@ def import_groups(file, skip_invalid, max_mb):
 @with_appcontext
 def import_oruk(file, skip_invalid, max_mb):
     """Load an Open Referral UK JSON export as pending groups for review."""
-    from .api.groups import GroupInputSchema
+    from .schemas import GroupInputSchema
     from .services.open_referral import import_oruk as run
 
     _run_import(lambda: run(db.session, _index(), file, GroupInputSchema(), _actor(),

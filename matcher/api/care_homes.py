@@ -8,19 +8,15 @@ from flask_smorest import Blueprint, abort
 
 from ..extensions import db
 from ..models import NATIONS, VISITING_STATUSES
+from ..schemas.care_homes import CareHomeInputSchema, CareHomePatchSchema
+from ..schemas.fields import contact_of
 from ..services import records
 from .common import (
-    ContactSchema,
-    Interests,
-    LanguageName,
     ListArgs,
-    Postcode,
     UtcDateTime,
     commit,
-    contact_of,
     current_actor,
     current_user,
-    flatten_contact,
     paginated,
     postcode_index,
     service_errors,
@@ -28,73 +24,6 @@ from .common import (
 
 blp = Blueprint("care_homes", __name__, url_prefix="/api/v1/care-homes",
                 description="Care homes and what their residents enjoy.")
-
-CARE_TYPES = ("older_people", "dementia", "nursing", "residential", "learning_disability",
-              "physical_disability", "mental_health", "sensory_impairment")
-FACILITIES = ("garden", "hall", "step_free", "minibus", "wifi", "hearing_loop", "kitchen",
-              "chapel", "parking")
-SLOTS = tuple(f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-              for p in ("am", "pm", "eve"))
-REGULATORS = ("cqc", "care_inspectorate", "ciw", "rqia")
-
-
-class ResidentLanguageSchema(ma.Schema):
-    language = LanguageName(required=True)
-    residents = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
-
-
-class CareHomeInputSchema(ma.Schema):
-    """What a coordinator or the home's staff may send; also validates the profile form."""
-
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    postcode = Postcode(required=True)
-    regulator = ma.fields.String(validate=ma.validate.OneOf(REGULATORS), allow_none=True)
-    regulator_id = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True)
-    address_line1 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
-    address_line2 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
-    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
-    residents = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000), allow_none=True)
-    interests = Interests()
-    interests_text = ma.fields.String(validate=ma.validate.Length(max=5000))
-    languages = ma.fields.List(ma.fields.Nested(ResidentLanguageSchema),
-                               validate=ma.validate.Length(max=50))
-    care_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CARE_TYPES)))
-    facilities = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(FACILITIES)))
-    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SLOTS)),
-                                  allow_none=True)
-    visiting_status = ma.fields.String(validate=ma.validate.OneOf(VISITING_STATUSES))
-    visiting_review_date = ma.fields.Date(allow_none=True)
-    search_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=100))
-    contact = ma.fields.Nested(ContactSchema)
-
-    @ma.validates_schema
-    def _languages_fit(self, data, **kwargs):
-        langs = data.get("languages") or []
-        tags = [entry["language"]["tag"] for entry in langs]
-        if len(tags) != len(set(tags)):
-            raise ma.ValidationError("Each language may be listed once.", "languages")
-        residents = data.get("residents")
-        if residents and sum(entry["residents"] for entry in langs) > residents * 3:
-            # residents may speak several languages, but not without bound
-            raise ma.ValidationError("More language speakers than is plausible for the number "
-                                     "of residents.", "languages")
-
-    @ma.post_load
-    def _to_columns(self, data, **kwargs):
-        if "languages" in data:
-            data["languages"] = [
-                {**entry["language"], "residents": entry["residents"]}
-                for entry in data["languages"]
-            ]
-        for key in ("care_types", "facilities"):
-            if key in data:
-                data[key] = list(dict.fromkeys(data[key]))
-        return flatten_contact(data)
-
-
-class CareHomePatchSchema(CareHomeInputSchema):
-    """Any subset of a care home's fields (used with ``partial=True``)."""
-
 
 class CareHomeSchema(ma.Schema):
     id = ma.fields.Integer()

@@ -1,19 +1,21 @@
-"""Pieces every API resource shares: the caller, custom fields, and error mapping."""
+"""Pieces every API resource shares: the caller, output fields, and error mapping.
+
+Input fields and schemas live in ``matcher.schemas`` (shared with pages, CLI and imports).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
+from functools import wraps
 
 import marshmallow as ma
 from flask import current_app, g, request
 from flask_smorest import abort
+from marshmallow.experimental.context import Context
 
-from ..domain.interests import clean_interests
-from ..domain.languages import UnknownLanguage, normalise_language
-from ..domain.postcodes import InvalidPostcode, parse_postcode
 from ..extensions import db
-from ..models import User
+from ..models import NATIONS, User
 from ..services import accounts
 from ..services.audit import Actor
 from ..services.errors import ServiceError
@@ -50,6 +52,25 @@ def current_actor() -> Actor:
     return Actor.for_user(g.api_user)
 
 
+# What response schemas may know about the request: passed explicitly, never read from ``g``.
+DumpContext = Context[dict]
+
+
+def with_viewer(view):
+    """Dump the view's response with ``{"viewer": <the caller>}`` as the schema context, so
+    a response schema can show what only the caller may see (e.g. a group's contact)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        with DumpContext({"viewer": getattr(g, "api_user", None)}):
+            return view(*args, **kwargs)
+    return wrapped
+
+
+def viewer() -> User | None:
+    """The caller a response is being dumped for (None outside ``with_viewer``)."""
+    return DumpContext.get({}).get("viewer")
+
+
 @contextmanager
 def service_errors():
     """Turn a service's errors into HTTP errors, rolling back anything half-done."""
@@ -69,31 +90,6 @@ def postcode_index():
     return _index(current_app)
 
 
-class Postcode(ma.fields.String):
-    """A UK postcode in any spelling, checked for shape (existence is the geocoder's job)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parse_postcode(text).normalised
-        except InvalidPostcode as exc:
-            raise ma.ValidationError(str(exc)) from exc
-
-
-class LanguageName(ma.fields.String):
-    """A language by name or tag in any case or script, loaded as ``{tag, name, native_name}``."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return normalise_language(text).to_dict()
-        except UnknownLanguage as exc:
-            raise ma.ValidationError(str(exc)) from exc
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return value
-
-
 class UtcDateTime(ma.fields.DateTime):
     """An ISO 8601 time with its UTC offset: SQLite hands back stored UTC times without one,
     and a time without an offset is not the ``date-time`` the API documents."""
@@ -104,42 +100,8 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class Interests(ma.fields.List):
-    """A list of interests, trimmed and deduplicated without regard to case."""
-
-    def __init__(self, **kwargs):
-        super().__init__(ma.fields.String(validate=ma.validate.Length(max=100)),
-                         validate=ma.validate.Length(max=50), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return clean_interests(super()._deserialize(value, attr, data, **kwargs))
-
-
-class ContactSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
-    email = ma.fields.Email(validate=ma.validate.Length(max=254), allow_none=True)
-    phone = ma.fields.String(validate=ma.validate.Regexp(
-        r"^[0-9+() -]{6,20}$", error="Enter a telephone number, like 01632 960 001."),
-        allow_none=True)
-
-
-def flatten_contact(data: dict) -> dict:
-    """``contact: {name, email, phone}`` -> the model's ``contact_*`` columns."""
-    contact = data.pop("contact", None)
-    if contact is not None:
-        for key in ("name", "email", "phone"):
-            if key in contact:
-                data[f"contact_{key}"] = contact[key] or None
-    return data
-
-
-def contact_of(obj) -> dict:
-    return {"name": obj.contact_name, "email": obj.contact_email, "phone": obj.contact_phone}
-
-
 class ListArgs(ma.Schema):
-    nation = ma.fields.String(validate=ma.validate.OneOf(
-        ("england", "scotland", "wales", "northern-ireland")))
+    nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS))
     local_authority = ma.fields.String(validate=ma.validate.Length(max=9))
     q = ma.fields.String(validate=ma.validate.Length(max=200),
                          metadata={"description": "Search by name or postcode."})

@@ -8,98 +8,30 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..models import (
-    GROUP_KINDS,
-    GROUP_STATUSES,
-    NATIONS,
-    SAFEGUARDING_SCHEMES,
-    SAFEGUARDING_STATUSES,
-)
+from ..models import GROUP_KINDS, GROUP_STATUSES, NATIONS
+from ..schemas.fields import contact_of
+from ..schemas.groups import GroupInputSchema, GroupPatchSchema
 from ..services import records, scope
-from .care_homes import SLOTS
 from .common import (
-    ContactSchema,
-    Interests,
-    LanguageName,
     ListArgs,
-    Postcode,
     UtcDateTime,
     commit,
-    contact_of,
     current_actor,
     current_user,
-    flatten_contact,
     paginated,
     postcode_index,
     service_errors,
+    viewer,
+    with_viewer,
 )
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups",
                 description="Community groups and volunteers who could visit care homes.")
 
-REMOTE_MODES = ("video", "phone", "letters")
-
-
-class SafeguardingSchema(ma.Schema):
-    scheme = ma.fields.String(validate=ma.validate.OneOf(SAFEGUARDING_SCHEMES), allow_none=True)
-    status = ma.fields.String(validate=ma.validate.OneOf(SAFEGUARDING_STATUSES), allow_none=True)
-    expires_on = ma.fields.Date(allow_none=True)
-
-
-class GroupInputSchema(ma.Schema):
-    """A group as registered through the API or the public form (the same rules for both)."""
-
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(GROUP_KINDS))
-    description = ma.fields.String(validate=ma.validate.Length(max=5000))
-    interests = Interests()
-    languages = ma.fields.List(LanguageName(), validate=ma.validate.Length(max=30))
-    postcode = Postcode(required=True)
-    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
-    travel_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
-    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SLOTS)),
-                                  allow_none=True)
-    capacity_per_month = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100),
-                                           allow_none=True)
-    offers_remote = ma.fields.Boolean()
-    remote_modes = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(REMOTE_MODES)))
-    works_with_children = ma.fields.Boolean()
-    safeguarding = ma.fields.Nested(SafeguardingSchema)
-    contact = ma.fields.Nested(ContactSchema)
-    consent = ma.fields.Boolean(required=True, validate=ma.validate.Equal(
-        True, error="You must agree to the privacy notice so we can store your details."))
-
-    @ma.post_load
-    def _to_columns(self, data, **kwargs):
-        if "languages" in data:
-            seen: dict[str, dict] = {}
-            for lang in data["languages"]:
-                seen.setdefault(lang["tag"], lang)
-            data["languages"] = list(seen.values())
-        if "remote_modes" in data:
-            data["remote_modes"] = list(dict.fromkeys(data["remote_modes"]))
-            if data["remote_modes"] and "offers_remote" not in data:
-                data["offers_remote"] = True
-        safeguarding = data.pop("safeguarding", None)
-        if safeguarding is not None:
-            for key in ("scheme", "status", "expires_on"):
-                if key in safeguarding:
-                    data[f"safeguarding_{key}"] = safeguarding[key]
-        return flatten_contact(data)
-
-
-class GroupPatchSchema(GroupInputSchema):
-    """A change to a group: any field, and (for coordinators) its status."""
-
-    consent = ma.fields.Boolean()
-    status = ma.fields.String(validate=ma.validate.OneOf(GROUP_STATUSES))
-    status_reason = ma.fields.String(validate=ma.validate.Length(max=1000), allow_none=True)
-
 
 def _contact_if_allowed(group):
     # Contact details are private: only the coordinators and admins who manage the group.
-    from flask import g
-    if scope.can_manage_group(getattr(g, "api_user", None), group):
+    if scope.can_manage_group(viewer(), group):
         return contact_of(group)
     return None
 
@@ -145,6 +77,7 @@ class GroupListArgs(ListArgs):
 
 @blp.route("")
 class Groups(MethodView):
+    decorators = [with_viewer]
     @blp.arguments(GroupListArgs(), location="query")
     @blp.response(200, GroupSchema(many=True))
     @blp.paginate()
@@ -173,6 +106,7 @@ class Groups(MethodView):
 
 @blp.route("/<int:group_id>")
 class GroupById(MethodView):
+    decorators = [with_viewer]
     @blp.response(200, GroupSchema)
     def get(self, group_id):
         """One group (contact details only for its nation's coordinators and admins)."""

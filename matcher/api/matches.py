@@ -10,8 +10,9 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import GROUP_KINDS
 from ..runtime import ranker_cache
+from ..schemas.fields import LanguageName
 from ..services import matching, records
-from .common import LanguageName, current_user, service_errors
+from .common import current_user, service_errors
 
 blp = Blueprint("matches", __name__, url_prefix="/api/v1",
                 description="Ranked suggestions with their components and reasons.")

@@ -1,8 +1,9 @@
 """Turning HTML forms into the API's JSON shapes, and schema errors into GOV.UK messages.
 
-The pages validate with the same marshmallow schemas as the API, so a form is first converted
-to the JSON body the API would receive. Errors come back keyed by field; each key is also the
-``id`` of the field's first control, so the error summary can link straight to it.
+The pages validate with the same marshmallow schemas as the API (``matcher.schemas``), so a
+form is first converted to the JSON body the API would receive. Errors come back keyed by
+field; each key is also the ``id`` of the field's first control, so the error summary can link
+straight to it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from typing import Any
 import marshmallow as ma
 from werkzeug.datastructures import MultiDict
 
-from ..api.care_homes import CareHomeInputSchema
-from ..api.groups import GroupInputSchema
+from ..schemas import CareHomeInputSchema, GroupInputSchema
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -316,7 +316,7 @@ def _group_key(path: tuple) -> str:
 
 def validate_group(values: dict[str, Any], form: Mapping, *, editing: bool = False
                    ) -> tuple[dict[str, Any] | None, FormErrors]:
-    """Validate a group form with the API's GroupInputSchema; returns ``(data, errors)``."""
+    """Validate a group form with the shared GroupInputSchema; returns ``(data, errors)``."""
     payload, errors = group_payload(values, form, editing=editing)
     schema = GroupInputSchema(partial=True) if editing else GroupInputSchema()
     data = None

@@ -50,7 +50,7 @@ def index(app):
 
 def register(db, index, status="pending", source="form", **overrides):
     """A group as the public form stores it; returns ``(group, edit_token)``."""
-    from matcher.api.groups import GroupInputSchema
+    from matcher.schemas import GroupInputSchema
 
     data = GroupInputSchema().load(group_payload(**overrides))
     group, token, _ = records.create_group(db.session, index, data, Actor("public-form"),
@@ -61,7 +61,7 @@ def register(db, index, status="pending", source="form", **overrides):
 
 
 def home_near(db, index, name="Ealing Lodge", postcode="W5 2AA"):
-    from matcher.api.care_homes import CareHomeInputSchema
+    from matcher.schemas import CareHomeInputSchema
 
     data = CareHomeInputSchema().load({"name": name, "postcode": postcode, "residents": 30,
                                        "interests": ["singing"],

@@ -24,8 +24,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 @pytest.fixture
 def make_home(app, db):
     """Create a care home through the same schema and service as the API."""
-    from matcher.api.care_homes import CareHomeInputSchema
     from matcher.runtime import postcode_index
+    from matcher.schemas import CareHomeInputSchema
     from matcher.services import records
     from matcher.services.audit import SYSTEM
 
@@ -46,8 +46,8 @@ def make_home(app, db):
 @pytest.fixture
 def make_group(app, db):
     """Create a community group (approved unless told otherwise)."""
-    from matcher.api.groups import GroupInputSchema
     from matcher.runtime import postcode_index
+    from matcher.schemas import GroupInputSchema
     from matcher.services import records
     from matcher.services.audit import SYSTEM
 
@@ -173,8 +173,8 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from matcher import create_app
-from matcher.api.care_homes import CareHomeInputSchema
-from matcher.api.groups import GroupInputSchema
+from matcher.schemas import CareHomeInputSchema
+from matcher.schemas import GroupInputSchema
 from matcher.extensions import db
 from matcher.runtime import postcode_index
 from matcher.services import accounts

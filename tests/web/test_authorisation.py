@@ -119,7 +119,7 @@ def world(app, db, make_user, make_home, make_group) -> World:
         contact = _contact(key) if key in CONTACTS else None
         ids[key] = make_group(status=status, name=name, postcode=postcode,
                               contact=contact or {}).id
-    from matcher.api.groups import GroupInputSchema
+    from matcher.schemas import GroupInputSchema
     data = GroupInputSchema().load({
         "name": "Llanberis Linkers", "kind": "arts_group", "postcode": "LL55 4BB",
         "interests": ["painting"], "contact": _contact("group_link"), "consent": True})

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from html.parser import HTMLParser
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
+from matcher.domain.catalogue import SLOTS
 from matcher.models import AuditLog, CommunityGroup
 from tests.web.conftest import control_value, edit_token_from, group_form, parse_page
 
@@ -195,6 +198,75 @@ def test_edit_link_shows_and_changes_the_details(client, db):
     actors = db.session.scalars(select(AuditLog.actor).where(
         AuditLog.entity_type == "community_groups", AuditLog.entity_id == group.id)).all()
     assert f"group-link:{group.id}" in actors
+
+
+class FormReader(HTMLParser):
+    """What a browser would send for a page's form: named inputs (checkboxes and radios only
+    when checked), textareas and selected options."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((name, a.get("value") or ""))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value") or ""))
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea, "".join(self._text)))
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+
+def form_as_sent(html: str) -> MultiDict:
+    reader = FormReader()
+    reader.feed(html)
+    return MultiDict(reader.fields)
+
+
+EVENING = ["mon_am", "tue_eve", "sat_pm", "sat_eve"]
+
+
+def test_registration_and_edit_forms_offer_every_slot_of_the_catalogue(client, db):
+    register_page = client.get("/register").get_data(as_text=True)
+    group, token = registered(client, db, availability=EVENING)
+    edit_page = client.get(f"/groups/edit/{token}").get_data(as_text=True)
+    for page in (register_page, edit_page):
+        offered = [c.get("value") for c in parse_page(page).controls
+                   if c.get("name") == "availability"]
+        assert offered == list(SLOTS)
+    assert 'value="tue_eve" checked' in edit_page and 'value="sat_eve" checked' in edit_page
+
+
+def test_saving_the_private_link_form_unchanged_keeps_evening_availability(client, db):
+    # The edit page once offered mornings and afternoons only, so saving it dropped evenings.
+    group, token = registered(client, db, availability=EVENING)
+    assert group.availability == EVENING
+    form = form_as_sent(client.get(f"/groups/edit/{token}").get_data(as_text=True))
+    response = client.post(f"/groups/edit/{token}", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Your changes have been saved" in response.get_data(as_text=True)
+    db.session.refresh(group)
+    assert group.availability == EVENING
 
 
 def test_edit_link_refuses_a_blank_name_and_keeps_the_rest(client, db):

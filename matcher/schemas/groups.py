@@ -1,0 +1,71 @@
+"""What may be sent about a community group: by the API, the public form and private link,
+imports, the Open Referral importer and the demo."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from ..domain import catalogue
+from .fields import ContactSchema, Interests, LanguageName, Postcode, flatten_contact
+
+__all__ = ["GroupInputSchema", "GroupPatchSchema", "SafeguardingSchema"]
+
+
+def _one_of(terms) -> ma.validate.OneOf:
+    return ma.validate.OneOf(catalogue.codes(terms))
+
+
+class SafeguardingSchema(ma.Schema):
+    scheme = ma.fields.String(validate=_one_of(catalogue.SAFEGUARDING_SCHEMES), allow_none=True)
+    status = ma.fields.String(validate=_one_of(catalogue.SAFEGUARDING_STATUSES), allow_none=True)
+    expires_on = ma.fields.Date(allow_none=True)
+
+
+class GroupInputSchema(ma.Schema):
+    """A group as registered through the API or the public form (the same rules for both)."""
+
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    kind = ma.fields.String(required=True, validate=_one_of(catalogue.GROUP_KINDS))
+    description = ma.fields.String(validate=ma.validate.Length(max=5000))
+    interests = Interests()
+    languages = ma.fields.List(LanguageName(), validate=ma.validate.Length(max=30))
+    postcode = Postcode(required=True)
+    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
+    travel_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
+    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
+                                  allow_none=True)
+    capacity_per_month = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100),
+                                           allow_none=True)
+    offers_remote = ma.fields.Boolean()
+    remote_modes = ma.fields.List(ma.fields.String(validate=_one_of(catalogue.REMOTE_MODES)))
+    works_with_children = ma.fields.Boolean()
+    safeguarding = ma.fields.Nested(SafeguardingSchema)
+    contact = ma.fields.Nested(ContactSchema)
+    consent = ma.fields.Boolean(required=True, validate=ma.validate.Equal(
+        True, error="You must agree to the privacy notice so we can store your details."))
+
+    @ma.post_load
+    def _to_columns(self, data, **kwargs):
+        if "languages" in data:
+            seen: dict[str, dict] = {}
+            for lang in data["languages"]:
+                seen.setdefault(lang["tag"], lang)
+            data["languages"] = list(seen.values())
+        if "remote_modes" in data:
+            data["remote_modes"] = list(dict.fromkeys(data["remote_modes"]))
+            if data["remote_modes"] and "offers_remote" not in data:
+                data["offers_remote"] = True
+        safeguarding = data.pop("safeguarding", None)
+        if safeguarding is not None:
+            for key in ("scheme", "status", "expires_on"):
+                if key in safeguarding:
+                    data[f"safeguarding_{key}"] = safeguarding[key]
+        return flatten_contact(data)
+
+
+class GroupPatchSchema(GroupInputSchema):
+    """A change to a group: any field, and (for coordinators) its status."""
+
+    consent = ma.fields.Boolean()
+    status = ma.fields.String(validate=_one_of(catalogue.GROUP_STATUSES))
+    status_reason = ma.fields.String(validate=ma.validate.Length(max=1000), allow_none=True)
