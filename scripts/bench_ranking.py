@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from matcher.domain import catalogue  # noqa: E402
 from matcher.domain.geo import haversine_km  # noqa: E402
 from matcher.domain.ranking import Home, PartnerTable, Ranker  # noqa: E402
 from matcher.domain.ranking.ranker import _ALIVE, _APPROVED, _CAPACITY_OK, _REMOTE  # noqa: E402
@@ -89,8 +90,7 @@ ACTIVITIES = [
     "pottery", "football", "bowls", "cricket", "film club", "theatre", "bird watching",
     "befriending", "hand massage", "card games", "jigsaws", "brass band", "ukulele",
 ]
-KINDS = ["school", "nursery", "choir", "knitting_club", "pet_walkers", "volunteer",
-         "faith_group", "arts_group", "youth_group", "sports_group", "other"]
+KINDS = list(catalogue.codes(catalogue.GROUP_KINDS))
 OTHER_LANGUAGES = ["pl", "cy", "pa", "ur", "gd", "bn", "so", "ar", "ro", "uk", "gu", "yue",
                    "zh", "ga", "bfi", "ta", "lt", "pt"]
 _FILLER_TEXT = (

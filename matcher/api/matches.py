@@ -7,6 +7,7 @@ from flask import current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..domain import catalogue
 from ..extensions import db
 from ..models import GROUP_KINDS
 from ..runtime import ranker_cache
@@ -17,7 +18,7 @@ from .common import current_user, service_errors
 blp = Blueprint("matches", __name__, url_prefix="/api/v1",
                 description="Ranked suggestions with their components and reasons.")
 
-WEIGHT_NAMES = ("distance", "interests", "language", "availability", "capacity")
+WEIGHT_NAMES = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
 
 class CommaList(ma.fields.List):

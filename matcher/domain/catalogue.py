@@ -28,6 +28,7 @@ __all__ = [
     "INTRODUCTION_STATUSES",
     "INTRODUCTION_TRANSITIONS",
     "NATIONS",
+    "NATION_FOR_GSS_LETTER",
     "PRIVATE_KINDS",
     "RANKING_COMPONENTS",
     "DEFAULT_WEIGHTS",
@@ -57,7 +58,12 @@ class Term:
 
 @dataclass(frozen=True)
 class Nation(Term):
+    """A UK nation: its care regulator, the criminal-record check scheme for people who visit,
+    and the letter its ONS (GSS) area codes start with."""
+
     regulator: str = ""
+    safeguarding_scheme: str = ""
+    gss_letter: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,12 +129,15 @@ REGULATORS: tuple[Term, ...] = (
 )
 
 NATIONS: tuple[Nation, ...] = (
-    Nation("england", "England", regulator="cqc"),
-    Nation("scotland", "Scotland", regulator="care_inspectorate"),
-    Nation("wales", "Wales", regulator="ciw"),
-    Nation("northern-ireland", "Northern Ireland", regulator="rqia"),
+    Nation("england", "England", regulator="cqc", safeguarding_scheme="DBS", gss_letter="E"),
+    Nation("scotland", "Scotland", regulator="care_inspectorate", safeguarding_scheme="PVG",
+           gss_letter="S"),
+    Nation("wales", "Wales", regulator="ciw", safeguarding_scheme="DBS", gss_letter="W"),
+    Nation("northern-ireland", "Northern Ireland", regulator="rqia",
+           safeguarding_scheme="AccessNI", gss_letter="N"),
 )
 REGULATOR_FOR_NATION = MappingProxyType({n.code: n.regulator for n in NATIONS})
+NATION_FOR_GSS_LETTER = MappingProxyType({n.gss_letter: n.code for n in NATIONS})
 
 ROLES: tuple[Term, ...] = (
     Term("admin", "Administrator"),

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain import catalogue
 from ..models import NATIONS, CareHome, CommunityGroup, User
 from .directories import neutralise_csv_cell
 from .errors import Forbidden
 
-COMPONENT_COLUMNS = ("distance", "interests", "language", "availability", "capacity")
+COMPONENT_COLUMNS = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
 MATCH_LIST_COLUMNS = (
     "nation",

@@ -8,18 +8,14 @@ from geopy.exc import GeocoderQueryError
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 
+from matcher.domain import catalogue
 from matcher.domain.geocoding.exc import InvalidPostcode, NoCoordinates, PostcodeNotFound
 from matcher.domain.geocoding.index import GeocodeResult, PostcodeIndex, get_index
 from matcher.domain.postcodes import Postcode, parse_postcode
 
 __all__ = ["OfflinePostcodeGeocoder"]
 
-_NATION_NAMES = {
-    "england": "England",
-    "scotland": "Scotland",
-    "wales": "Wales",
-    "northern-ireland": "Northern Ireland",
-}
+_NATION_NAMES = catalogue.labels(catalogue.NATIONS)
 
 
 class OfflinePostcodeGeocoder(Geocoder):

@@ -6,6 +6,8 @@ import csv
 import functools
 from pathlib import Path
 
+from .. import catalogue
+
 __all__ = [
     "DEFAULT_NAMES_PATH",
     "NATIONS",
@@ -18,7 +20,7 @@ DEFAULT_NAMES_PATH = Path(__file__).resolve().parents[3] / "data" / "local_autho
 
 # GSS codes start with the nation's letter; L/M are the ONS pseudo-codes for the Channel
 # Islands and the Isle of Man, which belong to no UK nation.
-NATIONS = {"E": "england", "S": "scotland", "W": "wales", "N": "northern-ireland"}
+NATIONS = catalogue.NATION_FOR_GSS_LETTER
 
 
 @functools.cache

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from .. import catalogue
 from ..interests import Taxonomy, clean_interests, is_stop_stem, stem, words
 from ..languages import canonical_tag, is_english, language_name
 from . import explain
@@ -96,7 +97,7 @@ _PENDING = np.uint8(8)
 _REMOTE = np.uint8(16)
 _UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 _SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
-_VISITING = ("open", "restricted", "closed")
+_VISITING = catalogue.codes(catalogue.VISITING_STATUSES)
 _NO_FILTERS = Filters()
 # Homes whose words are kept analysed: every home in the UK (~17,000) fits.
 _TEXT_CACHE_SIZE = 32_768
