@@ -55,6 +55,19 @@ def test_approve_a_registration(make_user, make_group, sign_in, client, db):
     assert group.status == "approved" and group.approved_at is not None
 
 
+def test_review_page_shows_evening_availability_and_remote_contact(make_user, make_group,
+                                                                  sign_in, client):
+    group = make_group(status="pending", availability=["mon_am", "sat_pm", "sat_eve"],
+                       offers_remote=True, remote_modes=["video", "letters"])
+    coordinator(make_user, sign_in)
+    response = client.get(f"/coordinator/groups/{group.id}")
+    assert response.status_code == 200
+    review = response.get_data(as_text=True)
+    assert "Monday morning<br>" in review
+    assert "Saturday afternoon and evening<br>" in review
+    assert "video calls, letters or cards" in review
+
+
 def test_rejecting_needs_a_reason(make_user, make_group, sign_in, client, db):
     group = make_group(status="pending")
     coordinator(make_user, sign_in)
