@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import allocations
-from ..services.match_lists import resolve_nation
-from .common import UtcDateTime, commit, current_actor, current_user, paginated, service_errors
+from ..services.uow import unit_of_work
+from .common import UtcDateTime, current_user, paginated, service_errors
 from .match_lists import (
     FormatArgs,
     NetworkGroupRefSchema,
@@ -65,14 +65,12 @@ class Allocations(MethodView):
     @blp.response(201, AllocationSchema)
     def post(self, data):
         """Compute and store the optimal allocation (not greedy) for a nation."""
-        with service_errors():
-            nation = resolve_nation(current_user(), data.get("nation"))
-            allocation = allocations.create_allocation(
-                db.session, ranker_cache(), current_actor(), nation=nation,
+        with service_errors(), unit_of_work(db.session):
+            allocation = allocations.allocate_for(
+                db.session, ranker_cache(), current_user(), nation=data.get("nation"),
                 per_home=data["per_home"],
                 kinds=data.get("kinds") or None, local_authority=data.get("local_authority"))
-            commit()
-        return allocations.allocation_dict(allocation)
+            return allocations.allocation_dict(allocation)
 
     @blp.response(200, AllocationSummarySchema(many=True))
     @blp.paginate()

@@ -6,10 +6,10 @@ import datetime as dt
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..services import audit
-from .common import UtcDateTime, current_user, paginated
+from .common import UtcDateTime, current_user, paginated, service_errors
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit trail of every change (admins only).")
@@ -56,6 +56,6 @@ class AuditTrail(MethodView):
     def get(self, args, pagination_parameters):
         """Audit entries, newest first (filters: entity_type, entity_id, action, actor, since,
         until)."""
-        if current_user().role != "admin":
-            abort(403, message="Only admins may read the audit trail.")
-        return paginated(audit.search(args), pagination_parameters)
+        with service_errors():
+            query = audit.search_for(current_user(), args)
+        return paginated(query, pagination_parameters)

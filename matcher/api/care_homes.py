@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import NATIONS, VISITING_STATUSES
 from ..schemas.care_homes import CareHomeInputSchema, CareHomePatchSchema
 from ..schemas.fields import contact_of
 from ..services import records
+from ..services.uow import unit_of_work
 from .common import (
     ListArgs,
     UtcDateTime,
-    commit,
-    current_actor,
     current_user,
     paginated,
     postcode_index,
@@ -75,16 +74,8 @@ class CareHomes(MethodView):
     @blp.alt_response(409, description="Another home already has this regulator's id.")
     def post(self, data):
         """Add a care home (coordinators for their own nation, and admins)."""
-        user = current_user()
-        if user.role not in ("admin", "coordinator"):
-            abort(403, message="Only coordinators and admins may add care homes.")
-        with service_errors():
-            home = records.create_home(db.session, postcode_index(), data, current_actor())
-            if user.role == "coordinator" and home.nation != user.nation:
-                raise records.Forbidden(
-                    f"This postcode is in {home.nation}; you coordinate {user.nation}.")
-            commit()
-        return home
+        with service_errors(), unit_of_work(db.session):
+            return records.add_home(db.session, postcode_index(), current_user(), data)
 
 
 @blp.route("/<int:home_id>")
@@ -100,23 +91,12 @@ class CareHomeById(MethodView):
     @blp.alt_response(409, description="Another home already has this regulator's id.")
     def patch(self, data, home_id):
         """Change some of a care home's fields."""
-        user = current_user()
-        with service_errors():
-            home = records.get_home(db.session, home_id, user)
-            records.update_home(db.session, postcode_index(), home, data, current_actor())
-            if user.role == "coordinator" and home.nation != user.nation:
-                raise records.Forbidden(
-                    f"This postcode is in {home.nation}; you coordinate {user.nation}.")
-            commit()
-        return home
+        with service_errors(), unit_of_work(db.session):
+            return records.change_home(db.session, postcode_index(), current_user(), home_id,
+                                       data)
 
     @blp.response(204)
     def delete(self, home_id):
         """Remove a care home and its introductions (coordinators and admins)."""
-        user = current_user()
-        with service_errors():
-            home = records.get_home(db.session, home_id, user)
-            if user.role not in ("admin", "coordinator"):
-                raise records.Forbidden("Only coordinators and admins may remove care homes.")
-            records.delete_home(db.session, home, current_actor())
-            commit()
+        with service_errors(), unit_of_work(db.session):
+            records.remove_home(db.session, current_user(), home_id)

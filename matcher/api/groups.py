@@ -12,11 +12,10 @@ from ..models import GROUP_KINDS, GROUP_STATUSES, NATIONS
 from ..schemas.fields import contact_of
 from ..schemas.groups import GroupInputSchema, GroupPatchSchema
 from ..services import records, scope
+from ..services.uow import unit_of_work
 from .common import (
     ListArgs,
     UtcDateTime,
-    commit,
-    current_actor,
     current_user,
     paginated,
     postcode_index,
@@ -90,18 +89,10 @@ class Groups(MethodView):
     @blp.response(201, GroupSchema)
     def post(self, data):
         """Register a group; groups added by coordinators and admins are approved at once."""
-        user = current_user()
-        with service_errors():
-            if not scope.can_create(user):
-                raise records.Forbidden("Only coordinators and admins may add groups.")
-            group, _, _ = records.create_group(
-                db.session, postcode_index(), data, current_actor(), status="approved",
-                source="api", privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
-            if not scope.can_manage_group(user, group):
-                raise records.Forbidden(
-                    f"This postcode is in {group.nation}; you coordinate {user.nation}.")
-            commit()
-        return group
+        with service_errors(), unit_of_work(db.session):
+            return records.add_group(
+                db.session, postcode_index(), current_user(), data,
+                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
 
 
 @blp.route("/<int:group_id>")
@@ -117,20 +108,12 @@ class GroupById(MethodView):
     @blp.response(200, GroupSchema)
     def patch(self, data, group_id):
         """Change a group, e.g. approve it with ``{"status": "approved"}``."""
-        user = current_user()
-        with service_errors():
-            group = records.get_group(db.session, group_id, user, manage=True)
-            records.update_group(db.session, postcode_index(), group, data, current_actor())
-            if not scope.can_manage_group(user, group):
-                raise records.Forbidden(
-                    f"This postcode is in {group.nation}; you coordinate {user.nation}.")
-            commit()
-        return group
+        with service_errors(), unit_of_work(db.session):
+            return records.change_group(db.session, postcode_index(), current_user(),
+                                        group_id, data)
 
     @blp.response(204)
     def delete(self, group_id):
         """Remove a group and its introductions."""
-        with service_errors():
-            group = records.get_group(db.session, group_id, current_user(), manage=True)
-            records.delete_group(db.session, group, current_actor())
-            commit()
+        with service_errors(), unit_of_work(db.session):
+            records.remove_group(db.session, current_user(), group_id)

@@ -7,10 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
-from ..services import introductions, records
-from ..services.errors import NotFound
-from .common import UtcDateTime, commit, current_actor, current_user, paginated, service_errors
+from ..models import INTRODUCTION_STATUSES, NATIONS
+from ..services import introductions
+from ..services.uow import unit_of_work
+from .common import UtcDateTime, current_user, paginated, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
 
 blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
@@ -95,23 +95,10 @@ class Introductions(MethodView):
     @blp.alt_response(409, description="An introduction for this pair is already open.")
     def post(self, data):
         """Suggest (or request) an introduction; the match score is captured as it is now."""
-        user = current_user()
-        with service_errors():
-            home = records.get_home(db.session, data["care_home_id"], user)
-            group = db.session.get(CommunityGroup, data["group_id"])
-            if group is None:
-                raise NotFound(f"There is no community group with id {data['group_id']}.")
-            introductions.check_can_introduce(user, home, group)
-            existing = introductions.open_introduction(db.session, home.id, group.id)
-            if existing is not None:
-                raise introductions.duplicate_conflict(existing)
-            score, components = introductions.score_pair(db.session, ranker_cache(), home,
-                                                         group)
-            intro = introductions.create_introduction(
-                db.session, home, group, current_actor(), status=data["status"], score=score,
-                components=components, note=data.get("note"))
-            commit()
-        return intro
+        with service_errors(), unit_of_work(db.session):
+            return introductions.request_introduction(
+                db.session, ranker_cache(), current_user(), data["care_home_id"],
+                data["group_id"], status=data["status"], note=data.get("note"))
 
 
 @blp.route("/<int:intro_id>")
@@ -129,11 +116,8 @@ class IntroductionById(MethodView):
         """Move an introduction on (``suggested -> requested -> introduced -> active ->
         ended``, or ``declined`` before ``active``), add a note, or give feedback."""
         feedback = data.get("feedback") or {}
-        with service_errors():
-            intro = introductions.get_introduction(db.session, intro_id, current_user())
-            introductions.transition(
-                db.session, intro, data.get("status"), current_actor(), note=data.get("note"),
+        with service_errors(), unit_of_work(db.session):
+            return introductions.change_introduction(
+                db.session, current_user(), intro_id, data.get("status"), note=data.get("note"),
                 feedback_rating=feedback.get("rating"),
                 feedback_text=feedback.get("text") if feedback else None)
-            commit()
-        return intro

@@ -12,7 +12,7 @@ from webargs.fields import DelimitedList
 
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
-from ..services import match_lists
+from ..services import match_lists, scope
 from .common import current_user, service_errors
 
 blp = Blueprint("match_lists", __name__, url_prefix="/api/v1/match-lists",
@@ -103,7 +103,7 @@ class MatchLists(MethodView):
     def get(self, args):
         """Every home in scope with its best partners, ranked in one batch."""
         with service_errors():
-            nation = match_lists.resolve_nation(current_user(), args.get("nation"))
+            nation = scope.resolve_nation(current_user(), args.get("nation"))
             options = {"nation": nation, "local_authority": args.get("local_authority"),
                        "kinds": args.get("kinds") or None, "per_home": args["per_home"]}
             if args["format"] == "csv":

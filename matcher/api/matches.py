@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import GROUP_KINDS
 from ..runtime import ranker_cache
 from ..schemas.fields import LanguageName
-from ..services import matching, records
+from ..services import matching
 from .common import current_user, service_errors
 
 blp = Blueprint("matches", __name__, url_prefix="/api/v1",
@@ -110,13 +110,12 @@ class CareHomeMatches(MethodView):
     @blp.response(200, HomeMatchesSchema)
     def get(self, args, home_id):
         """The partners that suit a home best, with the reasons for each."""
-        with service_errors():
-            home = records.get_home(db.session, home_id, current_user())
         weights = args.pop("weights", None)
-        matches = matching.home_matches(db.session, ranker_cache(current_app), home,
-                                        limit=args["limit"], radius_km=args.get("radius_km"),
-                                        kinds=args.get("kinds"), languages=args.get("languages"),
-                                        weights=weights)
+        with service_errors():
+            home, matches = matching.partner_matches(
+                db.session, ranker_cache(current_app), current_user(), home_id,
+                limit=args["limit"], radius_km=args.get("radius_km"), kinds=args.get("kinds"),
+                languages=args.get("languages"), weights=weights)
         # The service's dicts are already the documented shape (a test holds them to the
         # schema); dumping twenty matches through marshmallow again would double the cost.
         return jsonify({"care_home": {"id": home.id, "name": home.name, "town": home.town},
@@ -134,13 +133,11 @@ class GroupMatches(MethodView):
     @blp.response(200, GroupMatchesSchema)
     def get(self, args, group_id):
         """The care homes that would welcome a group (only homes you may see are listed)."""
-        user = current_user()
         with service_errors():
-            group = records.get_group(db.session, group_id, user)
-        found = matching.homes_for_group(db.session, ranker_cache(current_app), group,
-                                         limit=100 if user.role != "admin" else args["limit"])
-        visible = records.visible_home_ids(db.session, user, [m["care_home"]["id"] for m in found])
+            group, matches = matching.group_matches(db.session, ranker_cache(current_app),
+                                                    current_user(), group_id,
+                                                    limit=args["limit"])
         return {"group": {"id": group.id, "name": group.name, "kind": group.kind,
                           "town": group.town},
                 "weights": current_app.config["RANKING_WEIGHTS"],
-                "matches": [m for m in found if m["care_home"]["id"] in visible][:args["limit"]]}
+                "matches": matches}

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import NATIONS
 from ..services import reports
-from ..services.match_lists import resolve_nation
+from ..services.scope import resolve_nation
 from .common import current_user, service_errors
 from .match_lists import FormatArgs, csv_response
 

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.allocation import allocate, unlimited_capacity
 from ..models import Allocation, AllocationAssignment, CommunityGroup, User
-from . import audit
+from . import audit, scope
 from .errors import Forbidden, NotFound
 from .introductions import active_counts, open_pairs
-from .match_lists import any_partners, homes_for, resolve_nation, write_csv
+from .match_lists import any_partners, homes_for, write_csv
 
 CANDIDATES_PER_HOME = 25
 
@@ -116,18 +116,20 @@ def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
     return allocation
 
 
+def allocate_for(session: Session, cache: Any, user: User, *, nation: str | None,
+                 **options: Any) -> Allocation:
+    """A coordinator's (own nation) or an admin's allocation, computed and stored."""
+    nation = scope.resolve_nation(user, nation)
+    return create_allocation(session, cache, audit.Actor.for_user(user), nation=nation,
+                             **options)
+
+
 def _groups(session: Session, ids: list[int]) -> list[CommunityGroup]:
     out: list[CommunityGroup] = []
     for start in range(0, len(ids), 500):
         out.extend(session.scalars(select(CommunityGroup).where(
             CommunityGroup.id.in_(ids[start:start + 500]))))
     return out
-
-
-def can_see(user: User, allocation: Allocation) -> bool:
-    if user.role == "admin":
-        return True
-    return user.role == "coordinator" and allocation.nation == user.nation
 
 
 def get_allocation(session: Session, allocation_id: int, user: User) -> Allocation:
@@ -137,18 +139,14 @@ def get_allocation(session: Session, allocation_id: int, user: User) -> Allocati
         selectinload(Allocation.assignments).selectinload(AllocationAssignment.group)])
     if allocation is None:
         raise NotFound(f"There is no allocation with id {allocation_id}.")
-    if not can_see(user, allocation):
+    if not scope.can_see_allocation(user, allocation):
         raise Forbidden("You do not have access to this allocation.")
     return allocation
 
 
 def list_allocations(user: User):
     """Stored allocations the user may see, newest first (a select for paging)."""
-    resolve_nation(user, None)  # 403 for care-home staff
-    query = select(Allocation)
-    if user.role == "coordinator":
-        query = query.where(Allocation.nation == user.nation)
-    return query.order_by(Allocation.id.desc())
+    return scope.allocations_in_scope(user, select(Allocation)).order_by(Allocation.id.desc())
 
 
 def _ordered(allocation: Allocation) -> list[AllocationAssignment]:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
 from . import audit, scope, versions
-from .errors import Conflict, Forbidden, InvalidInput
-from .records import fetch_in_scope
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .records import fetch_in_scope, get_home
 
 # The lifecycle lives in the catalogue: where each status may go next, which are open.
 TRANSITIONS = catalogue.INTRODUCTION_TRANSITIONS
@@ -147,6 +147,59 @@ def transition(session: Session, intro: Introduction, new_status: str | None,
     if (old == "active") != (target == "active"):
         versions.bump(session, versions.PARTNERS)
     return intro
+
+
+# --- the use cases -----------------------------------------------------------------------------
+
+def request_introduction(session: Session, cache: Any, user: User, home_id: int,
+                         group_id: int, *, status: str = "suggested",
+                         note: str | None = None) -> Introduction:
+    """``user`` asks for ``group_id`` to be introduced to ``home_id``.
+
+    404 for a missing home or group, 403 outside the user's scope, 409 when the group is not
+    approved or the pair already has an open introduction. The pair's score and components
+    are captured as they are now.
+    """
+    home = get_home(session, home_id, user)
+    group = session.get(CommunityGroup, group_id)
+    if group is None:
+        raise NotFound(f"There is no community group with id {group_id}.")
+    check_can_introduce(user, home, group)
+    existing = open_introduction(session, home.id, group.id)
+    if existing is not None:
+        raise duplicate_conflict(existing)
+    score, components = score_pair(session, cache, home, group)
+    return create_introduction(session, home, group, audit.Actor.for_user(user),
+                               status=status, score=score, components=components, note=note)
+
+
+def change_introduction(session: Session, user: User, intro_id: int, new_status: str | None,
+                        *, note: str | None = None, feedback_rating: int | None = None,
+                        feedback_text: str | None = None) -> Introduction:
+    """Move an introduction the user may see on, and/or record a note or feedback."""
+    intro = get_introduction(session, intro_id, user)
+    return transition(session, intro, new_status, audit.Actor.for_user(user), note=note,
+                      feedback_rating=feedback_rating, feedback_text=feedback_text)
+
+
+def for_home(session: Session, home_id: int, *, limit: int = 20
+             ) -> tuple[dict[int, Introduction], list[Introduction]]:
+    """A home's open introductions by group id, and its latest ``limit`` introductions."""
+    rows = session.scalars(select(Introduction).where(
+        Introduction.care_home_id == home_id, Introduction.status.in_(OPEN_STATUSES)))
+    history = session.scalars(
+        select(Introduction).where(Introduction.care_home_id == home_id)
+        .order_by(Introduction.updated_at.desc()).limit(limit)).all()
+    return {intro.group_id: intro for intro in rows}, list(history)
+
+
+def for_group(session: Session, group_id: int, *, newest_first: bool = True
+              ) -> list[Introduction]:
+    """A group's introductions (most recently changed first)."""
+    query = select(Introduction).where(Introduction.group_id == group_id)
+    if newest_first:
+        query = query.order_by(Introduction.updated_at.desc())
+    return list(session.scalars(query))
 
 
 # --- reading ---------------------------------------------------------------------------------

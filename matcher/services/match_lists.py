@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain import catalogue
-from ..models import NATIONS, CareHome, CommunityGroup, User
+from ..models import CareHome, CommunityGroup
 from .directories import neutralise_csv_cell
-from .errors import Forbidden
 
 COMPONENT_COLUMNS = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
@@ -41,23 +40,6 @@ MATCH_LIST_COLUMNS = (
     "in_person_paused",
     "reasons",
 )
-
-
-def resolve_nation(user: User, nation: str | None) -> str | None:
-    """The nation a coordinator's or admin's request covers (None = every nation).
-
-    A coordinator is held to their own nation (asking for another is a 403); an admin may
-    ask for any nation or, leaving it out, all of them. Care-home staff get a 403.
-    """
-    if nation is not None and nation not in NATIONS:
-        raise Forbidden(f"Unknown nation {nation!r}.")
-    if user.role == "admin":
-        return nation
-    if user.role == "coordinator":
-        if nation is not None and nation != user.nation:
-            raise Forbidden(f"You coordinate {user.nation}; you cannot see {nation}.")
-        return user.nation
-    raise Forbidden("Only coordinators and admins may use the network tools.")
 
 
 def homes_for(session: Session, nation: str | None = None,

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker
 from ..domain.ranking.batch import no_gc
 from ..domain.ranking.types import join_text
-from ..models import AuditLog, CareHome, CommunityGroup, Introduction, utcnow
-from . import versions
+from ..models import AuditLog, CareHome, CommunityGroup, Introduction, User, utcnow
+from . import scope, versions
 
 log = logging.getLogger(__name__)
 
@@ -234,9 +234,13 @@ def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit:
 
 
 def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup, *,
-                    limit: int = 20, weights: dict[str, float] | None = None
-                    ) -> list[dict[str, Any]]:
-    """The homes that would best welcome a group (reverse matching), best first."""
+                    limit: int = 20, weights: dict[str, float] | None = None,
+                    visible_to: User | None = None) -> list[dict[str, Any]]:
+    """The homes that would best welcome a group (reverse matching), best first.
+
+    With ``visible_to``, only the homes that user may see, still ``limit`` of them when
+    there are that many: the ranking is widened until enough visible homes are found.
+    """
     partner = Partner(
         id=group.id, name=group.name, kind=group.kind, lat=group.lat, lon=group.lon,
         travel_radius_km=group.travel_radius_km or 10.0, interests=list(group.interests or ()),
@@ -247,7 +251,8 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
         active_introductions=_active_counts(session, [group.id]).get(group.id, 0),
         offers_remote=bool(group.offers_remote),
         status=group.status)
-    matches = cache.ranker_with_homes(session).rank_homes(partner, k=limit, weights=weights)
+    matches = _visible_ranked_homes(session, cache.ranker_with_homes(session), partner, limit,
+                                    weights, visible_to)
     homes = {h.id: h for h in session.scalars(
         select(CareHome).where(CareHome.id.in_([m.home_id for m in matches])))}
     out = []
@@ -266,6 +271,43 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
             "lat": h.lat if h else None, "lon": h.lon if h else None,
         })
     return out
+
+
+def _visible_ranked_homes(session: Session, ranker: Ranker, partner: Partner, limit: int,
+                          weights: dict[str, float] | None, user: User | None) -> list:
+    """The best ``limit`` homes for ``partner`` among those ``user`` may see (all when None).
+
+    Scope is applied before truncating: rank ``limit`` homes, drop those out of scope, and
+    while that leaves too few and the ranker had more to give, ask for four times as many.
+    """
+    k = limit
+    while True:
+        matches = ranker.rank_homes(partner, k=k, weights=weights)
+        if user is None or user.role == "admin":
+            return matches
+        visible = scope.visible_home_ids(session, user, [m.home_id for m in matches])
+        kept = [m for m in matches if m.home_id in visible]
+        if len(kept) >= limit or len(matches) < k:
+            return kept[:limit]
+        k *= 4
+
+
+def group_matches(session: Session, cache: RankerCache, user: User, group_id: int, *,
+                  limit: int = 20) -> tuple[CommunityGroup, list[dict[str, Any]]]:
+    """A group the user may see, and the ``limit`` best homes for it that the user may see."""
+    from .records import get_group
+
+    group = get_group(session, group_id, user)
+    return group, homes_for_group(session, cache, group, limit=limit, visible_to=user)
+
+
+def partner_matches(session: Session, cache: RankerCache, user: User, home_id: int,
+                    **filters: Any) -> tuple[CareHome, list[dict[str, Any]]]:
+    """A home the user may access, and its best partners (see :func:`home_matches`)."""
+    from .records import get_home
+
+    home = get_home(session, home_id, user)
+    return home, home_matches(session, cache, home, **filters)
 
 
 def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome], *,

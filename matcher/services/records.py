@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,8 @@ from ..domain.geocoding import GeocodingError, PostcodeIndex
 from ..models import CareHome, CommunityGroup, User, utcnow
 from . import audit, scope, versions
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+
+PUBLIC_FORM = audit.Actor("public-form")
 
 GEO_FIELDS = ("postcode", "lat", "lon", "geocode_precision", "nation",
               "local_authority_code", "local_authority_name")
@@ -50,6 +53,118 @@ def _apply(session: Session, record: Any, index: PostcodeIndex, data: dict[str, 
     return changes
 
 
+# --- the one write path -----------------------------------------------------------------------
+# The API, the pages, the imports, the Open Referral importer and the demo loader all create
+# and change records through these, so every record follows the same rules: a regulator id
+# belongs to one home per regulator, consent is recorded as a time and the privacy notice's
+# version, and a group starts approved (stamped) or pending according to who adds it.
+
+def new_home(data: dict[str, Any], geo: dict[str, Any]) -> CareHome:
+    """A care home (not yet added) from validated input and its location fields."""
+    return CareHome(**{**data, **geo})
+
+
+def new_group(data: dict[str, Any], geo: dict[str, Any], *, status: str, source: str,
+              consent: bool = False, privacy_notice_version: str | None = None
+              ) -> CommunityGroup:
+    """A group (not yet added) from validated input and its location fields.
+
+    ``consent`` is the person's own agreement to the privacy notice (the API's and the
+    form's ``consent: true``); it is stored as the time and the notice's version. An import
+    cannot give it for them, so an imported group's consent stays empty.
+    """
+    group = CommunityGroup(**{**data, **geo}, status=status, source=source)
+    now = utcnow()
+    if consent:
+        if not privacy_notice_version:
+            raise ValueError("consent needs the privacy notice's version")
+        group.consent_at = now
+        group.privacy_notice_version = privacy_notice_version
+    if status == "approved":
+        group.approved_at = now
+    return group
+
+
+def change_record(record: Any, wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the fields of ``wanted`` that differ on ``record``; returns the audit diff."""
+    changes = audit.diff(record, wanted)
+    for key in changes:
+        setattr(record, key, wanted[key])
+    return changes
+
+
+def regulator_id_clashes(session: Session, homes: list[CareHome]) -> dict[int, str]:
+    """``{position in homes: message}`` for each home whose regulator's id another home
+    already has (in the database or earlier in ``homes``); one query per 500 homes."""
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for position, home in enumerate(homes):
+        if home.regulator and home.regulator_id:
+            wanted.setdefault((home.regulator, home.regulator_id), []).append(position)
+    if not wanted:
+        return {}
+    holders: dict[tuple[str, str], set[int]] = {}
+    pairs = sorted(wanted)
+    with session.no_autoflush:
+        for start in range(0, len(pairs), 500):
+            chunk = pairs[start:start + 500]
+            rows = session.execute(select(CareHome.regulator, CareHome.regulator_id, CareHome.id)
+                                   .where(tuple_(CareHome.regulator, CareHome.regulator_id)
+                                          .in_(chunk)))
+            for regulator, regulator_id, home_id in rows:
+                holders.setdefault((regulator, regulator_id), set()).add(home_id)
+    clashes: dict[int, str] = {}
+    for pair, positions in wanted.items():
+        owners = holders.get(pair, set())
+        seen: set[int] = set()
+        for position in positions:
+            home = homes[position]
+            others = owners - {home.id} if home.id is not None else owners
+            if others:
+                clashes[position] = f"Care home {min(others)} already has {pair[0]} id {pair[1]}."
+            elif seen:
+                clashes[position] = f"Another care home here already has {pair[0]} id {pair[1]}."
+            seen.add(position)
+    return clashes
+
+
+def check_regulator_ids(session: Session, homes: list[CareHome]) -> None:
+    """409 for the first home whose regulator's id another home already has."""
+    clashes = regulator_id_clashes(session, homes)
+    if clashes:
+        raise Conflict(clashes[min(clashes)],
+                       {"regulator_id": ["Another care home already has this id."]})
+
+
+def store_new(session: Session, new: list[Any], actor: audit.Actor, version: str,
+              describe: Callable[[Any], dict[str, Any]]) -> None:
+    """Add and flush new records, audit each one with ``describe(record)`` and mark the
+    data as changed; many records take one flush."""
+    if not new:
+        return
+    session.add_all(new)
+    session.flush()
+    for record in new:
+        audit.record(session, actor, "create", record, describe(record))
+    versions.bump(session, version)
+
+
+def store_changes(session: Session, changed: list[tuple[Any, dict]], actor: audit.Actor,
+                  version: str, status_fields: frozenset[str] = frozenset()) -> None:
+    """Audit changed records (``status`` when only ``status_fields`` changed) and mark the
+    data as changed."""
+    changed = [(record, changes) for record, changes in changed if changes]
+    if not changed:
+        return
+    for record, changes in changed:
+        action = "status" if status_fields and set(changes) <= status_fields else "update"
+        audit.record(session, actor, action, record, changes)
+    versions.bump(session, version)
+
+
+HOME_STATUS_FIELDS = frozenset({"visiting_status", "visiting_review_date"})
+GROUP_STATUS_FIELDS = frozenset({"status", "status_reason", "approved_at"})
+
+
 # --- care homes -------------------------------------------------------------------------------
 
 def fetch_in_scope(session: Session, model, record_id: int, allowed, noun: str):
@@ -70,39 +185,48 @@ def get_home(session: Session, home_id: int, user: User | None) -> CareHome:
 
 def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
                 actor: audit.Actor) -> CareHome:
-    home = CareHome()
-    changes = _apply(session, home, index, data)
-    _check_regulator_id(session, home)
-    session.add(home)
-    session.flush()
-    audit.record(session, actor, "create", home, changes)
-    versions.bump(session, versions.HOMES)
+    """Add a care home (no authorisation: see :func:`add_home` for a user's request)."""
+    data = dict(data)
+    postcode = data.pop("postcode")
+    geo = geocode_fields(index, postcode)
+    home = new_home(data, geo)
+    changes = audit.diff(CareHome(), {**data, **geo})
+    check_regulator_ids(session, [home])
+    store_new(session, [home], actor, versions.HOMES, lambda _h: changes)
     return home
 
 
 def update_home(session: Session, index: PostcodeIndex, home: CareHome, data: dict[str, Any],
                 actor: audit.Actor) -> CareHome:
     changes = _apply(session, home, index, data)
-    _check_regulator_id(session, home)
-    if changes:
-        status_only = set(changes) <= {"visiting_status", "visiting_review_date"}
-        action = "status" if status_only else "update"
-        audit.record(session, actor, action, home, changes)
-        versions.bump(session, versions.HOMES)
+    check_regulator_ids(session, [home])
+    store_changes(session, [(home, changes)], actor, versions.HOMES, HOME_STATUS_FIELDS)
     return home
 
 
-def _check_regulator_id(session: Session, home: CareHome) -> None:
-    """409 when another home already has this regulator's id (the database would refuse it)."""
-    if not (home.regulator and home.regulator_id):
-        return
-    with session.no_autoflush:
-        clash = session.scalar(select(CareHome.id).where(
-            CareHome.regulator == home.regulator, CareHome.regulator_id == home.regulator_id,
-            CareHome.id != home.id if home.id is not None else CareHome.id.is_not(None)))
-    if clash is not None:
-        raise Conflict(f"Care home {clash} already has {home.regulator} id {home.regulator_id}.",
-                       {"regulator_id": ["Another care home already has this id."]})
+def add_home(session: Session, index: PostcodeIndex, user: User, data: dict[str, Any]
+             ) -> CareHome:
+    """A coordinator (for their own nation) or an admin adds a care home."""
+    scope.require_create(user, "care homes")
+    home = create_home(session, index, data, audit.Actor.for_user(user))
+    scope.require_own_nation(user, home)
+    return home
+
+
+def change_home(session: Session, index: PostcodeIndex, user: User, home_id: int,
+                data: dict[str, Any]) -> CareHome:
+    """Change a home the user may access (a coordinator cannot move it to another nation)."""
+    home = get_home(session, home_id, user)
+    update_home(session, index, home, data, audit.Actor.for_user(user))
+    scope.require_own_nation(user, home)
+    return home
+
+
+def remove_home(session: Session, user: User, home_id: int) -> None:
+    """Remove a home and its introductions (coordinators of its nation and admins)."""
+    home = get_home(session, home_id, user)
+    scope.require_remove_home(user)
+    delete_home(session, home, audit.Actor.for_user(user))
 
 
 def delete_home(session: Session, home: CareHome, actor: audit.Actor) -> None:
@@ -155,6 +279,12 @@ def hash_edit_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Who adds a group decides where it starts: coordinators, admins and their imports vouch for
+# it; the public form and third-party feeds wait for a coordinator's review.
+INITIAL_STATUS = {"api": "approved", "import": "approved", "demo": "approved",
+                  "form": "pending", "oruk": "pending"}
+
+
 def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
                  actor: audit.Actor, *, status: str, source: str,
                  privacy_notice_version: str | None = None,
@@ -171,14 +301,12 @@ def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
         if existing is not None:
             return existing, edit_token_for(secret or "", idempotency_key), False
     data = dict(data)
-    consent = data.pop("consent", None)
-    group = CommunityGroup(status=status, source=source)
-    changes = _apply(session, group, index, data)
-    if consent:
-        group.consent_at = utcnow()
-        group.privacy_notice_version = privacy_notice_version
-    if status == "approved":
-        group.approved_at = utcnow()
+    consent = bool(data.pop("consent", None))
+    postcode = data.pop("postcode")
+    geo = geocode_fields(index, postcode)
+    changes = audit.diff(CommunityGroup(), {**data, **geo})
+    group = new_group(data, geo, status=status, source=source, consent=consent,
+                      privacy_notice_version=privacy_notice_version)
     token = None
     if idempotency_key:
         token = edit_token_for(secret or "", idempotency_key)
@@ -200,11 +328,8 @@ def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
             if existing is None:
                 raise
             return existing, token, False
-    else:
-        session.add(group)
-        session.flush()
-    audit.record(session, actor, "create", group, changes | {"status": status, "source": source})
-    versions.bump(session, versions.PARTNERS)
+    store_new(session, [group], actor, versions.PARTNERS,
+              lambda _g: changes | {"status": status, "source": source})
     return group, token, True
 
 
@@ -216,11 +341,7 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
     if new_status == "approved" and group.status != "approved":
         data["approved_at"] = utcnow()
     changes = _apply(session, group, index, data)
-    if changes:
-        status_only = set(changes) <= {"status", "status_reason", "approved_at"}
-        action = "status" if status_only else "update"
-        audit.record(session, actor, action, group, changes)
-        versions.bump(session, versions.PARTNERS)
+    store_changes(session, [(group, changes)], actor, versions.PARTNERS, GROUP_STATUS_FIELDS)
     return group
 
 
@@ -230,15 +351,79 @@ def delete_group(session: Session, group: CommunityGroup, actor: audit.Actor) ->
     versions.bump(session, versions.PARTNERS)
 
 
+def add_group(session: Session, index: PostcodeIndex, user: User, data: dict[str, Any], *,
+              privacy_notice_version: str) -> CommunityGroup:
+    """A coordinator (for their own nation) or an admin adds a group: approved at once."""
+    scope.require_create(user, "groups")
+    group, _, _ = create_group(session, index, data, audit.Actor.for_user(user),
+                               status=INITIAL_STATUS["api"], source="api",
+                               privacy_notice_version=privacy_notice_version)
+    scope.require_own_nation(user, group)
+    return group
+
+
+def register_group(session: Session, index: PostcodeIndex, data: dict[str, Any], *,
+                   privacy_notice_version: str, idempotency_key: str | None, secret: str
+                   ) -> tuple[CommunityGroup, str | None, bool]:
+    """The public form's registration: pending until a coordinator approves it."""
+    return create_group(session, index, data, PUBLIC_FORM, status=INITIAL_STATUS["form"],
+                        source="form", privacy_notice_version=privacy_notice_version,
+                        idempotency_key=idempotency_key, secret=secret)
+
+
+def change_group(session: Session, index: PostcodeIndex, user: User, group_id: int,
+                 data: dict[str, Any]) -> CommunityGroup:
+    """Change a group its nation's coordinator or an admin manages (not into another nation)."""
+    group = get_group(session, group_id, user, manage=True)
+    update_group(session, index, group, data, audit.Actor.for_user(user))
+    scope.require_own_nation(user, group)
+    return group
+
+
+def remove_group(session: Session, user: User, group_id: int) -> None:
+    """Remove a group and its introductions (coordinators of its nation and admins)."""
+    group = get_group(session, group_id, user, manage=True)
+    delete_group(session, group, audit.Actor.for_user(user))
+
+
+def group_for_token(session: Session, token: str) -> CommunityGroup | None:
+    """The group whose private edit link carries ``token``, if any."""
+    if not token or len(token) > 200:
+        return None
+    return session.scalar(select(CommunityGroup).where(
+        CommunityGroup.edit_token_hash == hash_edit_token(token)))
+
+
+def link_actor(group: CommunityGroup) -> audit.Actor:
+    return audit.Actor(f"group-link:{group.id}")
+
+
+def change_group_by_link(session: Session, index: PostcodeIndex, group: CommunityGroup,
+                         data: dict[str, Any]) -> CommunityGroup:
+    """The group itself changes its details through its private link."""
+    return update_group(session, index, group, data, link_actor(group))
+
+
+# A coordinator's decision on a group, as the change it makes.
+DECISIONS = {
+    "approve": lambda reason: {"status": "approved", "status_reason": None},
+    "reinstate": lambda reason: {"status": "approved", "status_reason": None},
+    "reject": lambda reason: {"status": "rejected", "status_reason": reason},
+    "pause": lambda reason: {"status": "paused", "status_reason": reason or None},
+}
+
+
+def decide_group(session: Session, index: PostcodeIndex, user: User, group_id: int,
+                 decision: str, reason: str = "") -> CommunityGroup:
+    """Approve, reject (with a reason), pause or reinstate a group the user manages."""
+    group = get_group(session, group_id, user, manage=True)
+    if decision not in DECISIONS:
+        raise InvalidInput({"decision": [f"Unknown decision {decision!r}."]})
+    return update_group(session, index, group, DECISIONS[decision](reason),
+                        audit.Actor.for_user(user))
+
+
 def list_groups(user: User, filters: dict[str, Any]) -> Select:
     return _filtered(scope.groups_in_scope(user, select(CommunityGroup)), CommunityGroup,
                      filters, {"nation": "nation", "kind": "kind", "status": "status",
                                "local_authority": "local_authority_code"})
-
-
-def visible_home_ids(session: Session, user: User, ids: list[int]) -> set[int]:
-    """Which of these homes ``user`` may see."""
-    if not ids:
-        return set()
-    query = scope.homes_in_scope(user, select(CareHome.id).where(CareHome.id.in_(ids)))
-    return set(session.scalars(query))

@@ -8,6 +8,7 @@ with a k-d tree over the partners near the region, never by comparing every pair
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.geo import EARTH_RADIUS_KM, haversine_km
-from ..models import INTRODUCTION_STATUSES, CareHome, CommunityGroup, Introduction
+from ..models import INTRODUCTION_STATUSES, CareHome, CommunityGroup, Introduction, User
 from ..models import IntroductionEvent as Event
+from . import scope
 from .match_lists import homes_for, write_csv
 
 # Nearest partners examined per home before falling back to an exact radius search.
@@ -206,3 +208,57 @@ def report_csv(report: dict[str, Any]) -> str:
                      spot["local_authority_name"] or "", "", "", "", "",
                      spot["search_radius_km"], "" if nearest is None else nearest])
     return write_csv(REPORT_COLUMNS, rows)
+
+
+# --- the coordinator's dashboard ----------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    """What the coordinator's dashboard shows for one nation (every nation when None)."""
+
+    nation: str | None
+    pending: list[CommunityGroup]
+    pending_total: int
+    counts: dict[str, int]
+    recent: list[Introduction]
+    status_filter: str | None
+    q: str
+    homes: list[CareHome] | None
+    groups: list[CommunityGroup] | None
+
+
+def dashboard(session: Session, user: User, *, nation: str | None = None,
+              status: str | None = None, q: str | None = None, page: int = 50,
+              found: int = 25) -> Dashboard:
+    """Pending registrations, introductions by status (``status`` lists one), the latest
+    introductions and, with ``q``, the homes and groups found; all within the user's scope.
+
+    ``nation`` is what was asked for: a coordinator always sees their own.
+    """
+    from . import introductions, records
+
+    nation = scope.nation_in_view(user, nation)
+    filters = {"nation": nation} if nation else {}
+    pending_query = records.list_groups(user, {**filters, "status": "pending"})
+    pending_total = session.scalar(
+        select(func.count()).select_from(pending_query.order_by(None).subquery()))
+    pending = list(session.scalars(pending_query.limit(page)))
+
+    counts_query = scope.introductions_in_scope(
+        user, select(Introduction.status, func.count(Introduction.id)))
+    if nation and user.role == "admin":
+        counts_query = counts_query.where(Introduction.care_home.has(nation=nation))
+    counts = dict(session.execute(counts_query.group_by(Introduction.status)).all())
+    status = status if status in INTRODUCTION_STATUSES else None
+    intro_filters = {**filters, **({"status": status} if status else {})}
+    recent = list(session.scalars(
+        introductions.list_introductions(user, intro_filters).limit(page)))
+
+    q = (q or "").strip()[:200]
+    homes = groups = None
+    if q:
+        homes = list(session.scalars(records.list_homes(user, {**filters, "q": q}).limit(found)))
+        groups = list(session.scalars(
+            records.list_groups(user, {**filters, "q": q}).limit(found)))
+    return Dashboard(nation, pending, pending_total or 0, counts, recent, status, q,
+                     homes, groups)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..extensions import db
-from ..models import GROUP_KINDS, CommunityGroup, Introduction
+from ..models import GROUP_KINDS, CommunityGroup
 from ..services import introductions, records
-from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
+from ..services.uow import unit_of_work
 from . import forms
 from .base import (
     CARE_TYPE_LABELS,
@@ -64,13 +63,6 @@ def _filters() -> tuple[dict, dict, dict[str, str]]:
     return raw, applied, errors
 
 
-def _open_introductions(home_id: int) -> dict[int, Introduction]:
-    rows = db.session.scalars(select(Introduction).where(
-        Introduction.care_home_id == home_id,
-        Introduction.status.in_(introductions.OPEN_STATUSES)))
-    return {intro.group_id: intro for intro in rows}
-
-
 def _map_data(home, matches) -> dict:
     return {
         "home": {"name": home.name, "lat": home.lat, "lon": home.lon,
@@ -96,10 +88,7 @@ def partners(home_id: int):
     errors = forms.FormErrors(["kind", "radius", "language"])
     for key, message in filter_errors.items():
         errors.add(key, message)
-    open_intros = _open_introductions(home.id)
-    history = db.session.scalars(
-        select(Introduction).where(Introduction.care_home_id == home.id)
-        .order_by(Introduction.updated_at.desc()).limit(20)).all()
+    open_intros, history = introductions.for_home(db.session, home.id)
     return render_template(
         "care_home/partners.html", home=home, matches=matches, filters=raw, errors=errors,
         open_intros=open_intros, history=history, map_data=_map_data(home, matches),
@@ -112,28 +101,20 @@ def partners(home_id: int):
 @roles_required(*STAFF_ROLES)
 def introduce(home_id: int, group_id: int):
     """Ask the coordinator to introduce this partner to the home."""
-    home = _home(home_id)
-    group = db.session.get(CommunityGroup, group_id)
-    if group is None:
-        abort(404)
     user = current_user._get_current_object()
-    back = safe_next(request.form.get("next")) or url_for("web.partners", home_id=home.id)
+    back = safe_next(request.form.get("next")) or url_for("web.partners", home_id=home_id)
     try:
-        introductions.check_can_introduce(user, home, group)
-        score, components = introductions.score_pair(db.session, ranker_cache(), home, group)
-        introductions.create_introduction(
-            db.session, home, group, Actor.for_user(user), status="requested",
-            score=score, components=components)
+        with unit_of_work(db.session):
+            intro = introductions.request_introduction(
+                db.session, ranker_cache(), user, home_id, group_id, status="requested")
     except Conflict:
-        db.session.rollback()
+        group = db.session.get(CommunityGroup, group_id)
         flash(f"You have already asked to meet {group.name}.", "info")
         return redirect(back, code=303)
     except ServiceError as exc:
-        db.session.rollback()
         service_abort(exc)
-    db.session.commit()
     flash(f"Introduction requested: your network coordinator will put you in touch with "
-          f"{group.name}.", "success")
+          f"{intro.group.name}.", "success")
     return redirect(back, code=303)
 
 
@@ -157,13 +138,14 @@ def home_profile(home_id: int):
     if errors:
         return _profile_page(home, values, errors, 422)
     try:
-        records.update_home(db.session, postcode_index(), home, data,
-                            Actor.for_user(current_user._get_current_object()))
+        with unit_of_work(db.session):
+            records.change_home(db.session, postcode_index(),
+                                current_user._get_current_object(), home_id, data)
     except InvalidInput as exc:
-        db.session.rollback()
         errors = forms.FormErrors(forms.HOME_ORDER, dict(forms.HOME_ANCHORS))
         forms.add_service_errors(errors, exc.errors, default_key="interests")
         return _profile_page(_home(home_id), values, errors, 422)
-    db.session.commit()
+    except ServiceError as exc:
+        service_abort(exc)
     flash("The home's profile has been saved. Suggestions now reflect it.", "success")
     return redirect(url_for("web.partners", home_id=home.id), code=303)

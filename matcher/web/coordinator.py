@@ -6,13 +6,12 @@ import datetime as dt
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup, Introduction
-from ..services import introductions, records, scope
-from ..services.audit import Actor
+from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
+from ..services import introductions, records, reports, scope
 from ..services.errors import ServiceError
+from ..services.uow import unit_of_work
 from .base import bp, roles_required, service_abort
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
@@ -25,52 +24,18 @@ def _user():
     return current_user._get_current_object()
 
 
-def _nation() -> str | None:
-    """The nation in view: a coordinator's own; an admin's choice (all when None)."""
-    user = _user()
-    if user.role == "coordinator":
-        return user.nation
-    nation = request.args.get("nation") or None
-    return nation if nation in NATIONS else None
-
-
 @bp.route("/coordinator")
 @roles_required(*COORDINATOR_ROLES)
 def coordinator():
     """Pending registrations, introductions by status, the match list and search."""
-    user = _user()
-    nation = _nation()
-    filters = {"nation": nation} if nation else {}
-    pending_query = records.list_groups(user, {**filters, "status": "pending"})
-    pending_total = db.session.scalar(
-        select(func.count()).select_from(pending_query.order_by(None).subquery()))
-    pending = db.session.scalars(pending_query.limit(PAGE)).all()
-
-    counts_query = scope.introductions_in_scope(
-        user, select(Introduction.status, func.count(Introduction.id)))
-    if nation and user.role == "admin":
-        counts_query = counts_query.where(
-            Introduction.care_home.has(nation=nation))
-    counts = dict(db.session.execute(counts_query.group_by(Introduction.status)).all())
-    status_filter = request.args.get("status")
-    if status_filter not in INTRODUCTION_STATUSES:
-        status_filter = None
-    intro_filters = {**filters}
-    if status_filter:
-        intro_filters["status"] = status_filter
-    recent = db.session.scalars(
-        introductions.list_introductions(user, intro_filters).limit(PAGE)).all()
-
-    q = (request.args.get("q") or "").strip()[:200]
-    homes = groups = None
-    if q:
-        homes = db.session.scalars(records.list_homes(user, {**filters, "q": q}).limit(25)).all()
-        groups = db.session.scalars(records.list_groups(user, {**filters, "q": q}).limit(25)).all()
+    view = reports.dashboard(db.session, _user(), nation=request.args.get("nation") or None,
+                             status=request.args.get("status"), q=request.args.get("q"),
+                             page=PAGE)
     return render_template(
-        "coordinator/dashboard.html", nation=nation, pending=pending,
-        pending_total=pending_total, counts=counts, statuses=INTRODUCTION_STATUSES,
-        recent=recent, status_filter=status_filter, q=q, homes=homes, groups=groups,
-        nations=NATIONS, allowed_next=introductions.allowed_next,
+        "coordinator/dashboard.html", nation=view.nation, pending=view.pending,
+        pending_total=view.pending_total, counts=view.counts, statuses=INTRODUCTION_STATUSES,
+        recent=view.recent, status_filter=view.status_filter, q=view.q, homes=view.homes,
+        groups=view.groups, nations=NATIONS, allowed_next=introductions.allowed_next,
     )
 
 
@@ -86,11 +51,8 @@ def _group(group_id: int) -> CommunityGroup:
 def coordinator_group(group_id: int):
     """Everything about one group, with the approve and reject forms when it is pending."""
     group = _group(group_id)
-    history = db.session.scalars(
-        select(Introduction).where(Introduction.group_id == group.id)
-        .order_by(Introduction.updated_at.desc())).all()
     return render_template("coordinator/group.html", group=group, errors=None, reason="",
-                           history=history)
+                           history=introductions.for_group(db.session, group.id))
 
 
 @bp.route("/coordinator/groups/<int:group_id>/decision", methods=["POST"])
@@ -108,22 +70,15 @@ def coordinator_decision(group_id: int):
     if len(reason) > 1000:
         errors.add("status_reason", "Reason must be 1000 characters or fewer")
     if errors:
-        history = db.session.scalars(
-            select(Introduction).where(Introduction.group_id == group.id)).all()
+        history = introductions.for_group(db.session, group.id, newest_first=False)
         return render_template("coordinator/group.html", group=group, errors=errors,
                                reason=reason, history=history), 422
-    change = {
-        "approve": {"status": "approved", "status_reason": None},
-        "reinstate": {"status": "approved", "status_reason": None},
-        "reject": {"status": "rejected", "status_reason": reason},
-        "pause": {"status": "paused", "status_reason": reason or None},
-    }[decision]
     try:
-        records.update_group(db.session, postcode_index(), group, change, Actor.for_user(_user()))
+        with unit_of_work(db.session):
+            records.decide_group(db.session, postcode_index(), _user(), group_id, decision,
+                                 reason)
     except ServiceError as exc:
-        db.session.rollback()
         service_abort(exc)
-    db.session.commit()
     message = {
         "approve": f"{group.name} is approved: care homes nearby can now see it.",
         "reinstate": f"{group.name} is approved again.",
@@ -138,18 +93,16 @@ def coordinator_decision(group_id: int):
 @roles_required(*COORDINATOR_ROLES)
 def coordinator_introduction(intro_id: int):
     """Move an introduction on, e.g. from requested to introduced."""
-    user = _user()
     new_status = request.form.get("status")
     try:
-        intro = introductions.get_introduction(db.session, intro_id, user)
-        introductions.transition(db.session, intro, new_status, Actor.for_user(user))
+        with unit_of_work(db.session):
+            intro = introductions.change_introduction(db.session, _user(), intro_id,
+                                                      new_status)
     except ServiceError as exc:
-        db.session.rollback()
         if exc.status in (403, 404):
             service_abort(exc)
         flash(exc.message, "info")
         return redirect(url_for("web.coordinator", _anchor="introductions"), code=303)
-    db.session.commit()
     flash(f"Introduction of {intro.group.name} to {intro.care_home.name} is now "
           f"{new_status}.", "success")
     return redirect(url_for("web.coordinator", _anchor="introductions"), code=303)
@@ -161,7 +114,7 @@ def coordinator_match_list():
     """The nation's match list as a CSV download (the whole network for an admin)."""
     from ..services import match_lists
 
-    nation = _nation()
+    nation = scope.nation_in_view(_user(), request.args.get("nation") or None)
     body = match_lists.match_list_csv(db.session, ranker_cache(), nation=nation)
     name = f"kith-match-list-{nation or 'uk'}-{dt.date.today().isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={

@@ -5,30 +5,22 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CommunityGroup
 from ..services import privacy, records
-from ..services.audit import Actor
 from ..services.errors import InvalidInput
+from ..services.uow import unit_of_work
 from . import forms
 from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
 from .matching import postcode_index
 
 
 def _group_for(token: str) -> CommunityGroup:
-    if not token or len(token) > 200:
-        abort(404)
-    group = db.session.scalar(select(CommunityGroup).where(
-        CommunityGroup.edit_token_hash == records.hash_edit_token(token)))
+    group = records.group_for_token(db.session, token)
     if group is None:
         abort(404)
     return group
-
-
-def _actor(group: CommunityGroup) -> Actor:
-    return Actor(f"group-link:{group.id}")
 
 
 def _edit_page(group, token, values, errors, status=200):
@@ -50,13 +42,12 @@ def group_edit(token: str):
     if errors:
         return _edit_page(group, token, values, errors, 422)
     try:
-        records.update_group(db.session, postcode_index(), group, data, _actor(group))
+        with unit_of_work(db.session):
+            records.change_group_by_link(db.session, postcode_index(), group, data)
     except InvalidInput as exc:
-        db.session.rollback()
         errors = forms.FormErrors(forms.GROUP_ORDER, dict(forms.GROUP_ANCHORS))
         forms.add_service_errors(errors, exc.errors)
         return _edit_page(_group_for(token), token, values, errors, 422)
-    db.session.commit()
     flash("Your changes have been saved.", "success")
     return redirect(url_for("web.group_edit", token=token), code=303)
 
@@ -78,8 +69,8 @@ def group_withdraw(token: str):
     group = _group_for(token)
     if request.method == "GET":
         return render_template("group/withdraw.html", group=group, token=token)
-    privacy.withdraw_group(db.session, group, _actor(group))
-    db.session.commit()
+    with unit_of_work(db.session):
+        privacy.withdraw_group(db.session, group, records.link_actor(group))
     return redirect(url_for("web.group_withdrawn"), code=303)
 
 

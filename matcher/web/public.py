@@ -16,13 +16,12 @@ from flask import (
 from ..extensions import db, limiter
 from ..models import CommunityGroup
 from ..services import records
-from ..services.audit import Actor
 from ..services.errors import InvalidInput
+from ..services.uow import unit_of_work
 from . import forms
 from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
 from .matching import homes_near, postcode_index
 
-PUBLIC_ACTOR = Actor("public-form")
 CONFIRMATION_MINUTES = 30
 
 
@@ -61,16 +60,16 @@ def register():
     if errors:
         return _register_page(values, errors, 422)
     try:
-        group, token, _created = records.create_group(
-            db.session, postcode_index(), data, PUBLIC_ACTOR, status="pending", source="form",
-            privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
-            idempotency_key=values["idempotency_key"], secret=current_app.config["SECRET_KEY"])
+        with unit_of_work(db.session):
+            group, token, _created = records.register_group(
+                db.session, postcode_index(), data,
+                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+                idempotency_key=values["idempotency_key"],
+                secret=current_app.config["SECRET_KEY"])
     except InvalidInput as exc:
-        db.session.rollback()
         errors = forms.FormErrors(forms.GROUP_ORDER, dict(forms.GROUP_ANCHORS))
         forms.add_service_errors(errors, exc.errors)
         return _register_page(values, errors, 422)
-    db.session.commit()
     # The edit token travels to the confirmation page in the signed session cookie so that it
     # never appears in a URL that might be logged, and a reload does not lose it.
     session["registered"] = {"group_id": group.id, "token": token, "at": int(time.time())}

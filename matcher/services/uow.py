@@ -1,0 +1,24 @@
+"""One unit of work: a use case's changes are committed together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit ``session`` when the block succeeds; roll back on any exception and re-raise it.
+
+    Views and commands wrap the one service call that changes data in this block, so a
+    half-done change (a service error, a failed flush, a bug) is never left in the session.
+    """
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        # A failed commit is rolled back too, so the session stays usable.
+        session.rollback()
+        raise
