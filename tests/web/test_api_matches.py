@@ -221,3 +221,32 @@ def _recording(execute, seen):
         return execute(statement, *args, **kwargs)
     return recording
 
+
+
+def test_group_matches_for_a_coordinator_fill_the_limit_with_homes_in_their_nation(
+        app, client, db, make_user):
+    # A border group: over a hundred Welsh homes are nearer than the English ones, so ranking
+    # `limit` (or even 100) homes and then dropping the other nation's would leave none.
+    from matcher.api.care_homes import CareHomeInputSchema
+    from matcher.runtime import postcode_index
+    from matcher.services import records
+    from matcher.services.audit import SYSTEM
+
+    def add(name, postcode):
+        data = CareHomeInputSchema().load({**HOME, "name": name, "postcode": postcode,
+                                           "search_radius_km": 20})
+        return records.create_home(db.session, postcode_index(app), data, SYSTEM).id
+
+    for n in range(110):
+        add(f"Cartref Saltney {n}", "CH4 0DH")
+    english = {add(f"Tarporley Home {n}", "CW6 9AA") for n in range(3)}
+    db.session.commit()
+    _, admin = make_user("admin")
+    choir = client.post("/api/v1/groups", json=group("Border Choir", "CH4 8AA",
+                                                     travel_radius_km=30), headers=admin).json
+    _, coordinator = make_user("coordinator", nation="england")
+    url = f"/api/v1/groups/{choir['id']}/matches?limit=3"
+    body = client.get(url, headers=coordinator).json
+    assert {m["care_home"]["id"] for m in body["matches"]} == english
+    everyone = client.get(url, headers=admin).json["matches"]
+    assert len(everyone) == 3 and not {m["care_home"]["id"] for m in everyone} & english
