@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
@@ -31,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from ..domain import catalogue
 from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
-from ..models import CareHome, CommunityGroup, utcnow
-from . import audit, versions
+from ..models import CareHome, CommunityGroup
+from . import audit, records, versions
 from .directories import (
     DEFAULT_MAX_BYTES,
     DirectoryRecord,
@@ -152,24 +153,11 @@ def _prefetch(session: Session, model, column, values: list) -> dict[Any, Any]:
     return found
 
 
-def _apply_changes(record: Any, data: dict[str, Any]) -> dict[str, list[Any]]:
-    changes = audit.diff(record, data)
-    for key in changes:
-        setattr(record, key, data[key])
-    return changes
-
-
 def _finish(session: Session, report: ImportReport, actor: audit.Actor,
             created: list[Any], updated: list[tuple[Any, dict]], version: str,
             describe: Callable[[Any], dict[str, Any]]) -> None:
-    session.add_all(created)
-    session.flush()
-    for record in created:
-        audit.record(session, actor, "create", record, describe(record))
-    for record, changes in updated:
-        audit.record(session, actor, "update", record, changes)
-    if created or updated:
-        versions.bump(session, version)
+    # The same write path as the API and the pages, many records at once.
+    records.store(session, actor, version, new=created, changed=updated, describe=describe)
     session.flush()
     report.written = True
 
@@ -180,10 +168,13 @@ _HOME_COLUMNS = ("name", "regulator", "regulator_id", "address_line1", "address_
                  "residents")
 
 
-def _home_payload(record: DirectoryRecord) -> dict[str, Any]:
+def _home_payload(record: DirectoryRecord, regulator: str | None) -> dict[str, Any]:
     payload = {
         "name": record.name,
         "postcode": record.postcode,
+        # Checked by the API's schema like any other field (known regulator, id length).
+        "regulator": regulator,
+        "regulator_id": record.external_id,
         "address_line1": record.address_line1,
         "address_line2": record.address_line2,
         "town": record.town,
@@ -245,17 +236,20 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
         if isinstance(geo, str):
             report.reject(record.row_number, geo)
             continue
+        regulator = record.regulator
+        if regulator is None and record.external_id:
+            regulator = REGULATOR_FOR_NATION[geo["nation"]]
         try:
-            data = schema.load(_home_payload(record), unknown=ma.EXCLUDE)
+            data = schema.load(_home_payload(record, regulator), unknown=ma.EXCLUDE)
         except ma.ValidationError as error:
             report.reject(record.row_number, _schema_errors(error))
             continue
         data.pop("postcode", None)
-        regulator = record.regulator
-        if regulator is None and record.external_id:
-            regulator = REGULATOR_FOR_NATION[geo["nation"]]
+        # The id, when kept, is a column of its own: an update sets it only where none is.
+        data.pop("regulator", None)
+        data.pop("regulator_id", None)
         key = f"{regulator or 'csv'}:{record.natural_key}"
-        if len(key) > 300 or (record.external_id and len(record.external_id) > 40):
+        if len(key) > 300:
             report.reject(record.row_number, "the id is too long (at most 40 characters)")
             continue
         valid.append((record, data, geo, regulator, key))
@@ -290,18 +284,18 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
     if report.rejected_count and not skip_invalid:
         return report
 
-    created: list[CareHome] = []
-    updated: list[tuple[CareHome, dict]] = []
+    # Work out every row's record and wanted fields first, so that the regulator-id rule the
+    # API applies to one home is checked for all of them in one pass before anything changes.
+    plans: list[tuple[int, CareHome | None, dict[str, Any], dict[str, Any]]] = []
     for record, data, geo, regulator, key in unique:
         id_key = (regulator, record.external_id) if regulator and record.external_id else None
         home = (by_id.get(id_key) if id_key else None) or by_key.get(key)
         if home is None:
-            home = CareHome(external_key=key, regulator=regulator,
-                            regulator_id=record.external_id, **data, **geo,
-                            care_types=_merge_care_types([], record),
-                            contact_phone=_phone(record.phone))
-            created.append(home)
-            report.created += 1
+            plans.append((record.row_number, None, {
+                **data, "external_key": key, "regulator": regulator,
+                "regulator_id": record.external_id,
+                "care_types": _merge_care_types([], record),
+                "contact_phone": _phone(record.phone)}, geo))
             continue
         wanted = dict(data)
         if geo["postcode"] != home.postcode or home.lat is None:
@@ -313,7 +307,29 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
             wanted.update(regulator=regulator, regulator_id=record.external_id)
         if _phone(record.phone) and not home.contact_phone:
             wanted["contact_phone"] = _phone(record.phone)
-        changes = _apply_changes(home, wanted)
+        plans.append((record.row_number, home, wanted, {}))
+
+    clashes = records.regulator_id_clashes(session, [
+        SimpleNamespace(id=home.id if home is not None else None,
+                        regulator=wanted.get("regulator", home.regulator if home else None),
+                        regulator_id=wanted.get("regulator_id",
+                                                home.regulator_id if home else None))
+        for _, home, wanted, _ in plans])
+    for position, message in clashes.items():
+        report.reject(plans[position][0], message)
+    if report.rejected_count and not skip_invalid:
+        return report
+
+    created: list[CareHome] = []
+    updated: list[tuple[CareHome, dict]] = []
+    for position, (_row, home, wanted, geo) in enumerate(plans):
+        if position in clashes:
+            continue
+        if home is None:
+            created.append(records.new_home(wanted, geo))
+            report.created += 1
+            continue
+        changes = records.change_record(home, wanted)
         if changes:
             updated.append((home, changes))
             report.updated += 1
@@ -386,9 +402,9 @@ def _upsert_groups(session: Session, report: ImportReport,
     for _row, key, data, geo in unique:
         group = existing.get(key)
         if group is None:
-            now = utcnow()
-            group = CommunityGroup(external_key=key, status=status, source=source, **data,
-                                   **geo, approved_at=now if status == "approved" else None)
+            # No consent is recorded: the file's owner cannot give it for the group.
+            group = records.new_group({**data, "external_key": key}, geo, status=status,
+                                      source=source, consent=False)
             created.append(group)
             report.created += 1
             continue
@@ -399,7 +415,7 @@ def _upsert_groups(session: Session, report: ImportReport,
         wanted = dict(data)
         if geo["postcode"] != group.postcode or group.lat is None:
             wanted.update(geo)
-        changes = _apply_changes(group, wanted)
+        changes = records.change_record(group, wanted)
         if changes:
             updated.append((group, changes))
             report.updated += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, tuple_
@@ -115,15 +115,16 @@ def regulator_id_clashes(session: Session, homes: list[CareHome]) -> dict[int, s
     clashes: dict[int, str] = {}
     for pair, positions in wanted.items():
         owners = holders.get(pair, set())
-        seen: set[int] = set()
+        claimed = False  # by an earlier home of this batch that may keep it
         for position in positions:
             home = homes[position]
             others = owners - {home.id} if home.id is not None else owners
             if others:
                 clashes[position] = f"Care home {min(others)} already has {pair[0]} id {pair[1]}."
-            elif seen:
+            elif claimed:
                 clashes[position] = f"Another care home here already has {pair[0]} id {pair[1]}."
-            seen.add(position)
+            else:
+                claimed = True
     return clashes
 
 
@@ -135,30 +136,24 @@ def check_regulator_ids(session: Session, homes: list[CareHome]) -> None:
                        {"regulator_id": ["Another care home already has this id."]})
 
 
-def store_new(session: Session, new: list[Any], actor: audit.Actor, version: str,
-              describe: Callable[[Any], dict[str, Any]]) -> None:
-    """Add and flush new records, audit each one with ``describe(record)`` and mark the
-    data as changed; many records take one flush."""
-    if not new:
-        return
-    session.add_all(new)
-    session.flush()
-    for record in new:
-        audit.record(session, actor, "create", record, describe(record))
-    versions.bump(session, version)
-
-
-def store_changes(session: Session, changed: list[tuple[Any, dict]], actor: audit.Actor,
-                  version: str, status_fields: frozenset[str] = frozenset()) -> None:
-    """Audit changed records (``status`` when only ``status_fields`` changed) and mark the
-    data as changed."""
+def store(session: Session, actor: audit.Actor, version: str, *, new: Sequence[Any] = (),
+          changed: Sequence[tuple[Any, dict]] = (),
+          describe: Callable[[Any], dict[str, Any]] | None = None,
+          status_fields: frozenset[str] = frozenset()) -> None:
+    """Write new and changed records: one flush for all the new ones, an audit entry for
+    each record (``describe(record)`` for a new one; ``status`` for a change of only
+    ``status_fields``), and the data marked as changed once."""
     changed = [(record, changes) for record, changes in changed if changes]
-    if not changed:
-        return
+    if new:
+        session.add_all(new)
+        session.flush()
+        for record in new:
+            audit.record(session, actor, "create", record, describe(record) if describe else {})
     for record, changes in changed:
         action = "status" if status_fields and set(changes) <= status_fields else "update"
         audit.record(session, actor, action, record, changes)
-    versions.bump(session, version)
+    if new or changed:
+        versions.bump(session, version)
 
 
 HOME_STATUS_FIELDS = frozenset({"visiting_status", "visiting_review_date"})
@@ -192,7 +187,7 @@ def create_home(session: Session, index: PostcodeIndex, data: dict[str, Any],
     home = new_home(data, geo)
     changes = audit.diff(CareHome(), {**data, **geo})
     check_regulator_ids(session, [home])
-    store_new(session, [home], actor, versions.HOMES, lambda _h: changes)
+    store(session, actor, versions.HOMES, new=[home], describe=lambda _h: changes)
     return home
 
 
@@ -200,7 +195,8 @@ def update_home(session: Session, index: PostcodeIndex, home: CareHome, data: di
                 actor: audit.Actor) -> CareHome:
     changes = _apply(session, home, index, data)
     check_regulator_ids(session, [home])
-    store_changes(session, [(home, changes)], actor, versions.HOMES, HOME_STATUS_FIELDS)
+    store(session, actor, versions.HOMES, changed=[(home, changes)],
+          status_fields=HOME_STATUS_FIELDS)
     return home
 
 
@@ -328,8 +324,8 @@ def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
             if existing is None:
                 raise
             return existing, token, False
-    store_new(session, [group], actor, versions.PARTNERS,
-              lambda _g: changes | {"status": status, "source": source})
+    store(session, actor, versions.PARTNERS, new=[group],
+          describe=lambda _g: changes | {"status": status, "source": source})
     return group, token, True
 
 
@@ -341,7 +337,8 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
     if new_status == "approved" and group.status != "approved":
         data["approved_at"] = utcnow()
     changes = _apply(session, group, index, data)
-    store_changes(session, [(group, changes)], actor, versions.PARTNERS, GROUP_STATUS_FIELDS)
+    store(session, actor, versions.PARTNERS, changed=[(group, changes)],
+          status_fields=GROUP_STATUS_FIELDS)
     return group
 
 
