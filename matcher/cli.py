@@ -98,19 +98,19 @@ def create_user(email, role, nation, care_home, password):
     """Create a user and print an API token (the last word of the last line)."""
     from .services import accounts
     from .services.errors import InvalidInput
+    from .services.uow import unit_of_work
 
     try:
-        user = accounts.create_user(db.session, email, role, nation=nation,
-                                    care_home_id=care_home, password=password)
-        token = accounts.issue_token(db.session, user,
-                                     current_app.config["API_TOKEN_TTL_DAYS"])
+        with unit_of_work(db.session):
+            user = accounts.create_user(db.session, email, role, nation=nation,
+                                        care_home_id=care_home, password=password)
+            token = accounts.issue_token(db.session, user,
+                                         current_app.config["API_TOKEN_TTL_DAYS"])
     except InvalidInput as exc:
-        db.session.rollback()
         for field, messages in exc.errors.items():
             for message in messages:
                 click.echo(f"Error ({field}): {message}", err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     click.echo(f"Created {role} {user.email} (id {user.id}).")
     click.echo("Keep this API token safe; it will not be shown again.")
     click.echo(f"API token: {token}")
@@ -145,13 +145,13 @@ def purge(days, dry_run):
     with their introductions."""
     from .cli_network import _actor
     from .services import privacy
+    from .services.uow import unit_of_work
 
     days = current_app.config["PURGE_PENDING_AFTER_DAYS"] if days is None else days
-    result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    with unit_of_work(db.session) as work:
+        result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
+        if dry_run:
+            work.discard()
     statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.by_status.items()))
     verb = "Would purge" if dry_run else "Purged"
     click.echo(f"{verb} {result.groups} registration{'s' if result.groups != 1 else ''}"

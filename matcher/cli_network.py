@@ -123,21 +123,17 @@ def import_group():
 def _run_import(run, skip_invalid: bool) -> None:
     """Run one import in a transaction, print its report, and set the exit status."""
     from .services.directories import DirectoryFormatError
+    from .services.uow import unit_of_work
 
     started = time.perf_counter()
     try:
-        report = run()
+        with unit_of_work(db.session) as work:
+            report = run()
+            if not report.written:
+                work.discard()
     except DirectoryFormatError as error:
-        db.session.rollback()
         click.echo(f"Error: the file cannot be imported: {error}", err=True)
         raise SystemExit(1) from None
-    except Exception:
-        db.session.rollback()
-        raise
-    if report.written:
-        db.session.commit()
-    else:
-        db.session.rollback()
     for line in report.lines():
         click.echo(line)
     click.echo(f"Finished in {time.perf_counter() - started:.1f} s.")

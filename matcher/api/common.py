@@ -73,16 +73,11 @@ def viewer() -> User | None:
 
 @contextmanager
 def service_errors():
-    """Turn a service's errors into HTTP errors, rolling back anything half-done."""
+    """Turn a service's errors into HTTP errors (changes are undone by ``unit_of_work``)."""
     try:
         yield
     except ServiceError as exc:
-        db.session.rollback()
         abort(exc.status, message=exc.message, errors=exc.errors or None)
-
-
-def commit() -> None:
-    db.session.commit()
 
 
 def postcode_index():
