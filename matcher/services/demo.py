@@ -1,4 +1,8 @@
-"""Load the invented demo network from ``data/demo`` (idempotent: keyed by each record's key)."""
+"""Load the invented demo network from ``data/demo`` (idempotent: keyed by each record's key).
+
+Records go through the same write path as the API's (:mod:`.records`): the same geocoding,
+regulator-id check, consent stamp and audit trail.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def load_demo(session: Session, index: PostcodeIndex, home_schema: ma.Schema,
             counts["homes_updated"] += 1
     for raw in groups:
         key = raw["key"]
-        status = raw.get("status", "approved")
+        status = raw.get("status", records.INITIAL_STATUS["demo"])
         payload = {k: v for k, v in raw.items() if k not in ("key", "status")}
         data = group_schema.load(payload, unknown=ma.EXCLUDE)
         data["external_key"] = key

@@ -10,8 +10,10 @@ Both are idempotent and all-or-nothing:
   (``CareHome.regulator`` + ``regulator_id``) or else by its ``external_key``
   (``"<regulator>:<natural key>"`` for layouts without an id; ``"import:<external_id>"``
   or ``"import:<name>|<postcode>"`` for groups). A blank cell never erases stored data;
-* everything is added to the session and flushed once; the caller commits (one
-  transaction), so 15,000 rows take seconds, not minutes.
+* records are built, checked and stored through the API's write path (:mod:`.records`:
+  ``new_home``/``new_group``, the regulator-id rule checked for all rows in one pass, one
+  ``store`` for the lot), so an imported record is the one the API would make; everything
+  is flushed once and the caller commits (one transaction), so 15,000 rows take seconds.
 
 Imported groups are ``approved`` with source ``import``: the file comes from a coordinator,
 who vouches for them. Their ``consent_at`` stays empty (the import cannot know when or how a

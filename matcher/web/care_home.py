@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
-from ..services import introductions, records
+from ..services import introductions, matching, records
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from . import forms
@@ -21,7 +21,7 @@ from .base import (
     safe_next,
     service_abort,
 )
-from .matching import home_matches, postcode_index, ranker_cache
+from .matching import postcode_index, ranker_cache
 
 STAFF_ROLES = ("care_home", "coordinator", "admin")
 MATCH_LIMIT = 20
@@ -82,9 +82,13 @@ def _map_data(home, matches) -> dict:
 @roles_required(*STAFF_ROLES)
 def partners(home_id: int):
     """Suggested partners for a home, best first, with reasons, a map and filters."""
-    home = _home(home_id)
     raw, applied, filter_errors = _filters()
-    matches = home_matches(home, limit=MATCH_LIMIT, **applied)
+    try:
+        home, matches = matching.partner_matches(
+            db.session, ranker_cache(), current_user._get_current_object(), home_id,
+            limit=MATCH_LIMIT, **applied)
+    except ServiceError as exc:
+        service_abort(exc)
     errors = forms.FormErrors(["kind", "radius", "language"])
     for key, message in filter_errors.items():
         errors.add(key, message)

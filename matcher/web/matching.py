@@ -22,12 +22,6 @@ def ranker_cache():
     return _cache(current_app)
 
 
-def home_matches(home, **filters) -> list[dict[str, Any]]:
-    """Ranked partners for ``home`` (see ``matching.home_matches`` for the filters)."""
-    from ..services import matching
-    return matching.home_matches(db.session, ranker_cache(), home, **filters)
-
-
 def homes_near(group, limit: int = 10) -> list[dict[str, Any]]:
     """Homes that would welcome ``group``, reduced to what the public may see.
 
