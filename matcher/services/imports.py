@@ -252,7 +252,7 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
         data.pop("regulator_id", None)
         key = f"{regulator or 'csv'}:{record.natural_key}"
         if len(key) > 300:
-            report.reject(record.row_number, "the id is too long (at most 40 characters)")
+            report.reject(record.row_number, "the name is too long to key the record by")
             continue
         valid.append((record, data, geo, regulator, key))
 
