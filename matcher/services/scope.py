@@ -58,6 +58,23 @@ def can_see_allocation(user: User | None, allocation: Allocation) -> bool:
     return user.role == "coordinator" and allocation.nation == user.nation
 
 
+def has_role(user: User | None, roles: tuple[str, ...]) -> bool:
+    """Whether ``user`` holds one of ``roles`` (the pages' gate)."""
+    return user is not None and user.role in roles
+
+
+def can_use_network_tools(user: User | None) -> bool:
+    """Coordinators and admins: the dashboard, approvals, match lists and allocations."""
+    return has_role(user, ("coordinator", "admin"))
+
+
+def own_home_id(user: User | None) -> int | None:
+    """The home care-home staff work for (None for everyone else)."""
+    if user is not None and user.role == "care_home":
+        return user.care_home_id
+    return None
+
+
 def can_read_audit(user: User | None) -> bool:
     return user is not None and user.role == "admin"
 

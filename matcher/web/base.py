@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..domain import catalogue
+from ..services import scope
 from ..services.errors import Forbidden, NotFound, ServiceError
 
 bp = Blueprint("web", __name__)
@@ -68,7 +69,7 @@ def roles_required(*roles: str) -> Callable:
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not scope.has_role(current_user, roles):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
@@ -91,9 +92,9 @@ def safe_next(target: str | None) -> str | None:
 def home_page_for(user) -> str:
     """Where a user lands after signing in."""
     from flask import url_for
-    if user.role == "care_home" and user.care_home_id:
-        return url_for("web.partners", home_id=user.care_home_id)
-    if user.role in ("coordinator", "admin"):
+    if scope.own_home_id(user):
+        return url_for("web.partners", home_id=scope.own_home_id(user))
+    if scope.can_use_network_tools(user):
         return url_for("web.coordinator")
     return url_for("web.index")
 
@@ -142,14 +143,14 @@ def _nav_items() -> list[dict]:
         items.append({"text": "Register a group", "href": url_for("web.register"),
                       "active": endpoint.startswith("web.register")})
         return items
-    if current_user.role == "care_home" and current_user.care_home_id:
+    if scope.own_home_id(current_user):
         items.append({"text": "My care home",
-                      "href": url_for("web.partners", home_id=current_user.care_home_id),
+                      "href": url_for("web.partners", home_id=scope.own_home_id(current_user)),
                       "active": endpoint in ("web.partners", "web.home_profile")})
-    if current_user.role in ("coordinator", "admin"):
+    if scope.can_use_network_tools(current_user):
         items.append({"text": "Coordinator dashboard", "href": url_for("web.coordinator"),
                       "active": endpoint.startswith("web.coordinator")})
-    if current_user.role == "admin":
+    if scope.can_read_audit(current_user):
         items.append({"text": "Audit trail", "href": url_for("web.admin_audit"),
                       "active": endpoint.startswith("web.admin")})
     items.append({"text": "Register a group", "href": url_for("web.register"),
