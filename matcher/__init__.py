@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import time
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.routing import IntegerConverter
 
-from .config import DEFAULTS, check_config, load_config, settle_engine_options
+from .config import check_config, defaults, load_config, settle_engine_options
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,21 @@ class IdConverter(IntegerConverter):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the Flask application; ``config`` overrides the environment (tests use it)."""
+    """Build the Flask application; ``config`` overrides the environment (tests use it).
+
+    Re-entrant: every call builds an independent app, so tests, benchmarks and scripts may
+    build several in one process with different settings. What differs between apps lives in
+    the app: its ``config`` (a fresh copy of every default), and in ``app.extensions`` its own
+    rate limiter (``kith.limiter``), OpenAPI ``Api`` (``kith.api``), Talisman, postcode index
+    handle and ranker cache. The shared pieces are stateless across apps: the extension
+    singletons of ``matcher.extensions`` keep their per-app state in the app (``init_app``),
+    and the module-level blueprints carry the same hooks into every app they are registered
+    on. Only ``services.versions.local_changes()`` counts for the whole process; it merely
+    makes a ranker cache look at its database sooner, never serves stale data.
+    """
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter
-    app.config.update(DEFAULTS)
+    app.config.update(defaults())
     app.config.update(load_config())
     if config:
         app.config.update(config)
@@ -42,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     settle_engine_options(app.config)
     register_extensions(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_errorhandlers(app)
     register_cli(app)
     from .security import register_security
@@ -99,8 +112,11 @@ def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
 def register_extensions(app: Flask) -> None:
     from pathlib import Path
 
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
     from . import models  # noqa: F401  (registers the tables with the metadata)
-    from .extensions import csrf, db, limiter, login, migrate
+    from .extensions import csrf, db, login, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
@@ -108,20 +124,15 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
-            _ping_idle_connections(engine, app.config.get("DATABASE_PING_AFTER_IDLE_S", 5.0))
+            _ping_idle_connections(engine, app.config["DATABASE_PING_AFTER_IDLE_S"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    # Flask-Limiter keeps its storage and settings on the Limiter object: one per app.
+    limiter = Limiter(key_func=get_remote_address, default_limits=[])
     limiter.init_app(app)
+    app.extensions["kith.limiter"] = limiter
     login.init_app(app)
-    login.login_view = "web.login"
-    login.login_message = "Sign in to see this page."
-    login.login_message_category = "info"
-
-    @login.user_loader
-    def _load_user(session_id: str):
-        from .services.accounts import user_for_session
-        return user_for_session(db.session, session_id)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -130,6 +141,30 @@ def register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_web(app)
+
+
+def register_rate_limits(app: Flask) -> None:
+    """Wrap every view marked with ``extensions.rate_limited`` in this app's limiter.
+
+    The rule is read from ``app.config`` at each request, as Flask-Limiter reads a callable
+    limit, and the wrapper takes the view's place in ``app.view_functions`` only, so the
+    module-level view functions stay unlimited for any other app.
+    """
+    from .extensions import RATE_LIMIT_MARK
+
+    limiter = app.extensions["kith.limiter"]
+    for endpoint, view in list(app.view_functions.items()):
+        mark = getattr(view, RATE_LIMIT_MARK, None)
+        if mark is None:
+            continue
+        setting, methods = mark
+        rule = functools.partial(_configured_limit, setting)
+        app.view_functions[endpoint] = limiter.limit(
+            rule, methods=list(methods) if methods else None)(view)
+
+
+def _configured_limit(setting: str) -> str:
+    return current_app.config[setting]
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -52,7 +52,7 @@ def _cache():
 
 def _jobs() -> int:
     # The command line may fork for a batch (no request, no threads); the web never does.
-    return int(current_app.config.get("RANKING_JOBS", 2))
+    return int(current_app.config["RANKING_JOBS"])
 
 
 def _kinds(value: str | None) -> list[str] | None:

@@ -1,11 +1,23 @@
-"""Settings: defaults here, overridden by the environment, then by ``create_app(config)``."""
+"""Settings: every key Kith reads, with its default, type and meaning, in ``SETTINGS``.
+
+``create_app`` starts from ``defaults()``, applies what ``load_config()`` reads from the
+environment, then the ``config`` it was given; code reads ``app.config["KEY"]``, never a default
+of its own. The README's configuration table is printed from the environment settings by
+``scripts/settings_table.py`` (``settings_table()``), and a test checks that the two agree.
+Flask's and the extensions' own keys that Kith leaves alone (``SERVER_NAME``,
+``WTF_CSRF_ENABLED``, ...) keep their library defaults and are not listed.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .domain import catalogue
+from .domain.catalogue import DEFAULT_WEIGHTS
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -14,80 +26,153 @@ class ConfigError(RuntimeError):
     """The service cannot start with the configuration it was given."""
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# --- reading the environment's text --------------------------------------------------------------
+
+def boolean(text: str) -> bool:
+    """``1``, ``true``, ``yes`` or ``on`` (any case) is true; anything else is false."""
+    return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _optional_bool(value: str | None) -> bool | None:
-    return None if value is None or not value.strip() else _bool(value)
+def optional_boolean(text: str) -> bool | None:
+    """Like ``boolean``, but empty means "not set" (``None``)."""
+    return boolean(text) if text.strip() else None
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return f"sqlite:///{INSTANCE_DIR / 'kith.sqlite3'}"
+def database_url(text: str) -> str | None:
+    """A SQLAlchemy URL; the ``postgres://`` and ``postgresql://`` forms get psycopg 3."""
+    if not text:
+        return None  # empty: the SQLite default
     # Heroku-style URLs name the old driver; psycopg 3 is the one we install.
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
+    if text.startswith("postgres://"):
+        return "postgresql+psycopg://" + text[len("postgres://"):]
+    if text.startswith("postgresql://"):
+        return "postgresql+psycopg://" + text[len("postgresql://"):]
+    return text
 
 
-def load_config() -> dict:
-    """Return the settings read from the environment (``.env`` is loaded by the Flask CLI)."""
-    return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        "DEBUG": _bool(os.environ.get("FLASK_DEBUG")),
-        "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "INSTANCE_DIR": str(INSTANCE_DIR),
-        "POSTCODE_INDEX_PATH": os.environ.get("POSTCODE_INDEX_PATH"),
-        "GEOCODER_ONLINE_PROVIDER": os.environ.get("GEOCODER_ONLINE_PROVIDER"),
-        "GEOCODER_ONLINE_DOMAIN": os.environ.get("GEOCODER_ONLINE_DOMAIN"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
-        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "20 per hour;5 per minute"),
-        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
-        "RATELIMIT_GEOCODE": os.environ.get("RATELIMIT_GEOCODE", "120 per minute"),
-        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "kith"),
-        # None: Secure unless DEBUG or TESTING (settled in matcher.security).
-        "SESSION_COOKIE_SECURE": _optional_bool(os.environ.get("SESSION_COOKIE_SECURE")),
-        "REMEMBER_COOKIE_SECURE": _optional_bool(os.environ.get("REMEMBER_COOKIE_SECURE")),
-        # TLS ends at the load balancer: redirecting to HTTPS here is opt-in. HSTS is only
-        # sent on requests that came over HTTPS; HSTS_MAX_AGE=0 switches it off.
-        "FORCE_HTTPS": _bool(os.environ.get("FORCE_HTTPS"), False),
-        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", "31536000")),
-        "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
-        "PURGE_PENDING_AFTER_DAYS": int(os.environ.get("PURGE_PENDING_AFTER_DAYS", "90")),
-        "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
-        "RANKING_INDEX_DIR": os.environ.get("RANKING_INDEX_DIR"),
-        # How often a worker asks the database whether another worker changed the partners.
-        "RANKING_CHECK_SECONDS": float(os.environ.get("RANKING_CHECK_SECONDS", "1.0")),
-    }
+def storage_url(text: str) -> str | None:
+    """A Flask-Limiter storage URL (``redis://...``); empty: kept in memory."""
+    return text or None
 
 
-DEFAULTS: dict = {
-    "TESTING": False,
-    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-    "JSON_SORT_KEYS": False,
-    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_HTTPONLY": True,
-    "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "WTF_CSRF_TIME_LIMIT": None,
-    # Ranking weights; any request may override them.
-    "RANKING_WEIGHTS": dict(catalogue.DEFAULT_WEIGHTS),
-    "API_TITLE": "Kith",
-    "API_VERSION": "v1",
-    "OPENAPI_VERSION": "3.0.3",
-    "OPENAPI_URL_PREFIX": "/api",
-    "OPENAPI_JSON_PATH": "openapi.json",
-    "API_SPEC_OPTIONS": {
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key.
+
+    ``type`` turns the environment's text into the value (``str``, ``int``, ``boolean``, ...).
+    ``env`` says where the environment gives it: ``True`` under its own name, a string under
+    that variable's name, ``False`` nowhere (set only by ``create_app(config)``). A ``type``
+    that answers ``None`` means "use the default". ``shown_default`` is the README's wording
+    of a default that is computed or long.
+    """
+
+    name: str
+    default: Any
+    type: Callable[[str], Any]
+    meaning: str
+    env: bool | str = True
+    shown_default: str | None = None
+
+    @property
+    def variable(self) -> str | None:
+        """The environment variable that sets it, if any."""
+        if self.env is True:
+            return self.name
+        return self.env or None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- read from the environment (the README's table, in this order) -------------------------
+    Setting("SECRET_KEY", None, str, "signs sessions and derives edit links",
+            shown_default="none: required unless `FLASK_DEBUG=1` (`make run` makes one in "
+                          "`instance/secret_key`)"),
+    Setting("DEBUG", False, boolean, "Flask's debug mode: runs without `SECRET_KEY`, cookies "
+            "not `Secure`; never in production", env="FLASK_DEBUG"),
+    Setting("SQLALCHEMY_DATABASE_URI", f"sqlite:///{INSTANCE_DIR / 'kith.sqlite3'}",
+            database_url, "`postgresql+psycopg://user@host/db` in production", env="DATABASE_URL",
+            shown_default="`sqlite:///instance/kith.sqlite3`"),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", storage_url,
+            "shared rate-limit storage when several workers run", env="REDIS_URL",
+            shown_default="unset (limits kept in memory)"),
+    Setting("POSTCODE_INDEX_PATH", None, str,
+            "the compact offline postcode index (rebuilt by itself when the data package "
+            "changes)", shown_default="`instance/postcode-index-<data version>-f<format>.bin`"),
+    Setting("GEOCODER_ONLINE_PROVIDER", None, str,
+            "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
+    Setting("GEOCODER_ONLINE_DOMAIN", None, str,
+            "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
+    Setting("PRIVACY_NOTICE_VERSION", "2026-11", str, "stored with every consent"),
+    Setting("PURGE_PENDING_AFTER_DAYS", 90, int,
+            "registrations never approved are purged after this"),
+    Setting("API_TOKEN_TTL_DAYS", 365, int, "lifetime of new API tokens"),
+    Setting("RATELIMIT_ENABLED", True, boolean, "the rate limits below (off only for tests and "
+            "scripts)"),
+    Setting("RATELIMIT_REGISTER", "20 per hour;5 per minute", str,
+            "Flask-Limiter rule for sending the public registration form, per address"),
+    Setting("RATELIMIT_LOGIN", "10 per minute", str,
+            "Flask-Limiter rule for sign-in attempts, per address"),
+    Setting("RATELIMIT_GEOCODE", "120 per minute", str,
+            "Flask-Limiter rule for `GET /api/v1/geocode`, per address"),
+    Setting("RATELIMIT_KEY_PREFIX", "kith", str,
+            "prefix of the rate-limit keys in Redis (one per deployment sharing a Redis)"),
+    # None: Secure unless DEBUG or TESTING (settled in matcher.security).
+    Setting("SESSION_COOKIE_SECURE", None, optional_boolean,
+            "send the sign-in cookies over HTTPS only",
+            shown_default="on, except with `FLASK_DEBUG=1` or in tests"),
+    Setting("REMEMBER_COOKIE_SECURE", None, optional_boolean,
+            "send the sign-in cookies over HTTPS only",
+            shown_default="on, except with `FLASK_DEBUG=1` or in tests"),
+    Setting("RANKING_INDEX_DIR", None, str,
+            "where the fitted ranking index is saved for workers to share; empty: not saved",
+            shown_default="`instance/ranking-index` (none in tests)"),
+    Setting("RANKING_CHECK_SECONDS", 1.0, float,
+            "how often a worker asks the database whether another worker changed the partners"),
+    # TLS ends at the load balancer: redirecting to HTTPS here is opt-in. HSTS is only sent on
+    # requests that came over HTTPS.
+    Setting("FORCE_HTTPS", False, boolean,
+            "redirect plain HTTP to HTTPS in the application itself",
+            shown_default="off (TLS ends at the load balancer)"),
+    Setting("HSTS_MAX_AGE", 31536000, int,
+            "`Strict-Transport-Security` lifetime, sent only on HTTPS requests (or "
+            "`X-Forwarded-Proto: https`); `0` switches it off"),
+    # -- set only in code: create_app(config) ---------------------------------------------------
+    Setting("TESTING", False, boolean, "Flask's test mode: no SECRET_KEY needed, cookies not "
+            "Secure, no saved ranking index", env=False),
+    Setting("INSTANCE_DIR", str(INSTANCE_DIR), str,
+            "where the default database, postcode index and ranking index live", env=False),
+    Setting("SQLALCHEMY_ENGINE_OPTIONS", {}, dict, "options for SQLAlchemy's create_engine "
+            "(PostgreSQL gets a connect timeout, see settle_engine_options)", env=False),
+    Setting("SQLALCHEMY_TRACK_MODIFICATIONS", False, boolean,
+            "Flask-SQLAlchemy's change signals (unused)", env=False),
+    Setting("DATABASE_PING_AFTER_IDLE_S", 5.0, float,
+            "a pooled connection idle this long is checked before use", env=False),
+    Setting("MAX_CONTENT_LENGTH", 60 * 1024 * 1024, int,
+            "largest request body in bytes (imports of regulator files)", env=False),
+    Setting("SESSION_COOKIE_HTTPONLY", True, boolean, "session cookie hidden from scripts",
+            env=False),
+    Setting("SESSION_COOKIE_SAMESITE", "Lax", str, "session cookie's SameSite", env=False),
+    Setting("REMEMBER_COOKIE_HTTPONLY", True, boolean,
+            "remember-me cookie hidden from scripts", env=False),
+    Setting("REMEMBER_COOKIE_SAMESITE", "Lax", str, "remember-me cookie's SameSite", env=False),
+    Setting("HSTS_INCLUDE_SUBDOMAINS", False, boolean,
+            "`includeSubDomains` in `Strict-Transport-Security`", env=False),
+    Setting("WTF_CSRF_TIME_LIMIT", None, int,
+            "seconds a form's CSRF token lasts (None: as long as the session)", env=False),
+    Setting("RATELIMIT_HEADERS_ENABLED", True, boolean,
+            "`X-RateLimit-*` and `Retry-After` headers on limited answers", env=False),
+    Setting("RANKING_WEIGHTS", dict(DEFAULT_WEIGHTS), dict,
+            "default weight of each ranking component; any request may override them",
+            env=False),
+    Setting("RANKING_JOBS", 2, int,
+            "processes the command line's batch ranking uses (the web never forks)", env=False),
+    Setting("API_TITLE", "Kith", str, "title of the OpenAPI document", env=False),
+    Setting("API_VERSION", "v1", str, "version of the OpenAPI document", env=False),
+    Setting("OPENAPI_VERSION", "3.0.3", str, "OpenAPI version of the document", env=False),
+    Setting("OPENAPI_URL_PREFIX", "/api", str, "where the OpenAPI document is served",
+            env=False),
+    Setting("OPENAPI_JSON_PATH", "openapi.json", str, "its file name under the prefix",
+            env=False),
+    Setting("API_SPEC_OPTIONS", {
         "info": {
             "description": "Match UK care homes with community partners nearby.",
         },
@@ -97,14 +182,63 @@ DEFAULTS: dict = {
             }
         },
         "security": [{"bearerAuth": []}],
-    },
-}
+    }, dict, "the rest of the OpenAPI document's header", env=False),
+)
+
+SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+
+DEFAULTS: Mapping[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
+def defaults() -> dict:
+    """A fresh copy of every default, so that no two apps share a mutable value."""
+    return copy.deepcopy(dict(DEFAULTS))
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict:
+    """Return the settings read from the environment (``.env`` is loaded by the Flask CLI):
+    every environment setting, with its default where the variable is not set."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for setting in SETTINGS:
+        if setting.variable is None:
+            continue
+        text = environ.get(setting.variable)
+        value = None if text is None else setting.type(text)
+        config[setting.name] = copy.deepcopy(setting.default) if value is None else value
+    return config
+
+
+def settings_table() -> str:
+    """The README's configuration table (Markdown), from the environment settings; neighbours
+    with the same default and meaning share a row."""
+    rows: list[tuple[list[str], str, str]] = []
+    for setting in SETTINGS:
+        if setting.variable is None:
+            continue
+        shown = setting.shown_default or _shown(setting.default)
+        if rows and rows[-1][1:] == (shown, setting.meaning):
+            rows[-1][0].append(setting.variable)
+        else:
+            rows.append(([setting.variable], shown, setting.meaning))
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| {', '.join(f'`{n}`' for n in names)} | {shown} | {meaning} |"
+              for names, shown, meaning in rows]
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"`{value}`"
 
 
 def check_config(config: dict) -> None:
     """Refuse to start without the settings production needs."""
-    if not config.get("SECRET_KEY"):
-        if config.get("TESTING") or config.get("DEBUG"):
+    if not config["SECRET_KEY"]:
+        if config["TESTING"] or config["DEBUG"]:
             # Only with debug or testing, never in production (see the error below).
             config.update(SECRET_KEY="dev-only-not-secret")  # noqa: S106  # nosec B106
         else:
@@ -120,7 +254,7 @@ def settle_engine_options(config: dict) -> None:
     """Engine options that depend on the database finally chosen (after any overrides)."""
     # Connections a database restart has killed are replaced by matcher._ping_idle_connections;
     # connect_timeout makes an unreachable PostgreSQL a quick 503 instead of a hanging request.
-    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
-        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(config["SQLALCHEMY_DATABASE_URI"] or "").startswith("postgresql"):
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
         options["connect_args"] = {"connect_timeout": 3, **(options.get("connect_args") or {})}
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options

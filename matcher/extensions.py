@@ -1,16 +1,23 @@
-"""Every Flask extension singleton, initialised by ``create_app``."""
+"""The Flask extensions: shared singletons where the extension keeps its state per app, and
+per-app objects where it does not.
+
+``db``, ``migrate``, ``csrf`` and ``login`` keep what differs between apps in the app itself
+(``init_app``), so one object serves every app ``create_app`` builds. Flask-Limiter and
+flask-smorest's ``Api`` keep their configuration, storage and OpenAPI document on the object,
+so each app gets its own (``app.extensions["kith.limiter"]`` and ``["kith.api"]``), and views
+declare their limit with ``rate_limited`` instead of a module-level limiter's decorator.
+"""
 
 from __future__ import annotations
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
-
-from .api.base import KithApi
 
 
 class Base(DeclarativeBase):
@@ -20,6 +27,32 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+
 login = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = KithApi()
+login.login_view = "web.login"
+login.login_message = "Sign in to see this page."
+login.login_message_category = "info"
+
+
+@login.user_loader
+def _load_user(session_id: str):
+    from .services.accounts import user_for_session
+
+    return user_for_session(db.session, session_id)
+
+
+View = TypeVar("View", bound=Callable)
+
+RATE_LIMIT_MARK = "kith_rate_limit"
+
+
+def rate_limited(setting: str, *, methods: Sequence[str] | None = None) -> Callable[[View], View]:
+    """Mark a view as limited by the Flask-Limiter rule in ``app.config[setting]`` (only for
+    ``methods``, if given). The mark does nothing by itself: ``create_app`` wraps every marked
+    view with that app's own limiter (``matcher.register_rate_limits``), so two apps in one
+    process count and configure their limits apart. On a ``MethodView`` put it in
+    ``decorators``."""
+    def mark(view: View) -> View:
+        setattr(view, RATE_LIMIT_MARK, (setting, tuple(methods) if methods else None))
+        return view
+    return mark

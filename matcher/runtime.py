@@ -13,7 +13,7 @@ def postcode_index(app: Flask) -> PostcodeIndex:
     """The offline postcode index, loaded on first use (built first if missing)."""
     index = app.extensions.get("kith.postcodes")
     if index is None:
-        path = app.config.get("POSTCODE_INDEX_PATH") or default_index_path(
+        path = app.config["POSTCODE_INDEX_PATH"] or default_index_path(
             Path(app.config["INSTANCE_DIR"]))
         index = get_index(path, progress=app.logger.info)
         app.extensions["kith.postcodes"] = index
@@ -25,10 +25,10 @@ def ranker_cache(app: Flask):
     cache = app.extensions.get("kith.rankers")
     if cache is None:
         from .services.matching import RankerCache
-        index_dir = app.config.get("RANKING_INDEX_DIR")
-        if index_dir is None and not app.config.get("TESTING"):
+        index_dir = app.config["RANKING_INDEX_DIR"]
+        if index_dir is None and not app.config["TESTING"]:
             index_dir = str(Path(app.config["INSTANCE_DIR"]) / "ranking-index")
         cache = RankerCache(weights=app.config["RANKING_WEIGHTS"], index_dir=index_dir or None,
-                            check_every=app.config.get("RANKING_CHECK_SECONDS", 1.0))
+                            check_every=app.config["RANKING_CHECK_SECONDS"])
         app.extensions["kith.rankers"] = cache
     return cache

@@ -71,15 +71,14 @@ def _resolve_cookie_flags(app: Flask) -> None:
 def register_security(app: Flask) -> Talisman:
     """Set the cookie flags and add the security headers to every response of ``app``."""
     _resolve_cookie_flags(app)
-    hsts_max_age = int(app.config.get("HSTS_MAX_AGE", 31536000))
+    hsts_max_age = int(app.config["HSTS_MAX_AGE"])
     talisman = Talisman()
     talisman.init_app(
         app,
-        force_https=bool(app.config.get("FORCE_HTTPS", False)),
+        force_https=bool(app.config["FORCE_HTTPS"]),
         strict_transport_security=hsts_max_age > 0,
         strict_transport_security_max_age=hsts_max_age,
-        strict_transport_security_include_subdomains=bool(
-            app.config.get("HSTS_INCLUDE_SUBDOMAINS", False)),
+        strict_transport_security_include_subdomains=bool(app.config["HSTS_INCLUDE_SUBDOMAINS"]),
         content_security_policy=CONTENT_SECURITY_POLICY,
         permissions_policy=PERMISSIONS_POLICY,
         referrer_policy=REFERRER_POLICY,

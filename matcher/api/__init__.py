@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 
 
-def register_api(app: Flask) -> None:
-    """Register every API resource; all but the public ones need a bearer token."""
-    from ..extensions import api, csrf
+@functools.cache
+def _blueprints() -> tuple[tuple, tuple]:
+    """The resources' blueprints, ``(protected, public)``.
+
+    They are module-level objects shared by every app; Flask copies a blueprint's hooks into
+    each app it is registered on, and refuses new hooks once it has been registered, so the
+    token and JSON checks are added here once, the first time any app asks.
+    """
     from . import (
         allocations,
         audit,
         care_homes,
-        docs,
         geocode,
         groups,
         introductions,
@@ -23,19 +29,25 @@ def register_api(app: Flask) -> None:
     )
     from .common import authenticate_request, require_json_body
 
-    api.init_app(app)
-    protected = [care_homes.blp, groups.blp, matches.blp]
-    protected += [match_lists.blp, allocations.blp, introductions.blp, reports.blp]
-    protected += [audit.blp]
-    public = [geocode.blp]
-    public += [open_referral.blp]
+    protected = (care_homes.blp, groups.blp, matches.blp, match_lists.blp, allocations.blp,
+                 introductions.blp, reports.blp, audit.blp)
+    public = (geocode.blp, open_referral.blp)
     for blp in protected:
-        # Blueprints are module-level singletons: add the hooks once, however many apps
-        # (tests, benchmarks) are created in one process.
-        if not getattr(blp, "_kith_protected", False):
-            blp.before_request(authenticate_request)
-            blp.before_request(require_json_body)
-            blp._kith_protected = True
+        blp.before_request(authenticate_request)
+        blp.before_request(require_json_body)
+    return protected, public
+
+
+def register_api(app: Flask) -> None:
+    """Register every API resource on a new ``Api`` of this app's own (flask-smorest keeps the
+    OpenAPI document on the ``Api``); all but the public ones need a bearer token."""
+    from ..extensions import csrf
+    from . import docs
+    from .base import KithApi
+
+    api = KithApi(app)
+    app.extensions["kith.api"] = api
+    protected, public = _blueprints()
     for blp in protected + public:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies

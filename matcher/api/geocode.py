@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..domain.geocoding import GeocodingError, InvalidPostcode
-from ..extensions import limiter
+from ..extensions import rate_limited
 from .common import postcode_index
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode",
@@ -28,14 +28,9 @@ class GeocodeSchema(ma.Schema):
     local_authority_name = ma.fields.String(allow_none=True)
 
 
-def _geocode_limit():
-    from flask import current_app
-    return current_app.config["RATELIMIT_GEOCODE"]
-
-
 @blp.route("")
 class Geocode(MethodView):
-    decorators = [limiter.limit(_geocode_limit)]
+    decorators = [rate_limited("RATELIMIT_GEOCODE")]
 
     @blp.arguments(GeocodeArgs(), location="query")
     @blp.response(200, GeocodeSchema)

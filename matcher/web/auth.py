@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db, limiter
+from ..extensions import db, rate_limited
 from ..models import User, utcnow
 from ..services import accounts
 from .base import bp, home_page_for, safe_next
@@ -30,7 +30,7 @@ def _is_locked(email: str) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@rate_limited("RATELIMIT_LOGIN", methods=["POST"])
 def login():
     """Sign in with email and password; staff land on their home, coordinators on the dashboard."""
     next_url = safe_next(request.values.get("next"))

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from ..extensions import db, limiter
+from ..extensions import db, rate_limited
 from ..models import CommunityGroup
 from ..services import records
 from ..services.errors import InvalidInput
@@ -50,7 +50,7 @@ def _register_page(values, errors, status=200):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@rate_limited("RATELIMIT_REGISTER", methods=["POST"])
 def register():
     """The public registration form; a valid submission is stored as ``pending``."""
     if request.method == "GET":
