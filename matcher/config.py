@@ -1,7 +1,7 @@
 """Settings: every key Kith reads, with its default, type and meaning, in ``SETTINGS``.
 
 ``create_app`` starts from ``defaults()``, applies what ``load_config()`` reads from the
-environment, then the ``config`` it was given; code reads ``app.config["KEY"]``, never a default
+environment, then the ``config`` it was given; code reads ``app.config[name]``, never a default
 of its own. The README's configuration table is printed from the environment settings by
 ``scripts/settings_table.py`` (``settings_table()``), and a test checks that the two agree.
 Flask's and the extensions' own keys that Kith leaves alone (``SERVER_NAME``,
@@ -79,6 +79,17 @@ class Setting:
         if self.env is True:
             return self.name
         return self.env or None
+
+    @property
+    def shown(self) -> str:
+        """The default as the README shows it."""
+        if self.shown_default is not None:
+            return self.shown_default
+        if self.default is None:
+            return "unset"
+        if isinstance(self.default, bool):
+            return "on" if self.default else "off"
+        return f"`{self.default}`"
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -216,7 +227,7 @@ def settings_table() -> str:
     for setting in SETTINGS:
         if setting.variable is None:
             continue
-        shown = setting.shown_default or _shown(setting.default)
+        shown = setting.shown
         if rows and rows[-1][1:] == (shown, setting.meaning):
             rows[-1][0].append(setting.variable)
         else:
@@ -225,14 +236,6 @@ def settings_table() -> str:
     lines += [f"| {', '.join(f'`{n}`' for n in names)} | {shown} | {meaning} |"
               for names, shown, meaning in rows]
     return "\n".join(lines)
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return f"`{value}`"
 
 
 def check_config(config: dict) -> None:
