@@ -1,67 +1,61 @@
 """Rate limits (Flask-Limiter) on sign-in, registration and geocoding, shared through Redis
 when ``REDIS_URL`` is set; and the account lock-out after repeated failed sign-ins.
 
-The shared test app runs with limits off, and Flask-Limiter's singleton cannot serve a second
-app in the same process, so each limited app here runs in its own Python process: it is
-built by ``create_app`` exactly as in production, sends requests through its test client and
-prints what came back.
+The shared test app runs with limits off; each test here builds a limited app of its own with
+``create_app`` exactly as in production (every app has its own limiter) and sends requests
+through its test client.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import socket
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-from tests.conftest import ROOT, postcode_index_path
+from tests.conftest import postcode_index_path
 
 pytestmark = pytest.mark.slow
 
-LIMITED_APP = r"""
-import json, sys
-from matcher import create_app
-
-spec = json.loads(sys.argv[1])
-app = create_app({"TESTING": True, "SECRET_KEY": "rate-limit-test",
-                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, **spec["config"]})
-if spec.get("migrate"):
-    from flask_migrate import upgrade
-    with app.app_context():
-        upgrade()
-client = app.test_client()
-out = []
-for method, path, form in spec["requests"]:
-    response = client.open(path, method=method, data=form)
-    out.append({"status": response.status_code, "type": response.mimetype,
-                "body": response.get_data(as_text=True),
-                "retry_after": response.headers.get("Retry-After"),
-                "limit": response.headers.get("X-RateLimit-Limit")})
-print("RESULT " + json.dumps(out))
-"""
-
 
 def run_limited_app(config: dict, requests: list, *, migrate: bool = False,
-                    env: dict | None = None, tmp_path=None) -> list[dict]:
-    """Build a limited app in a fresh process, send ``requests``, return the responses."""
-    config = {"POSTCODE_INDEX_PATH": postcode_index_path(), **config}
+                    tmp_path=None) -> list[dict]:
+    """Build a limited app, send ``requests``, return the responses. The environment (with
+    ``REDIS_URL`` or without) is the test's own: set it with ``monkeypatch``."""
+    from matcher import create_app
+    from matcher.cli import upgrade_schema
+    from matcher.extensions import db
+
+    config = {"TESTING": True, "SECRET_KEY": "rate-limit-test", "WTF_CSRF_ENABLED": False,
+              "RATELIMIT_ENABLED": True, "POSTCODE_INDEX_PATH": postcode_index_path(),
+              **config}
     if migrate:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / uuid.uuid4().hex}.sqlite3"
     else:
         config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///:memory:")
-    spec = {"config": config, "requests": requests, "migrate": migrate}
-    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    environment.update(PYTHONPATH=str(ROOT), **(env or {}))
-    done = subprocess.run([sys.executable, "-c", LIMITED_APP, json.dumps(spec)], cwd=ROOT,
-                          env=environment, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    app = create_app(config)
+    if migrate:
+        with app.app_context():
+            upgrade_schema()
+    client = app.test_client()
+    out = []
+    for method, path, form in requests:
+        response = client.open(path, method=method, data=form)
+        out.append({"status": response.status_code, "type": response.mimetype,
+                    "body": response.get_data(as_text=True),
+                    "retry_after": response.headers.get("Retry-After"),
+                    "limit": response.headers.get("X-RateLimit-Limit")})
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+@pytest.fixture(autouse=True)
+def no_redis(monkeypatch):
+    """Limits in memory unless a test sets ``REDIS_URL`` itself."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
 
 
 GEOCODE = ["GET", "/api/v1/geocode?postcode=LL55+4EL", None]
@@ -119,11 +113,11 @@ def redis_prefix():
         client.delete(*keys)
 
 
-def test_two_workers_share_one_limit_through_redis(redis_prefix):
+def test_two_workers_share_one_limit_through_redis(redis_prefix, monkeypatch):
     config = {"RATELIMIT_GEOCODE": "3 per minute", "RATELIMIT_KEY_PREFIX": redis_prefix}
-    env = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
-    first = run_limited_app(config, [GEOCODE] * 2, env=env)
-    second = run_limited_app(config, [GEOCODE] * 2, env=env)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    first = run_limited_app(config, [GEOCODE] * 2)
+    second = run_limited_app(config, [GEOCODE] * 2)
     assert [r["status"] for r in first] == [200, 200]
     assert [r["status"] for r in second] == [200, 429]  # the third request overall
     import redis

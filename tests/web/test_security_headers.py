@@ -171,33 +171,24 @@ def test_cookies_are_secure_unless_debugging_testing_or_told_otherwise(config, s
     assert flags["SESSION_COOKIE_SAMESITE"] == "Lax" and flags["REMEMBER_COOKIE_SAMESITE"] == "Lax"
 
 
-PRINT_FLAGS = """
-from matcher import create_app
-app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
-print(app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"],
-      app.config["SESSION_COOKIE_HTTPONLY"], app.config["SESSION_COOKIE_SAMESITE"])
-"""
-
-
-@pytest.mark.slow
-def test_a_production_app_sets_secure_cookies_from_the_environment():
+@pytest.mark.parametrize(("environment", "flags"), [
+    ({}, (True, True, True, "Lax")),  # production
+    ({"FLASK_DEBUG": "1"}, (False, False, True, "Lax")),
+    ({"SESSION_COOKIE_SECURE": "false"}, (False, False, True, "Lax")),  # told otherwise
+])
+def test_a_production_app_sets_secure_cookies_from_the_environment(
+        monkeypatch, environment, flags):
     """``create_app()`` as wsgi.py runs it: Secure by default; the environment may say not."""
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("FLASK_DEBUG", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")}
-    base.update(PYTHONPATH=str(ROOT), SECRET_KEY="x" * 32)
-    scenarios = {
-        "production": ({}, "True True True Lax"),
-        "debug": ({"FLASK_DEBUG": "1"}, "False False True Lax"),
-        "told otherwise": ({"SESSION_COOKIE_SECURE": "false"}, "False False True Lax"),
-    }
-    processes = {name: subprocess.Popen([sys.executable, "-c", PRINT_FLAGS], cwd=ROOT,
-                                        env={**base, **extra}, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
-                 for name, (extra, _) in scenarios.items()}
-    for name, process in processes.items():
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err[-2000:]
-        assert out.strip().splitlines()[-1] == scenarios[name][1], name
+    from matcher import create_app
+
+    for name in ("FLASK_DEBUG", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+    assert (app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"],
+            app.config["SESSION_COOKIE_HTTPONLY"], app.config["SESSION_COOKIE_SAMESITE"]) == flags
 
 
 def test_session_cookie_flags_on_sign_in(app, client, make_user, monkeypatch):
