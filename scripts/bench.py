@@ -190,7 +190,7 @@ def _proc_status(pid: int) -> dict[str, int]:
 
 # ------------------------------------------------------------------ in-process phase
 def inprocess_phase(args) -> dict:
-    """Runs in its own process (the app factory is used once per process)."""
+    """Runs in its own process, so that its memory figures (RSS after the fit) are its own."""
     from sqlalchemy import select
 
     from matcher.domain.postcodes import parse_postcode

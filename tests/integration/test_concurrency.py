@@ -332,7 +332,7 @@ def test_a_pooled_connection_is_checked_after_idling_and_replaced_if_dead(tmp_pa
     from matcher import create_app
     from matcher.extensions import db
 
-    # Rate limits off as in every test app: the limiter is one object shared by the apps.
+    # Rate limits off as in every test app.
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pool.db'}",
                       "DATABASE_PING_AFTER_IDLE_S": 30})

@@ -17,7 +17,7 @@ HOMES, PARTNERS = 80, 3_000
 
 
 def _generate(path: Path, *args: str) -> None:
-    """Run the generator as a user would (``create_app`` runs once per process)."""
+    """Run the generator as a user would, from the command line."""
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "generate_network.py"),
          "--database-url", f"sqlite:///{path}", "--as-of", AS_OF, *args],

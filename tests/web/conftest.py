@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
 import uuid
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -165,46 +163,6 @@ def edit_token_from(html: str) -> str:
 
 # --- a live server for the browser tests ------------------------------------------------------
 
-# The server runs in its own process: the app factory registers the API's blueprints on
-# module-level singletons, so a second app cannot be built in a process that already has one.
-LIVE_SERVER = """
-import sys
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
-
-from matcher import create_app
-from matcher.schemas import CareHomeInputSchema
-from matcher.schemas import GroupInputSchema
-from matcher.extensions import db
-from matcher.runtime import postcode_index
-from matcher.services import accounts
-from matcher.services.demo import load_demo
-
-database, index_path, users = sys.argv[1], sys.argv[2] or None, sys.argv[3:]
-app = create_app({
-    "TESTING": True,
-    "SECRET_KEY": "browser-test-secret",
-    "SQLALCHEMY_DATABASE_URI": "sqlite:///" + database,
-    "POSTCODE_INDEX_PATH": index_path,
-    "RATELIMIT_ENABLED": False,
-    "WTF_CSRF_ENABLED": True,
-})
-with app.app_context():
-    upgrade()
-    load_demo(db.session, postcode_index(app), CareHomeInputSchema(), GroupInputSchema(),
-              privacy_notice_version=app.config["PRIVACY_NOTICE_VERSION"])
-    for spec in users:
-        email, role, scope, password = spec.split("|")
-        nation = scope if role == "coordinator" else None
-        home = int(scope) if role == "care_home" else None
-        accounts.create_user(db.session, email, role, nation=nation, care_home_id=home,
-                             password=password)
-    db.session.commit()
-server = make_server("127.0.0.1", 0, app, threaded=True)
-print("READY", server.server_port, flush=True)
-server.serve_forever()
-"""
-
 BROWSER_PASSWORD = "browser test password"
 BROWSER_USERS = {
     "coordinator": ("coordinator@example.org", "coordinator", "england"),
@@ -212,48 +170,64 @@ BROWSER_USERS = {
 }
 
 
+@contextmanager
+def serve_demo_app(database: Path, **config):
+    """Serve an app of its own, from a thread of this process, on 127.0.0.1:<free port>: a
+    migrated SQLite file with the demo data, a coordinator for England and staff of demo
+    home 1 (password ``BROWSER_PASSWORD``), CSRF on. Yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from matcher import create_app
+    from matcher.cli import upgrade_schema
+    from matcher.extensions import db
+    from matcher.runtime import postcode_index
+    from matcher.schemas import CareHomeInputSchema, GroupInputSchema
+    from matcher.services import accounts
+    from matcher.services.demo import load_demo
+    from tests.conftest import postcode_index_path
+
+    app = create_app({
+        "TESTING": True,
+        "DEBUG": False,
+        "SECRET_KEY": "browser-test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "POSTCODE_INDEX_PATH": postcode_index_path(),
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": True,
+        **config,
+    })
+    with app.app_context():
+        upgrade_schema()
+        load_demo(db.session, postcode_index(app), CareHomeInputSchema(), GroupInputSchema(),
+                  privacy_notice_version=app.config["PRIVACY_NOTICE_VERSION"])
+        for email, role, scope in BROWSER_USERS.values():
+            accounts.create_user(db.session, email, role,
+                                 nation=scope if role == "coordinator" else None,
+                                 care_home_id=int(scope) if role == "care_home" else None,
+                                 password=BROWSER_PASSWORD)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """The app on 127.0.0.1:<free port> with a migrated SQLite file, the demo data, a
-    coordinator for England and staff of demo home 1 (password ``BROWSER_PASSWORD``)."""
+    """The demo app served for Chromium (see ``serve_demo_app``): ``(database path, URL)``."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium "
                     "(apt-get install chromium); browser tests need it.")
-    from tests.conftest import ROOT, postcode_index_path
-
     path = tmp_path_factory.mktemp("live") / "kith.sqlite3"
-    users = ["|".join((*spec, BROWSER_PASSWORD)) for spec in BROWSER_USERS.values()]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_DEBUG": "0"}
-    env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-c", LIVE_SERVER, str(path), postcode_index_path() or "", *users],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = _wait_for_ready(process)
-        port = int(line.split()[1])
-        yield path, f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_for_ready(process, timeout: float = 180) -> str:
-    result: list[str] = []
-    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()),
-                              daemon=True)
-    reader.start()
-    reader.join(timeout)
-    line = result[0] if result else ""
-    if not line.startswith("READY"):
-        process.kill()
-        errors = process.stderr.read()[-3000:] if process.stderr else ""
-        raise RuntimeError(f"The live server did not start:\n{errors}")
-    # keep draining stderr so a chatty server never blocks on a full pipe
-    threading.Thread(target=lambda: process.stderr.read(), daemon=True).start()
-    return line
+    with serve_demo_app(path) as base_url:
+        yield path, base_url
 
 
 @pytest.fixture(scope="module")

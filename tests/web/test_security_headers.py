@@ -3,15 +3,10 @@ working under the Content-Security-Policy in real Chromium."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from flask import Flask
 
 from matcher.security import API_DOCS_ENDPOINT, _resolve_cookie_flags
-from tests.conftest import ROOT
 from tests.web.test_authorisation import (  # noqa: F401  (world is a fixture)
     ADMIN,
     ANON,
@@ -214,28 +209,9 @@ def secure_live_server(tmp_path_factory):
 
     if not conftest.CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium; browser tests need it.")
-    script = conftest.LIVE_SERVER.replace(
-        '"WTF_CSRF_ENABLED": True,', '"WTF_CSRF_ENABLED": True, "SESSION_COOKIE_SECURE": True,')
-    assert script != conftest.LIVE_SERVER
-    from tests.conftest import postcode_index_path
-
     path = tmp_path_factory.mktemp("live-secure") / "kith.sqlite3"
-    users = ["|".join((*spec, conftest.BROWSER_PASSWORD))
-             for spec in conftest.BROWSER_USERS.values()]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_DEBUG": "0"}
-    env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, str(path), postcode_index_path() or "", *users],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = conftest._wait_for_ready(process)
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with conftest.serve_demo_app(path, SESSION_COOKIE_SECURE=True) as base_url:
+        yield base_url
 
 
 # Collects every CSP violation the page reports, before any of its own scripts run.
