@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .domain.catalogue import DEFAULT_WEIGHTS
@@ -198,7 +199,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
-DEFAULTS: Mapping[str, Any] = {s.name: s.default for s in SETTINGS}
+# Read-only: an app gets its own deep copy (defaults()), so nothing it changes leaks out.
+DEFAULTS: Mapping[str, Any] = MappingProxyType({s.name: s.default for s in SETTINGS})
 
 
 def defaults() -> dict:
