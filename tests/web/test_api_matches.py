@@ -227,8 +227,8 @@ def test_group_matches_for_a_coordinator_fill_the_limit_with_homes_in_their_nati
         app, client, db, make_user):
     # A border group: over a hundred Welsh homes are nearer than the English ones, so ranking
     # `limit` (or even 100) homes and then dropping the other nation's would leave none.
-    from matcher.schemas.care_homes import CareHomeInputSchema
     from matcher.runtime import postcode_index
+    from matcher.schemas.care_homes import CareHomeInputSchema
     from matcher.services import records
     from matcher.services.audit import SYSTEM
 
