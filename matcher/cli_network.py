@@ -18,9 +18,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .directories import FORMATS
 from .extensions import db
 from .models import GROUP_KINDS, NATIONS
-from .services.directories import FORMATS
 
 _MB = 1024 * 1024
 
@@ -122,7 +122,7 @@ def import_group():
 
 def _run_import(run, skip_invalid: bool) -> None:
     """Run one import in a transaction, print its report, and set the exit status."""
-    from .services.directories import DirectoryFormatError
+    from .directories import DirectoryFormatError
     from .services.uow import unit_of_work
 
     started = time.perf_counter()

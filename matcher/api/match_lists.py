@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.fields import DelimitedList
 
+from .. import csvout
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import match_lists, scope
@@ -28,11 +27,8 @@ def ranker_cache():
 
 def csv_response(text: str, stem: str) -> Response:
     """A CSV download named ``<stem>-<date>.csv``."""
-    filename = f"{stem}-{dt.date.today().isoformat()}.csv"
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(text, mimetype=csvout.MIMETYPE,
+                    headers=csvout.download_headers(csvout.dated_filename(stem)))
 
 
 class FormatArgs(ma.Schema):

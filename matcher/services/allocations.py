@@ -23,12 +23,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..csvout import write_csv
 from ..domain.allocation import allocate, unlimited_capacity
 from ..models import Allocation, AllocationAssignment, CommunityGroup, User
 from . import audit, scope
 from .errors import Forbidden, NotFound
 from .introductions import active_counts, open_pairs
-from .match_lists import any_partners, homes_for, write_csv
+from .match_lists import any_partners, homes_for
 
 CANDIDATES_PER_HOME = 25
 

@@ -2,7 +2,7 @@
 
 Both are idempotent and all-or-nothing:
 
-* every row is parsed (:mod:`.directories`), geocoded in one vectorised batch and checked
+* every row is parsed (:mod:`matcher.directories`), geocoded in one vectorised batch and checked
   with the API's own schema before anything is written;
 * a row that fails is *rejected* with its row number and the reason; unless
   ``skip_invalid`` is set, one rejected row means nothing at all is written;
@@ -32,11 +32,7 @@ import marshmallow as ma
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from ..domain import catalogue
-from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
-from ..models import CareHome, CommunityGroup
-from . import audit, records, versions
-from .directories import (
+from ..directories import (
     DEFAULT_MAX_BYTES,
     DirectoryRecord,
     GroupRecord,
@@ -44,6 +40,10 @@ from .directories import (
     parse_care_homes,
     parse_groups_csv,
 )
+from ..domain import catalogue
+from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
+from ..models import CareHome, CommunityGroup
+from . import audit, records, versions
 
 # The regulator of each nation, for our own CSV layout whose ids carry no regulator.
 REGULATOR_FOR_NATION = catalogue.REGULATOR_FOR_NATION
@@ -216,7 +216,7 @@ def _merge_care_types(current: Sequence[str], record: DirectoryRecord) -> list[s
 def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: str | None,
                       schema: ma.Schema, actor: audit.Actor, *, skip_invalid: bool = False,
                       max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
-    """Import a care-home directory (see :func:`.directories.parse_care_homes` for ``fmt``).
+    """Import a care-home directory (see :func:`matcher.directories.parse_care_homes` for ``fmt``).
 
     ``schema`` is the API's care-home input schema, so imported homes follow the same rules
     as homes sent to the API. Raises DirectoryFormatError when the file cannot be read at all.

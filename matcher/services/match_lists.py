@@ -8,17 +8,15 @@ coordinator sees the gaps too. Every text cell is neutralised against formula in
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..csvout import write_csv
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup
-from .directories import neutralise_csv_cell
 
 COMPONENT_COLUMNS = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
@@ -116,16 +114,6 @@ def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
                 "yes" if match.get("in_person_paused") else "no",
                 "; ".join(match.get("reasons") or []),
             ]
-
-
-def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text with a header, every cell neutralised against formula injection."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([neutralise_csv_cell(cell) for cell in row])
-    return out.getvalue()
 
 
 def match_list_csv(session: Session, cache: Any, nation: str | None = None, *,

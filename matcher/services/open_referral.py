@@ -32,13 +32,13 @@ import marshmallow as ma
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..directories import DEFAULT_MAX_BYTES, DirectoryFormatError
 from ..domain import catalogue
 from ..domain.geocoding import PostcodeIndex
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..domain.postcodes import InvalidPostcode, parse_postcode
 from ..models import CommunityGroup
 from . import audit
-from .directories import DEFAULT_MAX_BYTES, DirectoryFormatError
 from .imports import ImportReport, _schema_errors, _upsert_groups, geocode_all
 
 PROFILE_URL = "https://openreferral.org.uk/"

@@ -16,11 +16,12 @@ from scipy.spatial import cKDTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from ..csvout import write_csv
 from ..domain.geo import EARTH_RADIUS_KM, haversine_km
 from ..models import INTRODUCTION_STATUSES, CareHome, CommunityGroup, Introduction, User
 from ..models import IntroductionEvent as Event
 from . import scope
-from .match_lists import homes_for, write_csv
+from .match_lists import homes_for
 
 # Nearest partners examined per home before falling back to an exact radius search.
 _NEAREST = 16

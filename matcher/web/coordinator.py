@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import csvout
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
 from ..services import introductions, records, reports, scope
@@ -116,6 +115,5 @@ def coordinator_match_list():
 
     nation = scope.nation_in_view(_user(), request.args.get("nation") or None)
     body = match_lists.match_list_csv(db.session, ranker_cache(), nation=nation)
-    name = f"kith-match-list-{nation or 'uk'}-{dt.date.today().isoformat()}.csv"
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"'})
+    name = csvout.dated_filename(f"kith-match-list-{nation or 'uk'}")
+    return Response(body, mimetype=csvout.MIMETYPE, headers=csvout.download_headers(name))

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.services.directories import (
+from matcher.directories import (
     DirectoryFormatError,
-    neutralise_csv_cell,
     parse_care_homes,
     parse_groups_csv,
 )
@@ -474,7 +473,7 @@ def test_fifty_megabyte_csv_streams_in_bounded_memory(tmp_path):
     # A child process, so its peak memory is this parse's and nobody else's.
     child = """
 import json, sys, time
-from matcher.services.directories import parse_care_homes
+from matcher.directories import parse_care_homes
 
 def peak_kb():  # VmHWM: this process's peak resident memory (ru_maxrss survives exec)
     with open("/proc/self/status") as status:
@@ -500,19 +499,3 @@ print(json.dumps({
     assert report["seconds"] < 15
     # Reading the 50 MB file whole would take well over 100 MB.
     assert report["growth_mb"] < 40
-
-
-# --- CSV export protection -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("value", [
-    '=HYPERLINK("http://x","y")', "+44 20 7000 0000", "-2+3", "@SUM(A1:A2)", "\t=1+1",
-    "\r=1+1", "  =1+1",
-])
-def test_formula_like_text_is_neutralised(value):
-    assert neutralise_csv_cell(value) == "'" + value
-
-
-@pytest.mark.parametrize("value", ["Rose Court", "SW1A 1AA", "", "a=b", 42, 1.5, None])
-def test_ordinary_values_are_left_alone(value):
-    assert neutralise_csv_cell(value) == value
