@@ -20,4 +20,5 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check matcher tests scripts
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -q -r matcher -c pyproject.toml
