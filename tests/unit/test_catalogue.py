@@ -45,8 +45,6 @@ ALLOWED = {
 }
 # The regulator file parsers map the regulators' own spellings onto our codes: data, not a copy.
 ALLOWED_UNDER = {
-    ("matcher/services/directories.py", "care types"),
-    ("matcher/services/directories.py", "regulators"),
     ("matcher/directories/", "care types"),
     ("matcher/directories/", "regulators"),
 }
