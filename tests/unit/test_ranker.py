@@ -20,6 +20,7 @@ from matcher.domain.ranking import (
     Weights,
 )
 from matcher.domain.ranking.features import TextAnalyser
+from matcher.presentation.reasons import render_reasons
 
 BANGOR = (53.2274, -4.1293)
 EALING = (51.5130, -0.3089)
@@ -53,6 +54,11 @@ def ids(matches):
     return [m.partner_id for m in matches]
 
 
+def said(match):
+    """A match's reasons in words, as people read them."""
+    return render_reasons(match.reasons)
+
+
 # ----------------------------------------------------------------------------- hard limits
 def test_partner_travel_radius_excludes_even_inside_the_home_radius():
     partners = [
@@ -84,7 +90,7 @@ def test_partners_without_capacity_left_are_not_suggested():
     matches = {m.partner_id: m for m in Ranker().fit(partners).rank(home(BELFAST))}
     assert sorted(matches) == [2, 4]
     assert matches[2].components["capacity"] == pytest.approx(2 / 3)
-    assert "has capacity for 2 more visits a month" in matches[2].reasons
+    assert "has capacity for 2 more visits a month" in said(matches[2])
     assert matches[4].components["capacity"] == 0.5  # unknown is neutral
 
 
@@ -93,7 +99,7 @@ def test_closed_home_only_sees_partners_offering_remote_contact():
                 partner(2, at(STORNOWAY, 3), offers_remote=True)]
     matches = Ranker().fit(partners).rank(home(STORNOWAY, visiting_status="closed"))
     assert ids(matches) == [2]
-    assert any("closed to visitors" in r for r in matches[0].reasons)
+    assert any("closed to visitors" in r for r in said(matches[0]))
 
 
 # -------------------------------------------------------------------------------- components
@@ -105,7 +111,7 @@ def test_home_speaking_cymraeg_matches_partner_listing_cy():
     assert ids(matches) == [1, 2]  # a shared language outranks being closer
     assert matches[0].components["language"] == 1.0
     assert matches[0].shared_languages == ["cy"]
-    assert "speaks Welsh, like 12 residents" in matches[0].reasons
+    assert "speaks Welsh, like 12 residents" in said(matches[0])
     assert matches[1].components["language"] == 0.0
 
 
@@ -116,7 +122,7 @@ def test_language_share_counts_only_residents_whose_language_is_not_english():
     matches = {m.partner_id: m for m in Ranker().fit(partners).rank(h)}
     assert matches[1].components["language"] == pytest.approx(6 / 8)
     assert matches[2].components["language"] == pytest.approx(1.0)
-    assert "speaks Punjabi, like 6 residents" in matches[1].reasons
+    assert "speaks Punjabi, like 6 residents" in said(matches[1])
 
 
 def test_english_only_home_spreads_the_language_weight_over_the_others():
@@ -143,7 +149,7 @@ def test_singing_meets_choir_and_dogs_meet_pet_visits():
                Ranker().fit(partners).rank(home(BANGOR, interests=["singing", "Dogs"]))}
     assert matches[1].components["interests"] > 0
     assert matches[1].shared_interests == ["singing"]
-    assert "shares interests: singing" in matches[1].reasons
+    assert "shares interests: singing" in said(matches[1])
     assert matches[2].shared_interests == ["Dogs"]
     assert matches[3].components["interests"] == 0
 
@@ -164,8 +170,8 @@ def test_distance_component_falls_from_one_at_the_door_to_zero_at_the_radius():
     assert matches[2].components["distance"] == pytest.approx(0.5, abs=0.01)
     # The effective radius is the smaller of the two.
     assert matches[3].components["distance"] == pytest.approx(1 - 4 / 4.5, abs=0.01)
-    assert matches[1].reasons[0] == "under 100 m away"
-    assert matches[2].reasons[0] == "5.0 km away"
+    assert said(matches[1])[0] == "under 100 m away"
+    assert said(matches[2])[0] == "5.0 km away"
 
 
 def test_distances_agree_with_the_shared_haversine():
@@ -183,7 +189,7 @@ def test_availability_overlap_and_reason():
     h = home(BANGOR, availability={"sat_pm", "sun_pm"})
     matches = {m.partner_id: m for m in Ranker().fit(partners).rank(h)}
     assert matches[1].components["availability"] == 0.5  # 1 shared of the smaller 2
-    assert "can visit on Saturday afternoons" in matches[1].reasons
+    assert "can visit on Saturday afternoons" in said(matches[1])
     assert matches[2].components["availability"] == 0.0
     assert matches[3].components["availability"] == 0.5  # unknown is neutral
 
@@ -213,10 +219,10 @@ def test_restricted_home_lists_remote_partners_first_and_flags_in_person_ones():
     assert ids(matches) == [2, 1]
     assert matches[1].score > matches[0].score  # the tier, not the score, decides
     assert not matches[0].in_person_paused
-    assert "offers video calls or letters while visits are restricted" in matches[0].reasons
+    assert "offers video calls or letters while visits are restricted" in said(matches[0])
     assert matches[1].in_person_paused
-    assert "in-person visits paused while visits are restricted" in matches[1].reasons
-    assert "speaks Scottish Gaelic, like 8 residents" in matches[1].reasons
+    assert "in-person visits paused while visits are restricted" in said(matches[1])
+    assert "speaks Scottish Gaelic, like 8 residents" in said(matches[1])
 
 
 def test_ties_are_broken_by_score_then_distance_then_id():
@@ -307,8 +313,8 @@ def test_reverse_matching_finds_homes_that_would_welcome_a_group():
     matches = ranker.rank_homes(choir)
     assert [m.home_id for m in matches] == [1, 2, 5]
     assert matches[0].shared_languages == ["cy"]
-    assert "10 residents speak Welsh" in matches[0].reasons
-    assert "shares interests: singing" in matches[0].reasons
+    assert "10 residents speak Welsh" in said(matches[0])
+    assert "shares interests: singing" in said(matches[0])
     assert matches[2].in_person_paused
     assert matches[0].to_dict()["home_id"] == 1
     remote = partner(101, BANGOR, travel=8, offers_remote=True)
@@ -549,7 +555,7 @@ def test_unexplained_matches_keep_order_scores_and_flags():
 
 
 def test_city_sized_candidate_sets_give_the_exhaustive_answer(monkeypatch):
-    from matcher.domain.ranking import ranker as ranker_module
+    from matcher.domain.ranking import candidates as ranker_module
 
     rng = random.Random(17)
     partners = []

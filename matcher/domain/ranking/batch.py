@@ -7,6 +7,7 @@ import multiprocessing
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from .explain import Reason
 from .types import COMPONENTS, Filters, Home, Match, Weights
 
 _RANKER = None  # set in the parent before forking so workers inherit it without pickling
@@ -32,13 +33,14 @@ def _pack(m: Match) -> tuple:
     c = m.components
     return (m.partner_id, m.name, m.kind, m.score, m.distance_km, c["distance"],
             c["interests"], c["language"], c["availability"], c["capacity"],
-            "\n".join(m.reasons), m.in_person_paused, "\n".join(m.shared_interests),
-            ",".join(m.shared_languages), m.offers_remote, m.town, m.lat, m.lon)
+            tuple((r.code, r.params) for r in m.reasons), m.in_person_paused,
+            "\n".join(m.shared_interests), ",".join(m.shared_languages), m.offers_remote, m.town,
+            m.lat, m.lon)
 
 
 def _unpack(t: tuple) -> Match:
     return Match(t[0], t[1], t[2], t[3], t[4], dict(zip(COMPONENTS, t[5:10], strict=True)),
-                 t[10].split("\n") if t[10] else [], t[11],
+                 [Reason(code, params) for code, params in t[10]], t[11],
                  t[12].split("\n") if t[12] else [], t[13].split(",") if t[13] else [], t[14],
                  t[15], t[16], t[17])
 

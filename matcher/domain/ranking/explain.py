@@ -1,67 +1,260 @@
-"""Plain-English reasons for matches; built only for the few matches that are shown."""
+"""Why a partner suits a home: reasons as structured values (a code and its parameters).
+
+Reasons are built only for the few matches that are shown. They carry no wording: the edge
+(pages, API, CSV) turns them into sentences with `matcher.presentation.reasons`, so that each
+sentence can be translated. Codes and their parameters:
+
+=========================  =====================================================  ===========
+code                       params                                                 direction
+=========================  =====================================================  ===========
+``distance``               ``km`` (float)                                         both
+``remote_while_restricted``  none                                                 home->partner
+``remote_while_closed``    none                                                   home->partner
+``in_person_paused``       none                                                   both
+``home_restricted_remote``  none                                                  partner->home
+``home_closed_remote``     none                                                   partner->home
+``shared_interests``       ``interests`` (list of the home's words)               both
+``shared_language``        ``language`` (tag), ``residents`` (int)                home->partner
+``residents_speak``        ``language`` (tag), ``residents`` (int)                partner->home
+``availability``           ``slots`` (list of slot codes such as ``"sat_pm"``)    both
+``capacity``               ``remaining`` (visits a month, int)                    home->partner
+=========================  =====================================================  ===========
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
-from .types import describe_slots
+import numpy as np
 
-MAX_LISTED = 5
+from ..languages import canonical_tag
+from .grid import REMOTE, UNKNOWN, Segment, present
+from .types import (
+    COMPONENTS,
+    Home,
+    HomeMatch,
+    Match,
+    Partner,
+    decode_availability,
+    encode_availability,
+)
 
-
-def distance_reason(km: float) -> str:
-    """"2.3 km away"; "under 100 m away" when very close."""
-    if km < 0.1:
-        return "under 100 m away"
-    return f"{km:.1f} km away"
-
-
-def listing(items: Sequence[str], limit: int = MAX_LISTED) -> str:
-    """"a, b and c"; long lists end "and N more"."""
-    items = list(items)
-    if len(items) > limit:
-        extra = len(items) - limit
-        items = items[:limit] + [f"{extra} more"]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+__all__ = ["CODES", "Reason"]
 
 
-def interests_reason(shared: Sequence[str]) -> str:
-    """"shares interests: singing, gardening"."""
-    return "shares interests: " + ", ".join(list(shared)[:MAX_LISTED]) + (
-        f" and {len(shared) - MAX_LISTED} more" if len(shared) > MAX_LISTED else ""
+@dataclass(frozen=True)
+class Reason:
+    """One reason a match was suggested: a ``code`` (see the module docstring) and the
+    ``params`` its sentence needs. Treat ``params`` as read-only."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{code, params}``."""
+        return {"code": self.code, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reason:
+        """The reason `to_dict` gave."""
+        return cls(str(data["code"]), dict(data.get("params") or {}))
+
+    __hash__ = None  # params is a dict
+
+
+CODES = ("distance", "remote_while_restricted", "remote_while_closed", "in_person_paused",
+         "home_restricted_remote", "home_closed_remote", "shared_interests", "shared_language",
+         "residents_speak", "availability", "capacity")
+
+REMOTE_WHILE_RESTRICTED = Reason("remote_while_restricted")
+REMOTE_WHILE_CLOSED = Reason("remote_while_closed")
+IN_PERSON_PAUSED = Reason("in_person_paused")
+HOME_RESTRICTED_REMOTE = Reason("home_restricted_remote")
+HOME_CLOSED_REMOTE = Reason("home_closed_remote")
+
+
+def distance(km: float) -> Reason:
+    return Reason("distance", {"km": float(km)})
+
+
+def shared_interests(shared: Sequence[str]) -> Reason:
+    return Reason("shared_interests", {"interests": list(shared)})
+
+
+def shared_language(tag: str, residents: int) -> Reason:
+    """The partner speaks a language of ``residents`` residents."""
+    return Reason("shared_language", {"language": tag, "residents": int(residents)})
+
+
+def residents_speak(tag: str, residents: int) -> Reason:
+    """Reverse matching: ``residents`` residents of the home speak the partner's language."""
+    return Reason("residents_speak", {"language": tag, "residents": int(residents)})
+
+
+@lru_cache(maxsize=8192)
+def _slots(mask: int) -> tuple[str, ...]:
+    # Schedules repeat endlessly across partners; decode each one once.
+    return tuple(decode_availability(mask))
+
+
+def availability(mask: int) -> Reason:
+    """Both can meet in the slots of ``mask`` (a known, non-empty schedule)."""
+    return Reason("availability", {"slots": list(_slots(int(mask)))})
+
+
+def capacity(remaining: int) -> Reason:
+    return Reason("capacity", {"remaining": int(remaining)})
+
+
+# ------------------------------------------------------------------------- shared interests
+def shared_interest_words(ranker, q, present_cols: set[int], cat: int) -> list[str]:
+    """The home's own words (its interests, else words of its free text) that the partner
+    shares, directly or through a taxonomy category."""
+    shared: list[str] = []
+    covered_cols: set[int] = set()
+    covered_cats = 0
+    for item, mask, cols in q.items:  # already de-duplicated by clean_interests
+        if (mask & cat) or not present_cols.isdisjoint(cols):
+            shared.append(item)
+            covered_cols.update(cols)
+            covered_cats |= mask
+    extra = []
+    for bit, surface in q.text_matches:
+        if (cat >> bit & 1) and not (covered_cats >> bit & 1):
+            extra.append(surface)
+            covered_cats |= 1 << bit
+    for col, surface in q.text_words:
+        if col in present_cols and col not in covered_cols:
+            extra.append(surface)
+    if not shared and not extra and int(q.cat) & cat:
+        extra = [ranker.taxonomy_.label(c) for c in ranker.taxonomy_.ids_of(int(q.cat) & cat)]
+    if extra:
+        seen = {s.casefold() for s in shared}
+        for text in extra:
+            if text.casefold() not in seen:
+                seen.add(text.casefold())
+                shared.append(text)
+    return shared
+
+
+# -------------------------------------------------------------------------- home -> partners
+def explain_matches(ranker, q, chosen) -> list[Match]:
+    """Matches with reasons for the chosen candidates; array look-ups are batched per
+    segment and the per-match work is plain Python on lists."""
+    groups: dict[int, tuple[Segment, dict, list[int], list[int]]] = {}
+    for slot, ((seg, result), i) in enumerate(chosen):
+        group = groups.setdefault(id(seg), (seg, result, [], []))
+        group[2].append(slot)
+        group[3].append(i)
+    lang_ids = [i for _, i, _ in q.explain_langs]
+    cols = q.explain_cols.tolist()
+    rows: list = [None] * len(chosen)
+    for seg, result, slots, local in groups.values():
+        idx = np.array(local, dtype=np.int64)
+        p = result["pos"][idx]
+        fields = {
+            "terms": present(seg.tf_keys, seg.n, cols, p).T.tolist(),
+            "langs": present(seg.lang_keys, seg.n, lang_ids, p).T.tolist(),
+            "id": seg.ids[p].tolist(),
+            "dist": result["dist"][idx].tolist(),
+            "score": result["score"][idx].tolist(),
+            "comps": np.stack([c[idx] for c in result["components"]], axis=1).tolist(),
+            "remote": ((seg.flags[p] & REMOTE) > 0).tolist(),
+            "cat": seg.cat[p].tolist(),
+            "avail": seg.avail[p].tolist(),
+            "capacity": seg.capacity[p].tolist(),
+            "active": seg.active[p].tolist(),
+            "kind": seg.kind[p].tolist(),
+            "name": [seg.name(x) for x in p.tolist()],
+            "town": seg.town[p].tolist(),
+            "lat": seg.lat[p].tolist(),
+            "lon": seg.lon[p].tolist(),
+        }
+        for j, slot in enumerate(slots):
+            rows[slot] = (fields, j)
+    return [_match(ranker, q, cols, fields, j) for fields, j in rows]
+
+
+def _match(ranker, q, cols: list[int], f: dict, j: int) -> Match:
+    dist = f["dist"][j]
+    remote = f["remote"][j]
+    reasons = [distance(dist)]
+    paused = False
+    if q.status == "restricted":
+        paused = not remote
+        reasons.insert(0, IN_PERSON_PAUSED if paused else REMOTE_WHILE_RESTRICTED)
+    elif q.status == "closed":
+        reasons.insert(0, REMOTE_WHILE_CLOSED)
+    present_cols = {c for c, yes in zip(cols, f["terms"][j], strict=True) if yes}
+    shared = shared_interest_words(ranker, q, present_cols, f["cat"][j])
+    if shared:
+        reasons.append(shared_interests(shared))
+    shared_langs = []
+    for (tag, _, count), spoken in zip(q.explain_langs, f["langs"][j], strict=True):
+        if spoken:
+            shared_langs.append(tag)
+            reasons.append(shared_language(tag, count))
+    pa = f["avail"][j]
+    if not (pa | q.avail) & int(UNKNOWN) and pa & q.avail:
+        reasons.append(availability(pa & q.avail))
+    remaining = f["capacity"][j] - f["active"][j]
+    if f["capacity"][j] > 0 and remaining > 0:
+        reasons.append(capacity(remaining))
+    kind = f["kind"][j]
+    return Match(
+        partner_id=f["id"][j],
+        name=f["name"][j],
+        kind=ranker.kind_labels_[kind] if kind < len(ranker.kind_labels_) else "other",
+        score=f["score"][j],
+        distance_km=dist,
+        components=dict(zip(COMPONENTS, f["comps"][j], strict=True)),
+        reasons=reasons,
+        in_person_paused=paused,
+        shared_interests=shared,
+        shared_languages=shared_langs,
+        offers_remote=remote,
+        town=ranker._town(f["town"][j]),
+        lat=f["lat"][j],
+        lon=f["lon"][j],
     )
 
 
-def residents(count: int) -> str:
-    """"1 resident" / "6 residents"."""
-    return f"{count} resident{'' if count == 1 else 's'}"
+# -------------------------------------------------------------------------- partner -> homes
+def home_reasons(ranker, partner: Partner, home: Home, status: str, paused: bool,
+                 dist: float, cols, mask: int, home_avail: int
+                 ) -> tuple[list[Reason], list[str], list[str]]:
+    """Reasons a home suits a partner, with the shared interests and languages."""
+    q = ranker._prepare(home, None, {"radius_km": max(float(home.search_radius_km or 0), 1e-3)})
+    reasons = [distance(dist)]
+    if status == "restricted":
+        reasons.insert(0, IN_PERSON_PAUSED if paused else HOME_RESTRICTED_REMOTE)
+    elif status == "closed":
+        reasons.insert(0, HOME_CLOSED_REMOTE)
+    shared = shared_interest_words(ranker, q, set(cols.tolist()), int(mask))
+    if shared:
+        reasons.append(shared_interests(shared))
+    spoken = {canonical_tag(t) for t in partner.languages or ()}
+    shared_langs = [t for t, _ in q.lang_counts if t in spoken]
+    counts = dict(q.lang_counts)
+    for tag in shared_langs:
+        reasons.append(residents_speak(tag, counts[tag]))
+    pa = encode_availability(partner.availability)
+    if not (pa & int(UNKNOWN)) and not (home_avail & int(UNKNOWN)) and pa & home_avail:
+        reasons.append(availability(pa & home_avail))
+    return reasons, shared, shared_langs
 
 
-def language_reason(name: str, count: int) -> str:
-    """"speaks Polish, like 6 residents"."""
-    return f"speaks {name}, like {residents(count)}"
-
-
-def home_language_reason(name: str, count: int) -> str:
-    """Reverse matching: "6 residents speak Polish"."""
-    verb = "speaks" if count == 1 else "speak"
-    return f"{residents(count)} {verb} {name}"
-
-
-def availability_reason(slots: Sequence[str]) -> str:
-    """"can visit on Saturday afternoons"."""
-    return f"can visit on {describe_slots(slots)}"
-
-
-def capacity_reason(remaining: int) -> str:
-    """"has capacity for 2 more visits a month"."""
-    return f"has capacity for {remaining} more visit{'' if remaining == 1 else 's'} a month"
-
-
-REMOTE_WHILE_RESTRICTED = "offers video calls or letters while visits are restricted"
-PAUSED_WHILE_RESTRICTED = "in-person visits paused while visits are restricted"
-REMOTE_WHILE_CLOSED = "offers video calls or letters while the home is closed to visitors"
-HOME_RESTRICTED_REMOTE = "visits are restricted: video calls or letters are welcome"
-HOME_CLOSED_REMOTE = "closed to visitors: video calls or letters only"
+def home_match(ranker, partner: Partner, home: Home, status: str, comps, score: float,
+               dist: float, paused: bool, cols, mask: int, home_avail: int) -> HomeMatch:
+    """A `HomeMatch` with its reasons."""
+    reasons, shared, shared_langs = home_reasons(ranker, partner, home, status, paused, dist,
+                                                 cols, mask, home_avail)
+    return HomeMatch(
+        home_id=int(home.id), name=home.name, score=score, distance_km=dist,
+        components={name: float(v) for name, v in zip(COMPONENTS, comps, strict=True)},
+        reasons=reasons, in_person_paused=paused, shared_interests=shared,
+        shared_languages=shared_langs, visiting_status=status, town=home.town,
+    )

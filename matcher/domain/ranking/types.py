@@ -6,11 +6,15 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import catalogue
 from ..languages import canonical_tag
+
+if TYPE_CHECKING:
+    from .explain import Reason
 
 __all__ = [
     "AVAILABILITY_UNKNOWN",
@@ -177,7 +181,8 @@ def _round(value: float, digits: int) -> float:
 
 @dataclass(slots=True)
 class Match:
-    """One suggested partner for a home, with its score, components and reasons."""
+    """One suggested partner for a home, with its score, components and reasons
+    (`explain.Reason` values, rendered into words outside the domain)."""
 
     partner_id: int
     name: str
@@ -185,7 +190,7 @@ class Match:
     score: float
     distance_km: float
     components: dict[str, float]
-    reasons: list[str]
+    reasons: list[Reason]
     in_person_paused: bool = False
     shared_interests: list[str] = field(default_factory=list)
     shared_languages: list[str] = field(default_factory=list)
@@ -195,7 +200,8 @@ class Match:
     lon: float | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (score and components to 4 decimals, distance to 2)."""
+        """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
+        ``{code, params}``)."""
         return {
             "partner_id": self.partner_id,
             "name": self.name,
@@ -203,7 +209,7 @@ class Match:
             "score": _round(self.score, 4),
             "distance_km": _round(self.distance_km, 2),
             "components": {k: _round(v, 4) for k, v in self.components.items()},
-            "reasons": list(self.reasons),
+            "reasons": [r.to_dict() for r in self.reasons],
             "in_person_paused": self.in_person_paused,
             "shared_interests": list(self.shared_interests),
             "shared_languages": list(self.shared_languages),
@@ -216,14 +222,14 @@ class Match:
 
 @dataclass(slots=True)
 class HomeMatch:
-    """One care home that would welcome a partner (reverse matching)."""
+    """One care home that would welcome a partner (reverse matching), reasons as in `Match`."""
 
     home_id: int
     name: str
     score: float
     distance_km: float
     components: dict[str, float]
-    reasons: list[str]
+    reasons: list[Reason]
     in_person_paused: bool = False
     shared_interests: list[str] = field(default_factory=list)
     shared_languages: list[str] = field(default_factory=list)
@@ -231,14 +237,15 @@ class HomeMatch:
     town: str | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (score and components to 4 decimals, distance to 2)."""
+        """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
+        ``{code, params}``)."""
         return {
             "home_id": self.home_id,
             "name": self.name,
             "score": _round(self.score, 4),
             "distance_km": _round(self.distance_km, 2),
             "components": {k: _round(v, 4) for k, v in self.components.items()},
-            "reasons": list(self.reasons),
+            "reasons": [r.to_dict() for r in self.reasons],
             "in_person_paused": self.in_person_paused,
             "shared_interests": list(self.shared_interests),
             "shared_languages": list(self.shared_languages),

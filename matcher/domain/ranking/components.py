@@ -1,0 +1,153 @@
+"""The scoring model, shared by both directions (home -> partners and partner -> homes).
+
+Each component is a named function giving values in [0, 1]; the score is their weighted sum
+divided by the sum of the weights (`score`), the weights being a vector keyed by component
+name (`weight_vector`, in `COMPONENTS` order). `resolve_weights` is the one place that decides
+which weights a query uses: the configured ones, overlaid by those of the request.
+
+The sum is computed in a fixed order, distance-free terms first (`partial_score`) and then
+distance and availability (`finish_score`), so that the candidate search can bound scores
+before it knows distances and both directions give the same floating-point result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .types import AVAILABILITY_UNKNOWN, COMPONENTS, Weights
+
+__all__ = [
+    "COMPONENTS",
+    "availability",
+    "capacity",
+    "distance",
+    "finish_score",
+    "interests",
+    "language",
+    "partial_score",
+    "resolve_weights",
+    "score",
+    "weight_vector",
+]
+
+UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
+SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
+
+# Positions of the components in a weight vector.
+DISTANCE, INTERESTS, LANGUAGE, AVAILABILITY, CAPACITY = (
+    COMPONENTS.index(name)
+    for name in ("distance", "interests", "language", "availability", "capacity"))
+
+
+def resolve_weights(configured: Mapping | Weights | None,
+                    requested: Mapping | Weights | None = None) -> Weights:
+    """The weights a query uses: ``requested`` (a partial mapping) over ``configured``
+    (a partial mapping over `DEFAULT_WEIGHTS`). Nothing else decides weights."""
+    base = Weights.from_mapping(configured)
+    return base if requested is None else Weights.from_mapping(requested, base)
+
+
+def weight_vector(weights: Weights, english_only=False) -> np.ndarray:
+    """Weights in `COMPONENTS` order. For homes whose residents all speak English (or have
+    no languages recorded) the language weight is dropped, i.e. spread proportionally over
+    the others; ``english_only`` may be an array (one row of weights per home)."""
+    w = np.array(weights.as_tuple(), dtype=np.float64)
+    if np.ndim(english_only) == 0:
+        if english_only:
+            w[LANGUAGE] = 0.0
+        return w
+    rows = np.tile(w, (len(english_only), 1))
+    rows[np.asarray(english_only, dtype=bool), LANGUAGE] = 0.0
+    return rows
+
+
+def weight_sum(w: np.ndarray):
+    """Sum of a weight vector (or of each row), 1 where it is 0 so that scores stay 0."""
+    total = w.sum(axis=-1)
+    if np.ndim(total) == 0:
+        total = float(total)
+        return total if total > 0 else 1.0
+    return np.where(total > 0, total, 1.0)
+
+
+# ----------------------------------------------------------------------------- components
+def distance(km: np.ndarray, reach_km: np.ndarray) -> np.ndarray:
+    """``1 - d / r``: 1 next door, 0 at the reach (the smaller of both radii)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(reach_km > 0, 1.0 - km / reach_km, 1.0)
+    np.clip(value, 0.0, 1.0, out=value)
+    return value
+
+
+def interests(tfidf_cosine: np.ndarray, taxonomy_cosine: np.ndarray | None) -> np.ndarray:
+    """``1 - (1 - tfidf) * (1 - taxonomy)``: either similarity alone can carry a match, so
+    "singing" meets "choir" through the taxonomy even without a shared word."""
+    tf = np.clip(tfidf_cosine, 0.0, 1.0)
+    if taxonomy_cosine is None:
+        return tf
+    np.minimum(taxonomy_cosine, 1.0, out=taxonomy_cosine)  # a cosine of 1 can be a hair above
+    return 1.0 - (1.0 - tf) * (1.0 - taxonomy_cosine)
+
+
+def language(share: np.ndarray) -> np.ndarray:
+    """Share of the residents (those not speaking English) whose language the partner
+    speaks."""
+    return np.minimum(share, 1.0)
+
+
+def availability(masks: np.ndarray, mask: int, counts: np.ndarray | None = None) -> np.ndarray:
+    """Shared slots over the smaller of the two schedules; 0.5 where either is unknown.
+
+    ``masks`` are the schedules of the candidates (with their slot ``counts`` if known),
+    ``mask`` the schedule of the one home or partner they are compared with.
+    """
+    mask = int(mask)
+    if mask & int(UNKNOWN):
+        return np.full(len(masks), 0.5)
+    if counts is None:
+        counts = np.bitwise_count(masks & SLOT_BITS)
+    both = np.minimum(counts, (mask & int(SLOT_BITS)).bit_count())
+    overlap = np.bitwise_count(masks & np.uint32(mask))
+    value = np.where(both > 0, overlap / np.maximum(both, 1), 0.0)
+    value[(masks & UNKNOWN) > 0] = 0.5
+    return value
+
+
+def capacity(capacity_per_month: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Remaining share of the monthly capacity; 0.5 when the capacity is unknown (< 0)."""
+    capacity_per_month = np.asarray(capacity_per_month)
+    remaining = capacity_per_month - np.asarray(active)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip(remaining / np.maximum(capacity_per_month, 1), 0.0, 1.0)
+    return np.where(capacity_per_month < 0, 0.5, share)
+
+
+# --------------------------------------------------------------------------------- scorer
+def partial_score(w: np.ndarray, interests_: np.ndarray, language_: np.ndarray,
+                  capacity_: np.ndarray) -> np.ndarray:
+    """The weighted terms that do not depend on distance or availability (not divided)."""
+    partial = w[..., INTERESTS] * interests_
+    partial += w[..., LANGUAGE] * language_
+    partial += w[..., CAPACITY] * capacity_
+    return partial
+
+
+def finish_score(w: np.ndarray, partial: np.ndarray, distance_: np.ndarray,
+                 availability_: np.ndarray, total=None) -> np.ndarray:
+    """`partial_score` plus distance and availability, divided by the sum of the weights."""
+    out = w[..., DISTANCE] * distance_
+    out += partial
+    wa = w[..., AVAILABILITY]
+    if np.ndim(wa) or wa:  # adding 0 * availability changes nothing
+        out += wa * availability_
+    out /= weight_sum(w) if total is None else total
+    return out
+
+
+def score(w: np.ndarray, components: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``sum(w * component) / sum(w)`` for components keyed by name."""
+    partial = partial_score(w, components["interests"], components["language"],
+                            components["capacity"])
+    return finish_score(w, partial, components["distance"], components["availability"])

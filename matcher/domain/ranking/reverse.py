@@ -1,0 +1,132 @@
+"""Reverse matching: the care homes that would best welcome a partner.
+
+Uses the scoring model of `components` (the same component functions and weighted sum as
+home -> partners) and the partners' TF-IDF vocabulary; homes are few (~17,000 in the UK),
+so they are kept in plain arrays and scanned with numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+
+from .. import catalogue
+from ..languages import canonical_tag, is_english
+from . import components as comp
+from . import explain
+from .features import km_for_chord2, unit_vectors
+from .types import Home, HomeMatch, Partner, encode_availability
+
+VISITING = catalogue.codes(catalogue.VISITING_STATUSES)
+
+
+def fit_homes(ranker, homes: Sequence[Home]) -> dict:
+    """The arrays `rank_homes` reads for ``homes`` (held as ``ranker.homes_``)."""
+    homes = list(homes)
+    n = len(homes)
+    lat = np.array([h.lat for h in homes], dtype=np.float64)
+    lon = np.array([h.lon for h in homes], dtype=np.float64)
+    x, y, z = unit_vectors(lat, lon)
+    with ranker._lock:
+        rows, stems, counts, masks = ranker.analyser_.analyse_many([h.text for h in homes])
+        matrix = ranker.tfidf_.transform_many(rows, stems, counts, n)
+    index = {t: i for i, t in enumerate(ranker.lang_tags_)}
+    lang_rows, lang_cols, lang_vals = [], [], []
+    english_only = np.zeros(n, dtype=bool)
+    for r, home in enumerate(homes):
+        others = [(t, c) for t, c in home.language_counts() if c > 0 and not is_english(t)]
+        total = sum(c for _, c in others)
+        english_only[r] = total == 0
+        for tag, count in others:
+            if tag not in index:
+                index[tag] = len(ranker.lang_tags_)
+                ranker.lang_tags_.append(tag)
+            lang_rows.append(r)
+            lang_cols.append(index[tag])
+            lang_vals.append(count / total)
+    languages = sp.csc_matrix((lang_vals, (lang_rows, lang_cols)),
+                              shape=(n, max(len(ranker.lang_tags_), 1)))
+    status = []
+    for h in homes:
+        s = str(h.visiting_status or "open").strip().lower()
+        status.append(VISITING.index(s) if s in VISITING else 0)
+    return {
+        "homes": homes,
+        "ids": np.array([h.id for h in homes], dtype=np.int64),
+        "x": x, "y": y, "z": z,
+        "radius": np.array([float(h.search_radius_km or 0.0) for h in homes]),
+        "tfidf": matrix.tocsc(),
+        "cat": masks,
+        "cat_n": np.bitwise_count(masks).astype(np.float64),
+        "languages": languages,
+        "english_only": english_only,
+        "avail": np.array([encode_availability(h.availability) for h in homes], np.uint32),
+        "status": np.array(status, dtype=np.int8),
+    }
+
+
+def rank_homes(ranker, partner: Partner, k: int, weights) -> list[HomeMatch]:
+    """See `Ranker.rank_homes`."""
+    if ranker.homes_ is None:
+        raise NotFittedError("call fit_homes(homes) before rank_homes")
+    H = ranker.homes_
+    if len(H["ids"]) == 0 or k <= 0:
+        return []
+    used = comp.resolve_weights(ranker.weights_, weights)
+    w = comp.weight_vector(used)
+    px, py, pz = (float(v) for v in unit_vectors(partner.lat, partner.lon))
+    dot = H["x"] * px + H["y"] * py + H["z"] * pz
+    dist = km_for_chord2(np.maximum(2.0 - 2.0 * dot, 0.0))
+    reach = np.minimum(H["radius"], float(partner.travel_radius_km or 0.0))
+    ok = dist <= reach + 1e-9
+    remote = bool(partner.offers_remote)
+    if not remote:
+        ok &= H["status"] != VISITING.index("closed")
+    sel = np.flatnonzero(ok)
+    if len(sel) == 0:
+        return []
+    with ranker._lock:
+        counts, mask = ranker.analyser_.analyse_one(partner.text)
+        cols, vals = ranker.tfidf_.transform_one(counts)
+    d = dist[sel]
+    comp_d = comp.distance(d, reach[sel])
+    tf = np.zeros(len(sel))
+    if len(cols):
+        tf = np.asarray(H["tfidf"][:, cols] @ vals).ravel()[sel]
+    tax = None
+    pcat_n = int(mask).bit_count()
+    if pcat_n:  # cosine of the category sets
+        shared = np.bitwise_count(H["cat"][sel] & np.uint64(mask)).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tax = shared / np.sqrt(H["cat_n"][sel] * pcat_n)
+        tax[~np.isfinite(tax)] = 0.0
+    comp_i = comp.interests(tf, tax)
+    index = {t: i for i, t in enumerate(ranker.lang_tags_)}
+    spoken = sorted({index[t] for t in map(canonical_tag, partner.languages or ())
+                     if t in index})
+    comp_l = np.zeros(len(sel))
+    if spoken:
+        comp_l = comp.language(np.asarray(H["languages"][:, spoken].sum(axis=1)).ravel()[sel])
+    comp_a = comp.availability(H["avail"][sel], encode_availability(partner.availability))
+    cap = -1 if partner.capacity_per_month is None else int(partner.capacity_per_month)
+    comp_c = np.full(len(sel), float(comp.capacity(cap, partner.active_introductions or 0)))
+    # One row of weights per home: English-only homes leave the language weight out.
+    rows = comp.weight_vector(used, H["english_only"][sel])
+    components = {"distance": comp_d, "interests": comp_i, "language": comp_l,
+                  "availability": comp_a, "capacity": comp_c}
+    score = comp.score(rows, components)
+    comps = np.stack([components[name] for name in comp.COMPONENTS], axis=1)
+    relevant = ((w[comp.INTERESTS] > 0) & (comp_i > 0)) | ((w[comp.LANGUAGE] > 0) & (comp_l > 0))
+    paused = (H["status"][sel] == VISITING.index("restricted")) & (not remote)
+    rank = score + relevant * 2.0 + (~paused) * 4.0
+    order = np.lexsort((H["ids"][sel], d, -rank))[: int(k)]
+    matches = []
+    for i in order.tolist():
+        r = int(sel[i])
+        matches.append(explain.home_match(
+            ranker, partner, H["homes"][r], VISITING[int(H["status"][r])], comps[i],
+            float(score[i]), float(d[i]), bool(paused[i]), cols, mask, int(H["avail"][r])))
+    return matches

@@ -1,0 +1,134 @@
+"""The one place where the reasons for a match become English sentences.
+
+The domain gives reasons as `Reason` values (a code and its parameters, see
+`matcher.domain.ranking.explain`); the API, the pages and the CSV exports render them here.
+Each code has one function, and each sentence is a format string with named parameters
+passed through `_`, so that translation can later wrap every sentence (``_`` becomes the
+request's gettext) without touching the callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..domain.languages import language_name
+from ..domain.ranking.explain import Reason
+from ..domain.ranking.types import describe_slots
+
+__all__ = ["MAX_LISTED", "explanations", "render_reason", "render_reasons", "with_reasons"]
+
+MAX_LISTED = 5
+
+
+def _(message: str) -> str:
+    """The translation seam: returns the English message for now."""
+    return message
+
+
+def _plural(count: int, one: str, other: str) -> str:
+    return one if count == 1 else other
+
+
+def _residents(count: int) -> str:
+    return _plural(count, _("{count} resident"), _("{count} residents")).format(count=count)
+
+
+def distance(km: float) -> str:
+    """"2.3 km away"; "under 100 m away" when very close."""
+    if km < 0.1:
+        return _("under 100 m away")
+    return _("{km:.1f} km away").format(km=km)
+
+
+def shared_interests(interests: Sequence[str]) -> str:
+    """"shares interests: singing, gardening" (long lists end "and N more")."""
+    listed = _(", ").join(list(interests)[:MAX_LISTED])
+    if len(interests) > MAX_LISTED:
+        return _("shares interests: {listed} and {more} more").format(
+            listed=listed, more=len(interests) - MAX_LISTED)
+    return _("shares interests: {listed}").format(listed=listed)
+
+
+def shared_language(language: str, residents: int) -> str:
+    """"speaks Polish, like 6 residents"."""
+    return _("speaks {language}, like {residents}").format(
+        language=language_name(language), residents=_residents(residents))
+
+
+def residents_speak(language: str, residents: int) -> str:
+    """Reverse matching: "6 residents speak Polish"."""
+    sentence = _plural(residents, _("{residents} speaks {language}"),
+                       _("{residents} speak {language}"))
+    return sentence.format(residents=_residents(residents), language=language_name(language))
+
+
+def availability(slots: Sequence[str]) -> str:
+    """"can visit on Saturday afternoons"."""
+    return _("can visit on {slots}").format(slots=describe_slots(slots))
+
+
+def capacity(remaining: int) -> str:
+    """"has capacity for 2 more visits a month"."""
+    sentence = _plural(remaining, _("has capacity for {remaining} more visit a month"),
+                       _("has capacity for {remaining} more visits a month"))
+    return sentence.format(remaining=remaining)
+
+
+def remote_while_restricted() -> str:
+    return _("offers video calls or letters while visits are restricted")
+
+
+def remote_while_closed() -> str:
+    return _("offers video calls or letters while the home is closed to visitors")
+
+
+def in_person_paused() -> str:
+    return _("in-person visits paused while visits are restricted")
+
+
+def home_restricted_remote() -> str:
+    return _("visits are restricted: video calls or letters are welcome")
+
+
+def home_closed_remote() -> str:
+    return _("closed to visitors: video calls or letters only")
+
+
+RENDERERS: dict[str, Callable[..., str]] = {
+    "distance": distance,
+    "shared_interests": shared_interests,
+    "shared_language": shared_language,
+    "residents_speak": residents_speak,
+    "availability": availability,
+    "capacity": capacity,
+    "remote_while_restricted": remote_while_restricted,
+    "remote_while_closed": remote_while_closed,
+    "in_person_paused": in_person_paused,
+    "home_restricted_remote": home_restricted_remote,
+    "home_closed_remote": home_closed_remote,
+}
+
+
+def render_reason(reason: Reason | Mapping[str, Any]) -> str:
+    """One reason (a `Reason` or its ``{code, params}`` dict) as a sentence."""
+    if not isinstance(reason, Reason):
+        reason = Reason.from_dict(reason)
+    return RENDERERS[reason.code](**reason.params)
+
+
+def render_reasons(reasons: Iterable[Reason | Mapping[str, Any]]) -> list[str]:
+    """Reasons as sentences, in order."""
+    return [render_reason(r) for r in reasons]
+
+
+def explanations(reasons: Iterable[Reason | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Reasons in their structured JSON form, ``[{code, params}]``."""
+    return [r.to_dict() if isinstance(r, Reason) else dict(r) for r in reasons]
+
+
+def with_reasons(match: dict[str, Any]) -> dict[str, Any]:
+    """A match dict from the matching service (with ``explanations``) given its ``reasons``
+    as sentences too; changes and returns ``match``."""
+    match["reasons"] = render_reasons(match.get("explanations") or ())
+    return match
