@@ -11,8 +11,10 @@ from webargs.fields import DelimitedList
 from .. import csvout
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
+from ..presentation.reasons import with_reasons
 from ..services import match_lists, scope
 from .common import current_user, service_errors
+from .matches import ExplanationSchema
 
 blp = Blueprint("match_lists", __name__, url_prefix="/api/v1/match-lists",
                 description="Match lists for coordinators: each home's best partners.")
@@ -63,7 +65,10 @@ class ListedMatchSchema(ma.Schema):
     score = ma.fields.Float()
     distance_km = ma.fields.Float()
     components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
-    reasons = ma.fields.List(ma.fields.String())
+    reasons = ma.fields.List(ma.fields.String(), metadata={
+        "description": "The reasons in plain English, in the order of `explanations`."})
+    explanations = ma.fields.List(ma.fields.Nested(ExplanationSchema), metadata={
+        "description": "The same reasons as codes with parameters."})
     in_person_paused = ma.fields.Boolean()
 
 
@@ -106,4 +111,6 @@ class MatchLists(MethodView):
                 text = match_lists.match_list_csv(db.session, ranker_cache(), **options)
                 return csv_response(text, f"match-list-{nation or 'uk'}")
             entries = match_lists.match_list(db.session, ranker_cache(), **options)
+        for entry in entries:
+            entry["matches"] = [with_reasons(m) for m in entry["matches"]]
         return {**options, "count": len(entries), "homes": entries}

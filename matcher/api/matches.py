@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from ..domain import catalogue
 from ..extensions import db
 from ..models import GROUP_KINDS
+from ..presentation.reasons import with_reasons
 from ..runtime import ranker_cache
 from ..schemas.fields import LanguageName
 from ..services import matching
@@ -70,11 +71,29 @@ class HomeRefSchema(ma.Schema):
     town = ma.fields.String(allow_none=True)
 
 
+class ExplanationSchema(ma.Schema):
+    """One reason for a match in structured form, for clients that word it themselves."""
+
+    code = ma.fields.String(metadata={"description": (
+        "What the reason is about: distance, shared_interests, shared_language, "
+        "residents_speak, availability, capacity, remote_while_restricted, "
+        "remote_while_closed, in_person_paused, home_restricted_remote or "
+        "home_closed_remote.")})
+    params = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": (
+        "The values the sentence is made from, by code: distance {km}; shared_interests "
+        "{interests: [words]}; shared_language and residents_speak {language: tag, "
+        "residents}; availability {slots: [e.g. sat_pm]}; capacity {remaining}; "
+        "the others none.")})
+
+
 class _MatchFields(ma.Schema):
     score = ma.fields.Float(metadata={"description": "Weighted sum of the components, 0–1."})
     distance_km = ma.fields.Float()
     components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
-    reasons = ma.fields.List(ma.fields.String())
+    reasons = ma.fields.List(ma.fields.String(), metadata={
+        "description": "The reasons in plain English, in the order of `explanations`."})
+    explanations = ma.fields.List(ma.fields.Nested(ExplanationSchema), metadata={
+        "description": "The same reasons as codes with parameters."})
     in_person_paused = ma.fields.Boolean()
     shared_interests = ma.fields.List(ma.fields.String())
     shared_languages = ma.fields.List(ma.fields.String())
@@ -120,7 +139,7 @@ class CareHomeMatches(MethodView):
         # schema); dumping twenty matches through marshmallow again would double the cost.
         return jsonify({"care_home": {"id": home.id, "name": home.name, "town": home.town},
                         "weights": weights or current_app.config["RANKING_WEIGHTS"],
-                        "matches": matches})
+                        "matches": [with_reasons(m) for m in matches]})
 
 
 class GroupMatchArgs(ma.Schema):
@@ -140,4 +159,4 @@ class GroupMatches(MethodView):
         return {"group": {"id": group.id, "name": group.name, "kind": group.kind,
                           "town": group.town},
                 "weights": current_app.config["RANKING_WEIGHTS"],
-                "matches": matches}
+                "matches": [with_reasons(m) for m in matches]}

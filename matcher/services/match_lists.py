@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..csvout import write_csv
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup
+from ..presentation.reasons import render_reasons
 
 COMPONENT_COLUMNS = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
@@ -112,7 +113,7 @@ def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
                 _number(match.get("score"), 4), _number(match.get("distance_km"), 2),
                 *(_number(components.get(name), 4) for name in COMPONENT_COLUMNS),
                 "yes" if match.get("in_person_paused") else "no",
-                "; ".join(match.get("reasons") or []),
+                "; ".join(render_reasons(match.get("explanations") or ())),
             ]
 
 

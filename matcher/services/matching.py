@@ -214,10 +214,13 @@ class RankerCache:
 # --- what the API and pages call ----------------------------------------------------------------
 
 def _match_dict(match) -> dict[str, Any]:
-    """A match as the API and pages show it: `Match.to_dict` with the partner as ``group``."""
+    """A match as the API and pages show it: `Match.to_dict` with the partner as ``group``
+    and the reasons, structured, as ``explanations`` (the edge renders them into words with
+    `matcher.presentation.reasons`)."""
     d = match.to_dict()
     group = {"id": d.pop("partner_id"), "name": d.pop("name"), "kind": d.pop("kind"),
              "town": d.pop("town")}
+    d["explanations"] = d.pop("reasons")
     return {"group": group, **d}
 
 
@@ -225,7 +228,8 @@ def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit:
                  radius_km: float | None = None, kinds: Iterable[str] | None = None,
                  languages: Iterable[str] | None = None,
                  weights: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """The best partners for a home, best first, each with components and reasons."""
+    """The best partners for a home, best first, each with components and reasons
+    (``explanations``)."""
     filters = {"radius_km": radius_km, "kinds": frozenset(kinds) if kinds else None,
                "languages": frozenset(languages) if languages else None}
     matches = cache.ranker(session).rank(home_for(home), k=limit, weights=weights,
@@ -263,7 +267,7 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
             "care_home": {"id": m.home_id, "name": m.name,
                           "town": (h.town or h.local_authority_name) if h else m.town},
             "score": d["score"], "distance_km": d["distance_km"],
-            "components": d["components"], "reasons": d["reasons"],
+            "components": d["components"], "explanations": d["reasons"],
             "in_person_paused": d["in_person_paused"],
             "shared_interests": d["shared_interests"],
             "shared_languages": d["shared_languages"],

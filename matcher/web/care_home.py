@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
+from ..presentation.reasons import with_reasons
 from ..services import introductions, matching, records
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
@@ -89,6 +90,7 @@ def partners(home_id: int):
             limit=MATCH_LIMIT, **applied)
     except ServiceError as exc:
         service_abort(exc)
+    matches = [with_reasons(m) for m in matches]
     errors = forms.FormErrors(["kind", "radius", "language"])
     for key, message in filter_errors.items():
         errors.add(key, message)
