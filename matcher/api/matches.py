@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..domain import catalogue
+from ..domain.ranking.components import resolve_weights
 from ..extensions import db
 from ..models import GROUP_KINDS
 from ..presentation.reasons import with_reasons
@@ -49,10 +50,13 @@ class MatchArgs(ma.Schema):
         given = {name: data.pop(f"weight_{name}") for name in WEIGHT_NAMES
                  if f"weight_{name}" in data}
         if given:
-            weights = {**current_app.config["RANKING_WEIGHTS"], **given}
-            if not any(weights.values()):
-                raise ma.ValidationError("At least one weight must be above 0.", "weights")
-            data["weights"] = weights
+            # The ranker lays them over the configured weights (`resolve_weights`).
+            try:
+                resolve_weights(current_app.config["RANKING_WEIGHTS"], given)
+            except ValueError:
+                raise ma.ValidationError("At least one weight must be above 0.",
+                                         "weights") from None
+            data["weights"] = given
         if "languages" in data:
             data["languages"] = [lang["tag"] for lang in data["languages"]]
         return data
@@ -111,15 +115,22 @@ class HomeMatchSchema(_MatchFields):
     visiting_status = ma.fields.String()
 
 
+WEIGHTS_DESCRIPTION = ("The weights the scores were computed with, by component: the "
+                       "configured RANKING_WEIGHTS with this request's weight_* laid over them.")
+
+
 class HomeMatchesSchema(ma.Schema):
     care_home = ma.fields.Nested(HomeRefSchema)
-    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float(),
+                             metadata={"description": WEIGHTS_DESCRIPTION})
     matches = ma.fields.List(ma.fields.Nested(PartnerMatchSchema))
 
 
 class GroupMatchesSchema(ma.Schema):
     group = ma.fields.Nested(GroupRefSchema)
-    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float(),
+                             metadata={"description": "The weights the scores were computed "
+                                                      "with (the configured RANKING_WEIGHTS)."})
     matches = ma.fields.List(ma.fields.Nested(HomeMatchSchema))
 
 
@@ -130,15 +141,16 @@ class CareHomeMatches(MethodView):
     def get(self, args, home_id):
         """The partners that suit a home best, with the reasons for each."""
         weights = args.pop("weights", None)
+        cache = ranker_cache(current_app)
         with service_errors():
             home, matches = matching.partner_matches(
-                db.session, ranker_cache(current_app), current_user(), home_id,
+                db.session, cache, current_user(), home_id,
                 limit=args["limit"], radius_km=args.get("radius_km"), kinds=args.get("kinds"),
                 languages=args.get("languages"), weights=weights)
         # The service's dicts are already the documented shape (a test holds them to the
         # schema); dumping twenty matches through marshmallow again would double the cost.
         return jsonify({"care_home": {"id": home.id, "name": home.name, "town": home.town},
-                        "weights": weights or current_app.config["RANKING_WEIGHTS"],
+                        "weights": cache.weights_used(weights),
                         "matches": [with_reasons(m) for m in matches]})
 
 
@@ -158,5 +170,5 @@ class GroupMatches(MethodView):
                                                     limit=args["limit"])
         return {"group": {"id": group.id, "name": group.name, "kind": group.kind,
                           "town": group.town},
-                "weights": current_app.config["RANKING_WEIGHTS"],
+                "weights": ranker_cache(current_app).weights_used(),
                 "matches": [with_reasons(m) for m in matches]}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker
 from ..domain.ranking.batch import no_gc
+from ..domain.ranking.components import resolve_weights
 from ..domain.ranking.types import join_text
 from ..models import AuditLog, CareHome, CommunityGroup, Introduction, User, utcnow
 from . import scope, versions
@@ -37,20 +38,39 @@ _PARTNER_COLUMNS = (
 )
 
 
+# Ids sent in one ``IN (...)``: a catch-up after `regeocode` or a big import can concern
+# hundreds of thousands of partners, and PostgreSQL takes at most 65,535 parameters.
+_CHUNK = 10_000
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    """``ids`` sorted and without repeats, in lists of at most `_CHUNK`."""
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
 def _active_counts(session: Session, ids: Iterable[int] | None = None) -> dict[int, int]:
     query = (select(Introduction.group_id, func.count())
              .where(Introduction.status == "active").group_by(Introduction.group_id))
-    if ids is not None:
-        query = query.where(Introduction.group_id.in_(list(ids)))
-    return dict(session.execute(query).all())
+    if ids is None:
+        return dict(session.execute(query).all())
+    counts: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        counts.update(session.execute(query.where(Introduction.group_id.in_(chunk))).all())
+    return counts
 
 
-def load_partners(session: Session, ids: Sequence[int] | None = None) -> PartnerTable:
-    """Approved groups (all, or those of ``ids``) as the ranker's columnar table."""
+def load_partners(session: Session, ids: Iterable[int] | None = None) -> PartnerTable:
+    """Approved groups (all, or those of ``ids``) as the ranker's columnar table, by id."""
     query = select(*_PARTNER_COLUMNS).where(CommunityGroup.status == "approved")
-    if ids is not None:
-        query = query.where(CommunityGroup.id.in_(list(ids)))
-    rows = session.execute(query.order_by(CommunityGroup.id)).all()
+    if ids is None:
+        rows = session.execute(query.order_by(CommunityGroup.id)).all()
+    else:
+        rows = []
+        for chunk in _chunks(ids):  # ascending chunks, so the rows stay in id order
+            rows.extend(session.execute(query.where(CommunityGroup.id.in_(chunk))
+                                        .order_by(CommunityGroup.id)).all())
     active = _active_counts(session, None if ids is None else [r.id for r in rows])
     return PartnerTable.from_columns(
         ids=[r.id for r in rows],
@@ -89,7 +109,8 @@ class RankerCache:
     ``check_every`` seconds, and at once after this process changed something itself: a
     change shows in the next request of the worker that made it and within ``check_every``
     seconds in every other worker. With ``index_dir`` the fitted index is saved, and a new
-    worker memory-maps it instead of refitting."""
+    worker memory-maps it instead of refitting. The weights are always ``weights`` (the
+    configured ones), whatever weights a saved index was built with."""
 
     def __init__(self, weights: dict | None = None, index_dir: str | Path | None = None,
                  n_jobs: int = 1, check_every: float = 1.0):
@@ -105,6 +126,11 @@ class RankerCache:
         self._partners_version: str | None = None
         self._homes_version: str | None = None
         self._synced_at: dt.datetime | None = None
+
+    def weights_used(self, requested: dict | None = None) -> dict[str, float]:
+        """Every weight a query with ``requested`` (partial) weights is scored with: the
+        rankers of this cache score with the configured weights (`resolve_weights`)."""
+        return resolve_weights(self.weights, requested).as_dict()
 
     # -- partners ---------------------------------------------------------------------------
     def ranker(self, session: Session) -> Ranker:
@@ -172,7 +198,8 @@ class RankerCache:
             return None
         try:
             synced_at = dt.datetime.fromisoformat(json.loads(meta.read_text())["synced_at"])
-            return Ranker.load(current), synced_at
+            # The configuration decides the weights, never the file.
+            return Ranker.load(current, weights=self.weights_used()), synced_at
         except (OSError, ValueError, KeyError) as exc:
             log.warning("Ignoring the saved ranking index: %s", exc)
             return None

@@ -250,3 +250,52 @@ def test_group_matches_for_a_coordinator_fill_the_limit_with_homes_in_their_nati
     assert {m["care_home"]["id"] for m in body["matches"]} == english
     everyone = client.get(url, headers=admin).json["matches"]
     assert len(everyone) == 3 and not {m["care_home"]["id"] for m in everyone} & english
+
+
+def test_the_api_scores_with_and_reports_the_configured_weights_not_the_saved_ones(
+        app, client, network, db, tmp_path, monkeypatch):
+    from matcher.services import matching
+
+    home, ids, headers = network
+    a = {"distance": 1.0, "interests": 0.0, "language": 0.0, "availability": 0.0,
+         "capacity": 0.0}
+    b = {"distance": 0.1, "interests": 0.6, "language": 0.1, "availability": 0.1,
+         "capacity": 0.1}
+    # build-ranking-index ran while the weights were A...
+    matching.RankerCache(weights=a, index_dir=tmp_path).save(db.session)
+    # ...then RANKING_WEIGHTS became B and a worker starts from the saved index.
+    monkeypatch.setitem(app.config, "RANKING_WEIGHTS", b)
+    monkeypatch.setitem(app.config, "RANKING_INDEX_DIR", str(tmp_path))
+    monkeypatch.delitem(app.extensions, "kith.rankers", raising=False)
+    body = client.get(f"/api/v1/care-homes/{home['id']}/matches", headers=headers).json
+    assert ranker_cache(app).ranker(db.session).weights_.as_dict() == b
+    assert body["weights"] == b
+    assert body["matches"]
+    for m in body["matches"]:
+        c = m["components"]
+        assert m["score"] == pytest.approx(sum(b[k] * c[k] for k in b), abs=1e-3)
+    asked = client.get(f"/api/v1/care-homes/{home['id']}/matches?weight_distance=0.5",
+                       headers=headers).json
+    assert asked["weights"] == {**b, "distance": 0.5}
+    reverse = client.get(f"/api/v1/groups/{ids['Côr Bangor']}/matches", headers=headers).json
+    assert reverse["weights"] == b
+    for m in reverse["matches"]:
+        c = m["components"]
+        assert m["score"] == pytest.approx(sum(b[k] * c[k] for k in b), abs=1e-3)
+
+
+def test_reasons_come_in_words_and_as_codes_side_by_side(client, network):
+    home, ids, headers = network
+    body = client.get(f"/api/v1/care-homes/{home['id']}/matches", headers=headers).json
+    top = body["matches"][0]
+    assert len(top["explanations"]) == len(top["reasons"])
+    codes = [e["code"] for e in top["explanations"]]
+    assert "distance" in codes and "shared_language" in codes
+    spoken = top["explanations"][codes.index("shared_language")]
+    assert spoken["params"] == {"language": "cy", "residents": 10}
+    assert "speaks Welsh, like 10 residents" in top["reasons"]
+    group = client.get(f"/api/v1/groups/{ids['Côr Bangor']}/matches", headers=headers).json
+    first = group["matches"][0]
+    assert [e["code"] for e in first["explanations"]][:1] == ["distance"]
+    assert "10 residents speak Welsh" in first["reasons"]
+    assert len(first["explanations"]) == len(first["reasons"])

@@ -3,6 +3,8 @@
 Pure Python + numpy/scipy/scikit-learn; see `ranker` for how scores and order are decided.
 """
 
+from .components import resolve_weights
+from .explain import Reason
 from .ranker import Ranker
 from .types import (
     COMPONENTS,
@@ -30,7 +32,9 @@ __all__ = [
     "Partner",
     "PartnerTable",
     "Ranker",
+    "Reason",
     "Weights",
     "describe_slots",
     "encode_availability",
+    "resolve_weights",
 ]
