@@ -68,8 +68,11 @@ def test_a_catch_up_reads_every_changed_partner_in_chunks(db, monkeypatch):
 
 
 def test_more_changed_partners_than_a_statement_takes_parameters(db):
-    # PostgreSQL takes at most 65,535 parameters in a statement (SQLite 32,766): a catch-up
-    # after regeocoding the network must not send every changed id in one IN (...).
+    # PostgreSQL takes at most 65,535 parameters in a statement: a catch-up after
+    # regeocoding the network must not send every changed id in one IN (...). (This SQLite
+    # build takes far more, so the chunked test above stands in for it there.)
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the parameter limit is PostgreSQL's")
     started = time.perf_counter()
     cache = matching.RankerCache()
     _groups(db, 1)
@@ -79,7 +82,7 @@ def test_more_changed_partners_than_a_statement_takes_parameters(db):
     assert ranker.n_partners_ == len(ids)
     near = ranker.rank(_home(radius=1.0), k=5)
     assert len(near) == 5
-    assert time.perf_counter() - started < 60  # about 10 s on a shared 2-core machine
+    assert time.perf_counter() - started < 60  # about 11 s on a shared 2-core machine
 
 
 def test_the_configured_weights_win_over_those_of_a_saved_index(db, tmp_path, monkeypatch):
