@@ -30,7 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from matcher.domain import catalogue  # noqa: E402
 from matcher.domain.geo import haversine_km  # noqa: E402
 from matcher.domain.ranking import Home, PartnerTable, Ranker  # noqa: E402
-from matcher.domain.ranking.ranker import _ALIVE, _APPROVED, _CAPACITY_OK, _REMOTE  # noqa: E402
+from matcher.domain.ranking.grid import ALIVE as _ALIVE  # noqa: E402
+from matcher.domain.ranking.grid import APPROVED as _APPROVED  # noqa: E402
+from matcher.domain.ranking.grid import CAPACITY_OK as _CAPACITY_OK  # noqa: E402
+from matcher.domain.ranking.grid import REMOTE as _REMOTE  # noqa: E402
 
 # (town, lat, lon, population in thousands, roughly) across the four nations. Partners and
 # homes cluster around them with a spread growing with the town's size; a share is rural.

@@ -20,6 +20,7 @@ from .types import AVAILABILITY_UNKNOWN, COMPONENTS, Weights
 
 __all__ = [
     "COMPONENTS",
+    "FUNCTIONS",
     "availability",
     "capacity",
     "distance",
@@ -122,6 +123,11 @@ def capacity(capacity_per_month: np.ndarray, active: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.clip(remaining / np.maximum(capacity_per_month, 1), 0.0, 1.0)
     return np.where(capacity_per_month < 0, 0.5, share)
+
+
+# Every component of the catalogue has its function here (checked by the tests).
+FUNCTIONS = {"distance": distance, "interests": interests, "language": language,
+             "availability": availability, "capacity": capacity}
 
 
 # --------------------------------------------------------------------------------- scorer

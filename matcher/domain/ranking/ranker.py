@@ -54,9 +54,7 @@ from .features import TextAnalyser, TfidfIndex, chord2_for_km
 from .grid import (
     ALIVE,
     APPROVED,
-    CAPACITY_OK,
     PENDING,
-    REMOTE,
     SLOT_BITS,
     Columns,
     Segment,
@@ -76,8 +74,6 @@ from .types import (
 
 __all__ = ["FORMAT_VERSION", "Ranker"]
 
-# The old private names, for scripts/bench_ranking.py.
-_ALIVE, _APPROVED, _CAPACITY_OK, _REMOTE = ALIVE, APPROVED, CAPACITY_OK, REMOTE
 _VISITING = reverse.VISITING
 _NO_FILTERS = Filters()
 # Homes whose words are kept analysed: every home in the UK (~17,000) fits.

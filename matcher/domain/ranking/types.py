@@ -254,25 +254,30 @@ class HomeMatch:
         }
 
 
-@dataclass(frozen=True)
-class Weights:
-    """Component weights; non-negative, at least one positive. Scores divide by their sum."""
+class Weights(Mapping[str, float]):
+    """Component weights keyed by component name (`COMPONENTS`, from the catalogue); each
+    is a non-negative number, at least one positive. Scores divide by their sum.
 
-    distance: float = DEFAULT_WEIGHTS["distance"]
-    interests: float = DEFAULT_WEIGHTS["interests"]
-    language: float = DEFAULT_WEIGHTS["language"]
-    availability: float = DEFAULT_WEIGHTS["availability"]
-    capacity: float = DEFAULT_WEIGHTS["capacity"]
+    ``Weights(distance=1)`` or ``Weights({"distance": 1})``: names left out take
+    `DEFAULT_WEIGHTS`. Read a weight as ``w["distance"]`` or ``w.distance``.
+    """
 
-    def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, float] | None = None, /, **named: float):
+        merged = dict(DEFAULT_WEIGHTS)
+        for key, value in {**(values or {}), **named}.items():
+            if key not in merged:
+                known = ", ".join(COMPONENTS)
+                raise ValueError(f"unknown weight '{key}' (expected one of: {known})")
+            merged[key] = value
+        for name, value in merged.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"weight '{f.name}' must be a number")
+                raise ValueError(f"weight '{name}' must be a number")
             if not math.isfinite(value) or value < 0:
-                raise ValueError(f"weight '{f.name}' must be a non-negative number")
-            object.__setattr__(self, f.name, float(value))
-        if sum(self.as_tuple()) <= 0:
+                raise ValueError(f"weight '{name}' must be a non-negative number")
+        object.__setattr__(self, "_values", tuple(float(merged[name]) for name in COMPONENTS))
+        if sum(self._values) <= 0:
             raise ValueError("at least one weight must be positive")
 
     @classmethod
@@ -289,15 +294,49 @@ class Weights:
                 raise ValueError(f"unknown weight '{key}' (expected one of: {known})")
             if value is not None:  # None keeps the default
                 values[key] = value
-        return cls(**values)
+        return cls(values)
+
+    def __getitem__(self, name: str) -> float:
+        try:
+            return self._values[COMPONENTS.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __getattr__(self, name: str) -> float:
+        if name in COMPONENTS:
+            return self._values[COMPONENTS.index(name)]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Weights are immutable")
+
+    def __iter__(self):
+        return iter(COMPONENTS)
+
+    def __len__(self) -> int:
+        return len(COMPONENTS)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Weights):
+            return self._values == other._values
+        return Mapping.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __reduce__(self):
+        return (Weights, (self.as_dict(),))
+
+    def __repr__(self) -> str:
+        return "Weights(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
 
     def as_dict(self) -> dict[str, float]:
         """Weights by component name."""
-        return {name: getattr(self, name) for name in COMPONENTS}
+        return dict(zip(COMPONENTS, self._values, strict=True))
 
     def as_tuple(self) -> tuple[float, ...]:
         """Weights in COMPONENTS order."""
-        return tuple(getattr(self, name) for name in COMPONENTS)
+        return self._values
 
 
 @dataclass(frozen=True)
