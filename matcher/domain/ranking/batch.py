@@ -7,8 +7,9 @@ import multiprocessing
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from .components import resolve_weights
 from .explain import Reason
-from .types import COMPONENTS, Filters, Home, Match, Weights
+from .types import COMPONENTS, Filters, Home, Match
 
 _RANKER = None  # set in the parent before forking so workers inherit it without pickling
 
@@ -64,7 +65,7 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     global _RANKER
     homes = list(homes)
     # Settled once here rather than once per home.
-    weights = None if weights is None else Weights.from_mapping(weights, ranker.weights_)
+    weights = None if weights is None else resolve_weights(ranker.weights_, weights)
     filters = None if filters is None else Filters.from_mapping(filters)
     n_jobs = max(int(n_jobs or 1), 1)
     use_pool = n_jobs > 1 and len(homes) >= 50 and "fork" in multiprocessing.get_all_start_methods()
