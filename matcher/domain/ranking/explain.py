@@ -4,21 +4,15 @@ Reasons are built only for the few matches that are shown. They carry no wording
 (pages, API, CSV) turns them into sentences with `matcher.presentation.reasons`, so that each
 sentence can be translated. Codes and their parameters:
 
-=========================  =====================================================  ===========
-code                       params                                                 direction
-=========================  =====================================================  ===========
-``distance``               ``km`` (float)                                         both
-``remote_while_restricted``  none                                                 home->partner
-``remote_while_closed``    none                                                   home->partner
-``in_person_paused``       none                                                   both
-``home_restricted_remote``  none                                                  partner->home
-``home_closed_remote``     none                                                   partner->home
-``shared_interests``       ``interests`` (list of the home's words)               both
-``shared_language``        ``language`` (tag), ``residents`` (int)                home->partner
-``residents_speak``        ``language`` (tag), ``residents`` (int)                partner->home
-``availability``           ``slots`` (list of slot codes such as ``"sat_pm"``)    both
-``capacity``               ``remaining`` (visits a month, int)                    home->partner
-=========================  =====================================================  ===========
+- ``distance`` {km}: how far apart (both directions);
+- ``shared_interests`` {interests}: the home's words the partner shares (both);
+- ``shared_language`` {language (tag), residents}: the partner speaks the language of that
+  many residents; ``residents_speak`` the same seen from a partner (reverse matching);
+- ``availability`` {slots}: the slots (e.g. ``"sat_pm"``) both can meet in (both);
+- ``capacity`` {remaining}: visits a month the partner still has free;
+- visiting status, no parameters: ``remote_while_restricted``, ``remote_while_closed`` and
+  ``in_person_paused`` (home -> partners; ``in_person_paused`` also in reverse),
+  ``home_restricted_remote`` and ``home_closed_remote`` (partner -> homes).
 """
 
 from __future__ import annotations
