@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..domain.languages import language_name
-from ..domain.ranking.explain import Reason
+from ..domain.ranking.explain import CODES, Reason
 from ..domain.ranking.types import describe_slots
 
 __all__ = ["MAX_LISTED", "explanations", "render_reason", "render_reasons", "with_reasons"]
@@ -95,19 +95,8 @@ def home_closed_remote() -> str:
     return _("closed to visitors: video calls or letters only")
 
 
-RENDERERS: dict[str, Callable[..., str]] = {
-    "distance": distance,
-    "shared_interests": shared_interests,
-    "shared_language": shared_language,
-    "residents_speak": residents_speak,
-    "availability": availability,
-    "capacity": capacity,
-    "remote_while_restricted": remote_while_restricted,
-    "remote_while_closed": remote_while_closed,
-    "in_person_paused": in_person_paused,
-    "home_restricted_remote": home_restricted_remote,
-    "home_closed_remote": home_closed_remote,
-}
+# One function per reason code, named after it (importing fails if a code has none).
+RENDERERS: dict[str, Callable[..., str]] = {code: globals()[code] for code in CODES}
 
 
 def render_reason(reason: Reason | Mapping[str, Any]) -> str:

@@ -18,28 +18,18 @@ import numpy as np
 
 from .types import AVAILABILITY_UNKNOWN, COMPONENTS, Weights
 
-__all__ = [
-    "COMPONENTS",
-    "FUNCTIONS",
-    "availability",
-    "capacity",
-    "distance",
-    "finish_score",
-    "interests",
-    "language",
-    "partial_score",
-    "resolve_weights",
-    "score",
-    "weight_vector",
-]
+__all__ = ["COMPONENTS", "FUNCTIONS", "finish_score", "partial_score", "resolve_weights",
+           "score", "weight_vector"]
 
 UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
 
 # Positions of the components in a weight vector.
-DISTANCE, INTERESTS, LANGUAGE, AVAILABILITY, CAPACITY = (
-    COMPONENTS.index(name)
-    for name in ("distance", "interests", "language", "availability", "capacity"))
+DISTANCE = COMPONENTS.index("distance")
+INTERESTS = COMPONENTS.index("interests")
+LANGUAGE = COMPONENTS.index("language")
+AVAILABILITY = COMPONENTS.index("availability")
+CAPACITY = COMPONENTS.index("capacity")
 
 
 def resolve_weights(configured: Mapping | Weights | None,
@@ -125,9 +115,8 @@ def capacity(capacity_per_month: np.ndarray, active: np.ndarray) -> np.ndarray:
     return np.where(capacity_per_month < 0, 0.5, share)
 
 
-# Every component of the catalogue has its function here (checked by the tests).
-FUNCTIONS = {"distance": distance, "interests": interests, "language": language,
-             "availability": availability, "capacity": capacity}
+# Every component of the catalogue has its function here (importing fails otherwise).
+FUNCTIONS = {name: globals()[name] for name in COMPONENTS}
 
 
 # --------------------------------------------------------------------------------- scorer

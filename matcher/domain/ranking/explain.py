@@ -59,9 +59,6 @@ class Reason:
     __hash__ = None  # params is a dict
 
 
-CODES = ("distance", "remote_while_restricted", "remote_while_closed", "in_person_paused",
-         "home_restricted_remote", "home_closed_remote", "shared_interests", "shared_language",
-         "residents_speak", "availability", "capacity")
 
 REMOTE_WHILE_RESTRICTED = Reason("remote_while_restricted")
 REMOTE_WHILE_CLOSED = Reason("remote_while_closed")
@@ -101,6 +98,13 @@ def availability(mask: int) -> Reason:
 
 def capacity(remaining: int) -> Reason:
     return Reason("capacity", {"remaining": int(remaining)})
+
+
+# Every code: the builders are named after theirs.
+CODES = tuple(f.__name__ for f in (distance, shared_interests, shared_language,
+                                    residents_speak, availability, capacity)) + tuple(
+    r.code for r in (REMOTE_WHILE_RESTRICTED, REMOTE_WHILE_CLOSED, IN_PERSON_PAUSED,
+                     HOME_RESTRICTED_REMOTE, HOME_CLOSED_REMOTE))
 
 
 # ------------------------------------------------------------------------- shared interests

@@ -115,8 +115,8 @@ def rank_homes(ranker, partner: Partner, k: int, weights) -> list[HomeMatch]:
     comp_c = np.full(len(sel), float(comp.capacity(cap, partner.active_introductions or 0)))
     # One row of weights per home: English-only homes leave the language weight out.
     rows = comp.weight_vector(used, H["english_only"][sel])
-    components = {"distance": comp_d, "interests": comp_i, "language": comp_l,
-                  "availability": comp_a, "capacity": comp_c}
+    components = dict(distance=comp_d, interests=comp_i, language=comp_l,
+                      availability=comp_a, capacity=comp_c)
     score = comp.score(rows, components)
     comps = np.stack([components[name] for name in comp.COMPONENTS], axis=1)
     relevant = ((w[comp.INTERESTS] > 0) & (comp_i > 0)) | ((w[comp.LANGUAGE] > 0) & (comp_l > 0))
