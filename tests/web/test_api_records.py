@@ -92,7 +92,8 @@ def test_crud_round_trip_with_audit(client, make_user, db):
     assert client.delete(url, headers=headers).status_code == 204
     assert client.get(url, headers=headers).status_code == 404
     actions = db.session.scalars(select(AuditLog.action).where(
-        AuditLog.entity_type == "care_homes", AuditLog.entity_id == created["id"])).all()
+        AuditLog.entity_type == "care_homes", AuditLog.entity_id == created["id"])
+        .order_by(AuditLog.id)).all()
     assert actions == ["create", "status", "update", "delete"]
 
 
