@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, postcode_index_path
-from tests.integration.pg_cluster import PrivateCluster, find_bindir, free_port, wait_until
+from tests.integration.make_run_server import live_gunicorn
+from tests.integration.pg_cluster import PrivateCluster, find_bindir, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -65,37 +65,12 @@ def init_db(env: dict[str, str]) -> None:
 
 @contextmanager
 def gunicorn(env: dict[str, str], tmp_path: Path):
-    """gunicorn on 127.0.0.1:<free port>; yields its base URL once it answers."""
-    port = free_port()
-    log_path = tmp_path / f"gunicorn-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "--timeout", "120",
-             "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    """gunicorn with two workers of four threads; yields its base URL once it answers."""
+    def options(port: int) -> list[str]:
+        return ["-w", "2", "--threads", "4", "--timeout", "120", "-b", f"127.0.0.1:{port}"]
 
-    def answers() -> bool:
-        if process.poll() is not None:
-            return True  # it died: stop waiting and report below
-        try:
-            return requests.get(f"{base_url}/register", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        if not wait_until(answers, timeout=120, interval=0.5) or process.poll() is not None:
-            pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
+    with live_gunicorn(env, tmp_path, options) as (_, base_url):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    # Every 500 is logged with a traceback; the tests also check the statuses themselves.
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
 
 
 def server_log(tmp_path: Path) -> str:
