@@ -15,23 +15,23 @@ from ..models import NATIONS, Allocation, CareHome, CommunityGroup, Introduction
 from .errors import Forbidden
 
 
-def can_access_home(user: User | None, home: CareHome) -> bool:
+def covers_nation(user: User | None, nation: str | None) -> bool:
+    """Admins cover every nation; a coordinator their own (``None``, the whole network,
+    is an admin's alone)."""
     if user is None:
         return False
-    if user.role == "admin":
+    return user.role == "admin" or (user.role == "coordinator" and nation == user.nation)
+
+
+def can_access_home(user: User | None, home: CareHome) -> bool:
+    if covers_nation(user, home.nation):
         return True
-    if user.role == "coordinator":
-        return home.nation == user.nation
-    return user.role == "care_home" and user.care_home_id == home.id
+    return user is not None and user.role == "care_home" and user.care_home_id == home.id
 
 
 def can_manage_group(user: User | None, group: CommunityGroup) -> bool:
     """Coordinators and admins of the group's nation manage it (and see its contact details)."""
-    if user is None:
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "coordinator" and group.nation == user.nation
+    return covers_nation(user, group.nation)
 
 
 def can_view_group(user: User | None, group: CommunityGroup) -> bool:
@@ -51,11 +51,7 @@ def can_create(user: User | None) -> bool:
 
 
 def can_see_allocation(user: User | None, allocation: Allocation) -> bool:
-    if user is None:
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "coordinator" and allocation.nation == user.nation
+    return covers_nation(user, allocation.nation)
 
 
 def has_role(user: User | None, roles: tuple[str, ...]) -> bool:
