@@ -15,11 +15,10 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.routing import IntegerConverter
 
 from .config import check_config, defaults, load_config, settle_engine_options
+from .schemas.fields import MAX_ID
 
 log = logging.getLogger(__name__)
 
-# Primary keys are INTEGER columns; PostgreSQL refuses to even compare them with larger numbers.
-MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):

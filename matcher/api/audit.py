@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..schemas.fields import MAX_ID
 from ..services import audit
 from .common import UtcDateTime, current_user, paginated, service_errors
 
@@ -19,7 +20,7 @@ ENTITY_TYPES = ("care_homes", "community_groups", "introductions", "users", "all
 
 class AuditArgs(ma.Schema):
     entity_type = ma.fields.String(validate=ma.validate.OneOf(ENTITY_TYPES))
-    entity_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
+    entity_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
     action = ma.fields.String(validate=ma.validate.Length(max=20))
     actor = ma.fields.String(validate=ma.validate.Length(max=100), metadata={
         "description": "A user id, or part of the actor's label (e.g. an email address, "

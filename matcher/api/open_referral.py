@@ -13,9 +13,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
-from .. import MAX_ID
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
+from ..schemas.fields import MAX_ID
 from ..services import open_referral
 
 blp = Blueprint("open_referral", __name__, url_prefix="/api/v1/open-referral",

@@ -9,6 +9,9 @@ from ..domain.interests import clean_interests
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..domain.postcodes import InvalidPostcode, parse_postcode
 
+# Primary keys are INTEGER columns; PostgreSQL refuses to even compare them with larger numbers.
+MAX_ID = 2**31 - 1
+
 __all__ = [
     "ContactSchema",
     "Interests",

@@ -9,6 +9,7 @@ from typing import Any
 from flask import render_template, request, url_for
 
 from ..extensions import db
+from ..schemas.fields import MAX_ID
 from ..services import audit
 from .base import bp, roles_required
 from .forms import FormErrors
@@ -40,7 +41,7 @@ def _filters() -> tuple[dict[str, str], dict[str, Any], FormErrors]:
     else:
         raw["entity_type"] = ""
     if raw["entity_id"]:
-        if raw["entity_id"].isdigit() and 0 < int(raw["entity_id"]) < 2**31:
+        if raw["entity_id"].isdigit() and 0 < int(raw["entity_id"]) <= MAX_ID:
             applied["entity_id"] = int(raw["entity_id"])
         else:
             errors.add("entity_id", "Record id must be a whole number, like 42")
