@@ -204,7 +204,7 @@ def inprocess_phase(args) -> dict:
     with app.app_context():
         session = db.session
         rss0 = _benchlib.rss_bytes()
-        cache = matching.RankerCache(weights=app.config["RANKING_WEIGHTS"], n_jobs=2)
+        cache = matching.RankerCache(weights=app.config["RANKING_WEIGHTS"])
         t0 = time.perf_counter()
         ranker = cache.ranker(session)
         out["refit_s"] = time.perf_counter() - t0

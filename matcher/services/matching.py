@@ -113,10 +113,9 @@ class RankerCache:
     configured ones), whatever weights a saved index was built with."""
 
     def __init__(self, weights: dict | None = None, index_dir: str | Path | None = None,
-                 n_jobs: int = 1, check_every: float = 1.0):
+                 check_every: float = 1.0):
         self.weights = weights
         self.index_dir = Path(index_dir) if index_dir else None
-        self.n_jobs = n_jobs
         self.check_every = float(check_every)
         self._checked_at = float("-inf")
         self._local_seen = -1
@@ -163,7 +162,7 @@ class RankerCache:
         started = utcnow()
         t0 = time.perf_counter()
         table = load_partners(session)
-        self._ranker = Ranker(weights=self.weights, n_jobs=self.n_jobs).fit(table)
+        self._ranker = Ranker(weights=self.weights).fit(table)
         self._partners_version, self._synced_at = version, started
         self._homes_version = None
         log.info("Fitted the ranker on %d partners in %.2f s", len(table),
