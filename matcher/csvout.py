@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -19,17 +20,37 @@ T = TypeVar("T")
 
 MIMETYPE = "text/csv"
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_TRIGGERS = ("=", "+", "-", "@")
+# A cell starting with one of these is neutralised whatever follows (OWASP's tab and CR, and
+# newline, which some spreadsheets also drop before reading a formula).
+_LEADING_CONTROLS = ("\t", "\r", "\n")
+# Characters a spreadsheet may drop or look past before a formula: spaces of any kind
+# (non-breaking ones included), controls and invisible format characters (zero-width space,
+# joiners, word joiner, byte order mark, bidi marks).
+_SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _looks_like_formula(text: str) -> bool:
+    if text.startswith(_LEADING_CONTROLS):
+        return True
+    for char in text:
+        if unicodedata.category(char) in _SKIPPED_CATEGORIES:
+            continue
+        # NFKC folds the full-width and small forms (＝＋－＠, ﹦﹢﹣﹫) to the ASCII ones.
+        return unicodedata.normalize("NFKC", char).startswith(_FORMULA_TRIGGERS)
+    return False
 
 
 def neutralise_csv_cell(value: T) -> T:
     """Make a text cell safe for a CSV export by prefixing ``'`` to formula-like text.
 
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP's list) could
-    run as a formula when the CSV is opened in a spreadsheet. Leading spaces are looked past
-    too, since some spreadsheets trim them on import. Other values are returned unchanged.
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab, carriage return or newline could run as
+    a formula when the CSV is opened in a spreadsheet. A leading run of spaces of any kind,
+    control or invisible characters (zero-width space, byte order mark, ...) is looked past,
+    since spreadsheets may drop them on import, and the full-width and small forms of the four
+    signs count as the signs. Other values are returned unchanged.
     """
-    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_TRIGGERS):
+    if isinstance(value, str) and _looks_like_formula(value):
         return "'" + value  # type: ignore[return-value]
     return value
 

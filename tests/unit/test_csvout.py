@@ -13,13 +13,17 @@ from matcher.csvout import dated_filename, download_headers, neutralise_csv_cell
 
 @pytest.mark.parametrize("value", [
     '=HYPERLINK("http://x","y")', "+44 20 7000 0000", "-2+3", "@SUM(A1:A2)", "\t=1+1",
-    "\r=1+1", "  =1+1",
+    "\r=1+1", "  =1+1", "\n=1+1", "\nanything", "\u00a0=1+1", "\u200b=1+1", "\u200c@x",
+    "\u200d+1", "\u2060-1", "\ufeff=1+1", "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)",
+    "\ufe66cmd()", " \u00a0\ufeff\u200b\n\t\r\u3000\uff1dcmd()", "\u202e=1+1", "\x00=1",
 ])
 def test_formula_like_text_is_neutralised(value):
     assert neutralise_csv_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["Rose Court", "SW1A 1AA", "", "a=b", 42, 1.5, None])
+@pytest.mark.parametrize("value", ["Rose Court", "SW1A 1AA", "", "a=b", 42, 1.5, None,
+                                   "\u00a0Rose Court", "\ufeffRose", "\u200b", " a\uff1db",
+                                   "Ümit's choir"])
 def test_ordinary_values_are_left_alone(value):
     assert neutralise_csv_cell(value) == value
 
