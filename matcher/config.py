@@ -147,6 +147,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HSTS_MAX_AGE", 31536000, int,
             "`Strict-Transport-Security` lifetime, sent only on HTTPS requests (or "
             "`X-Forwarded-Proto: https`); `0` switches it off"),
+    # Behind a load balancer every request comes from its address: only the proxies' own
+    # X-Forwarded-For entries tell the clients apart, and only the configured number is trusted.
+    Setting("TRUSTED_PROXIES", 0, int,
+            "how many proxies in front of Kith add `X-Forwarded-For`/`-Proto`; the client "
+            "address (and its rate limits) is taken from them; `0` trusts no such header"),
+    Setting("PUBLIC_BASE_URL", None, str,
+            "the service's address, e.g. `https://kith.example.org`, for absolute links in "
+            "the open feed (never taken from the request's `Host`)",
+            shown_default="unset (`PREFERRED_URL_SCHEME://SERVER_NAME` if set, else "
+                          "links relative to the site)"),
     # -- set only in code: create_app(config) ---------------------------------------------------
     Setting("TESTING", False, boolean, "Flask's test mode: no SECRET_KEY needed, cookies not "
             "Secure, no saved ranking index", env=False),

@@ -8,8 +8,9 @@ on requests that arrived over HTTPS (directly, or as the load balancer's
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # The pages load nothing from elsewhere except OpenStreetMap's tiles for the partners map.
 TILE_SOURCES = ("https://tile.openstreetmap.org", "https://*.tile.openstreetmap.org")
@@ -68,9 +69,35 @@ def _resolve_cookie_flags(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"]
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the ``TRUSTED_PROXIES`` nearest
+    ``X-Forwarded-For``/``-Proto`` entries (werkzeug's ProxyFix); with ``0`` (the default) no
+    such header is believed, so a client cannot pick its own address to dodge a rate limit.
+    ``X-Forwarded-Host`` is never trusted: absolute links come from ``public_url``."""
+    count = int(app.config["TRUSTED_PROXIES"] or 0)
+    if count < 0:
+        raise ValueError("TRUSTED_PROXIES must be 0 or more.")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
+                                x_host=0, x_port=0, x_prefix=0)
+
+
+def public_url(path: str) -> str:
+    """An absolute URL for ``path`` (``/api/...``) from the configured address of the service:
+    ``PUBLIC_BASE_URL``, else ``PREFERRED_URL_SCHEME://SERVER_NAME``; never the request's
+    ``Host``, which any client can set (and a shared cache would then serve to everyone). With
+    neither configured the path stays relative to the site."""
+    config = current_app.config
+    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if not base and config.get("SERVER_NAME"):
+        base = f"{config.get('PREFERRED_URL_SCHEME') or 'https'}://{config['SERVER_NAME']}"
+    return base + path
+
+
 def register_security(app: Flask) -> Talisman:
     """Set the cookie flags and add the security headers to every response of ``app``."""
     _resolve_cookie_flags(app)
+    trust_proxies(app)
     hsts_max_age = int(app.config["HSTS_MAX_AGE"])
     talisman = Talisman()
     talisman.init_app(

@@ -8,7 +8,6 @@ HSDS 3 objects in the ORUK paged envelope; nothing private is published (see
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
 from ..schemas.fields import MAX_ID
+from ..security import public_url
 from ..services import open_referral
 
 blp = Blueprint("open_referral", __name__, url_prefix="/api/v1/open-referral",
@@ -61,7 +61,7 @@ class Root(MethodView):
     def get(self):
         """What this feed is: the HSDS version and the ORUK profile."""
         return {"version": open_referral.HSDS_VERSION, "profile": open_referral.PROFILE_URL,
-                "openapi_url": request.url_root.rstrip("/") + "/api/openapi.json"}
+                "openapi_url": public_url("/api/openapi.json")}
 
 
 @blp.route("/services")

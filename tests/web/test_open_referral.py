@@ -122,6 +122,25 @@ def test_feed_root_describes_itself(client):
     assert body["version"] == "3.0" and body["openapi_url"].endswith("/api/openapi.json")
 
 
+SPOOFED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+
+
+def test_the_feed_never_reflects_a_spoofed_host(client, app, feed_groups, monkeypatch):
+    # The feed is cacheable (public, max-age): a Host of the caller's choosing in it would be
+    # served by a shared cache to everyone else.
+    for path in ("/api/v1/open-referral/", "/api/v1/open-referral/services"):
+        response = client.get(path, headers=SPOOFED)
+        assert response.status_code == 200
+        assert "evil.example" not in response.get_data(as_text=True)
+    # The address comes from SERVER_NAME (the test app's is "localhost") ...
+    body = client.get("/api/v1/open-referral/", headers=SPOOFED).json
+    assert body["openapi_url"] == "http://localhost/api/openapi.json"
+    # ... or, when set, from PUBLIC_BASE_URL.
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://kith.example.org/")
+    body = client.get("/api/v1/open-referral/", headers=SPOOFED).json
+    assert body["openapi_url"] == "https://kith.example.org/api/openapi.json"
+
+
 def test_another_system_can_load_the_feed_back(client, feed_groups, runner, tmp_path, db):
     from sqlalchemy import select
 

@@ -140,6 +140,43 @@ def test_redis_url_selects_redis_storage(monkeypatch):
     assert load_config()["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
+# --- the client behind a proxy ---------------------------------------------------------------
+
+def geocode_statuses(config: dict, clients: list[tuple[str, str | None]]) -> list[int]:
+    """Geocode once per ``(peer address, X-Forwarded-For)`` in ``clients`` on a limited app."""
+    from matcher import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "proxy-test", "RATELIMIT_ENABLED": True,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:",
+                      "POSTCODE_INDEX_PATH": postcode_index_path(),
+                      "RATELIMIT_GEOCODE": "2 per minute", **config})
+    client = app.test_client()
+    out = []
+    for peer, forwarded in clients:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        out.append(client.get(GEOCODE[1], headers=headers,
+                              environ_base={"REMOTE_ADDR": peer}).status_code)
+    return out
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing():
+    # One client sending a new made-up address each time is still one client.
+    forged = [("198.51.100.7", f"203.0.113.{n}") for n in range(1, 4)]
+    assert geocode_statuses({}, forged) == [200, 200, 429]
+    assert geocode_statuses({"TRUSTED_PROXIES": 0}, forged) == [200, 200, 429]
+
+
+def test_behind_one_trusted_proxy_each_client_has_its_own_limit():
+    proxy = "10.0.0.2"
+    alice, bob = "203.0.113.10", "203.0.113.20"
+    statuses = geocode_statuses({"TRUSTED_PROXIES": 1}, [
+        (proxy, alice), (proxy, alice), (proxy, bob), (proxy, alice), (proxy, bob),
+        (proxy, bob),
+        # a client that prepends a forged entry is still known by what the proxy appended
+        (proxy, f"198.51.100.99, {alice}")])
+    assert statuses == [200, 200, 200, 429, 200, 429, 429]
+
+
 # --- the account lock-out ------------------------------------------------------------------------
 
 PASSWORD = "correct horse battery staple"
