@@ -168,6 +168,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-SQLAlchemy's change signals (unused)", env=False),
     Setting("DATABASE_PING_AFTER_IDLE_S", 5.0, float,
             "a pooled connection idle this long is checked before use", env=False),
+    Setting("SERVER_NAME", None, str, "Flask's host name of the service; with "
+            "`PREFERRED_URL_SCHEME` the open feed's address when `PUBLIC_BASE_URL` is unset",
+            env=False),
+    Setting("PREFERRED_URL_SCHEME", "http", str, "Flask's scheme for absolute links made "
+            "outside a request", env=False),
     Setting("MAX_CONTENT_LENGTH", 60 * 1024 * 1024, int,
             "largest request body in bytes (imports of regulator files)", env=False),
     Setting("SESSION_COOKIE_HTTPONLY", True, boolean, "session cookie hidden from scripts",

@@ -90,7 +90,7 @@ def public_url(path: str) -> str:
     config = current_app.config
     base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     if not base and config.get("SERVER_NAME"):
-        base = f"{config.get('PREFERRED_URL_SCHEME') or 'https'}://{config['SERVER_NAME']}"
+        base = f"{config['PREFERRED_URL_SCHEME']}://{config['SERVER_NAME']}"
     return base + path
 
 
