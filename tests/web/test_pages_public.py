@@ -138,7 +138,8 @@ def test_registration_is_pending_and_shows_the_private_edit_link(app, client, db
 
 
 def test_double_submit_stores_one_group(client, db):
-    form = group_form(name="Twice Sent Choir")
+    key = control_value(client.get("/register").get_data(as_text=True), "idempotency_key")
+    form = group_form(name="Twice Sent Choir", idempotency_key=key)
     first = client.post("/register", data=form)
     first_link = edit_token_from(client.get("/register/done").get_data(as_text=True))
     second = client.post("/register", data=form)
@@ -343,3 +344,26 @@ def test_post_without_csrf_token_is_refused(app, client, monkeypatch):
     token = control_value(client.get("/register").get_data(as_text=True), "csrf_token")
     response = client.post("/register", data=group_form(name="", csrf_token=token))
     assert response.status_code == 422
+
+
+def test_replaying_someone_elses_key_does_not_show_their_private_link(app, client, db):
+    form = group_form(name="Replayed Key Choir")
+    client.get("/register")  # the form this browser was given carries a key of its own
+    assert client.post("/register", data=form).status_code == 303
+    owner_link = edit_token_from(client.get("/register/done").get_data(as_text=True))
+
+    with app.test_client() as other:  # another browser that only learnt the key
+        replay = other.post("/register", data=form)
+        assert replay.status_code == 303
+        done = other.get("/register/done").get_data(as_text=True)
+    assert owner_link not in done and "/groups/edit/" not in done
+    assert "Replayed Key Choir" not in done
+    assert "We already had this registration" in done
+    assert count_groups(db, name="Replayed Key Choir") == 1
+
+
+def test_a_corrected_form_carries_a_key_this_browser_was_given(client):
+    foreign = str(uuid.uuid4())
+    response = client.post("/register", data=group_form(name="", idempotency_key=foreign))
+    assert response.status_code == 422
+    assert control_value(response.get_data(as_text=True), "idempotency_key") != foreign
