@@ -211,9 +211,15 @@ def add_home(session: Session, index: PostcodeIndex, user: User, data: dict[str,
 
 def change_home(session: Session, index: PostcodeIndex, user: User, home_id: int,
                 data: dict[str, Any]) -> CareHome:
-    """Change a home the user may access (a coordinator cannot move it to another nation)."""
+    """Change a home the user may access (a coordinator cannot move it to another nation,
+    nor can its staff: a new postcode in another nation is a 422 on ``postcode``)."""
     home = get_home(session, home_id, user)
+    nation = home.nation
     update_home(session, index, home, data, audit.Actor.for_user(user))
+    if home.nation != nation and not scope.can_move_between_nations(user):
+        raise InvalidInput({"postcode": [
+            f"This postcode is in {home.nation}, not {nation}. Moving a care home to another "
+            "nation needs your network coordinator: ask them to change the postcode."]})
     scope.require_own_nation(user, home)
     return home
 

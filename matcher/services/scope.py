@@ -91,6 +91,12 @@ def require_audit(user: User | None) -> None:
         raise Forbidden("Only admins may read the audit trail.")
 
 
+def can_move_between_nations(user: User | None) -> bool:
+    """Only coordinators and admins move a home to another nation (into another
+    coordinator's care); care-home staff cannot."""
+    return can_create(user)
+
+
 def require_own_nation(user: User | None, record: Any) -> None:
     """403 when a coordinator's record (just placed by its postcode) lies in another nation."""
     if user is not None and user.role == "coordinator" and record.nation != user.nation:

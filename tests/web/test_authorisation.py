@@ -470,5 +470,22 @@ def test_coordinators_cannot_move_records_out_of_their_nation(client, world, db)
     assert db.session.get(CommunityGroup, w.ids["group_w"]).nation == "wales"
 
 
+def test_care_home_staff_cannot_move_their_home_to_another_nation(client, world, db):
+    from matcher.models import CareHome
+
+    w, url = world, f"/api/v1/care-homes/{world.ids['home_w']}"
+    moved = client.patch(url, json={"postcode": "SW1A 1AA"}, headers=w.headers[STAFF])
+    assert moved.status_code == 422
+    assert "needs your network coordinator" in moved.json["errors"]["postcode"][0]
+    db.session.expire_all()
+    home = db.session.get(CareHome, w.ids["home_w"])
+    assert (home.nation, home.postcode) == ("wales", "LL55 4UR")
+    # A new postcode in the same nation is theirs to give; an admin may move the home.
+    assert client.patch(url, json={"postcode": "LL55 4EL"},
+                        headers=w.headers[STAFF]).status_code == 200
+    moved = client.patch(url, json={"postcode": "SW1A 1AA"}, headers=w.headers[ADMIN])
+    assert moved.status_code == 200 and moved.json["nation"] == "england"
+
+
 if __name__ == "__main__":
     print(matrix_markdown(), end="")
