@@ -27,7 +27,7 @@ from ..csvout import write_csv
 from ..domain.allocation import allocate, unlimited_capacity
 from ..models import Allocation, AllocationAssignment, CommunityGroup, User
 from . import audit, scope
-from .errors import Forbidden, NotFound
+from .errors import NotFound
 from .introductions import active_counts, open_pairs
 from .match_lists import any_partners, homes_for
 
@@ -134,14 +134,14 @@ def _groups(session: Session, ids: list[int]) -> list[CommunityGroup]:
 
 
 def get_allocation(session: Session, allocation_id: int, user: User) -> Allocation:
-    """A stored allocation (404 when missing, 403 for another nation's)."""
+    """A stored allocation (403 for care-home staff, 404 when missing or another nation's)."""
+    scope.resolve_nation(user, None)  # the role, which does not depend on the id
     allocation = session.get(Allocation, allocation_id, options=[
         selectinload(Allocation.assignments).selectinload(AllocationAssignment.care_home),
         selectinload(Allocation.assignments).selectinload(AllocationAssignment.group)])
-    if allocation is None:
+    if allocation is None or not scope.can_see_allocation(user, allocation):
+        # The same answer for both, so no one learns another nation's allocation ids.
         raise NotFound(f"There is no allocation with id {allocation_id}.")
-    if not scope.can_see_allocation(user, allocation):
-        raise Forbidden("You do not have access to this allocation.")
     return allocation
 
 

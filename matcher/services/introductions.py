@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
 from . import audit, scope, versions
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .records import fetch_in_scope, get_home
+from .errors import Conflict, InvalidInput
+from .records import fetch_in_scope, get_home, not_found
 
 # The lifecycle lives in the catalogue: where each status may go next, which are open.
 TRANSITIONS = catalogue.INTRODUCTION_TRANSITIONS
@@ -56,12 +56,13 @@ def duplicate_conflict(existing: Introduction) -> Conflict:
 
 
 def check_can_introduce(user: User | None, home: CareHome, group: CommunityGroup) -> None:
-    """Raise unless ``user`` may introduce ``group`` to ``home`` (403 outside scope)."""
+    """Raise unless ``user`` may introduce ``group`` to ``home`` (404 outside scope, as for a
+    record that does not exist)."""
     if not scope.can_access_home(user, home):
-        raise Forbidden("You do not have access to this care home.")
+        raise not_found("care home", home.id)
     if group.status != "approved":
         if not scope.can_manage_group(user, group):
-            raise Forbidden("You do not have access to this community group.")
+            raise not_found("community group", group.id)
         raise Conflict(
             f"This group is {group.status}: only approved groups can be introduced.",
             {"group_id": [f"The group is {group.status}; approve it first."]},
@@ -163,7 +164,7 @@ def request_introduction(session: Session, cache: Any, user: User, home_id: int,
     home = get_home(session, home_id, user)
     group = session.get(CommunityGroup, group_id)
     if group is None:
-        raise NotFound(f"There is no community group with id {group_id}.")
+        raise not_found("community group", group_id)
     check_can_introduce(user, home, group)
     existing = open_introduction(session, home.id, group.id)
     if existing is not None:
@@ -205,7 +206,7 @@ def for_group(session: Session, group_id: int, *, newest_first: bool = True
 # --- reading ---------------------------------------------------------------------------------
 
 def get_introduction(session: Session, intro_id: int, user: User | None) -> Introduction:
-    """The introduction with this id if ``user`` may see it (404 when missing, 403 outside)."""
+    """The introduction with this id if ``user`` may see it (404 when missing or outside)."""
     return fetch_in_scope(session, Introduction, intro_id,
                           lambda intro: scope.can_access_introduction(user, intro),
                           "introduction")

@@ -162,18 +162,29 @@ GROUP_STATUS_FIELDS = frozenset({"status", "status_reason", "approved_at"})
 
 # --- care homes -------------------------------------------------------------------------------
 
-def fetch_in_scope(session: Session, model, record_id: int, allowed, noun: str):
-    """The ``model`` row with this id if ``allowed(row)`` (404 when missing, 403 otherwise)."""
+def not_found(noun: str, record_id: int) -> NotFound:
+    """The one answer for a record that does not exist or lies outside the caller's scope."""
+    return NotFound(f"There is no {noun} with id {record_id}.")
+
+
+def fetch_in_scope(session: Session, model, record_id: int, allowed, noun: str, *,
+                   visible=None):
+    """The ``model`` row with this id if ``allowed(row)``.
+
+    A row the caller may not even see (``visible``, by default ``allowed``) is answered
+    exactly as a missing one, 404 with the same message, so that nobody learns which ids
+    exist outside their scope; a row they may see but not change this way is a 403.
+    """
     record = session.get(model, record_id)
-    if record is None:
-        raise NotFound(f"There is no {noun} with id {record_id}.")
+    if record is None or not (visible or allowed)(record):
+        raise not_found(noun, record_id)
     if not allowed(record):
         raise Forbidden(f"You do not have access to this {noun}.")
     return record
 
 
 def get_home(session: Session, home_id: int, user: User | None) -> CareHome:
-    """The home with this id if ``user`` may see it (404 when missing, 403 outside scope)."""
+    """The home with this id if ``user`` may see it (404 when missing or outside scope)."""
     return fetch_in_scope(session, CareHome, home_id,
                           lambda home: scope.can_access_home(user, home), "care home")
 
@@ -266,9 +277,12 @@ def _search(model, text: str):
 
 def get_group(session: Session, group_id: int, user: User | None, *, manage: bool = False
               ) -> CommunityGroup:
+    """The group with this id if ``user`` may see it (or manage it, with ``manage``): 404 when
+    missing or out of sight, 403 when seen but not managed (care-home staff)."""
     allowed = scope.can_manage_group if manage else scope.can_view_group
     return fetch_in_scope(session, CommunityGroup, group_id,
-                          lambda group: allowed(user, group), "community group")
+                          lambda group: allowed(user, group), "community group",
+                          visible=lambda group: scope.can_view_group(user, group))
 
 
 def edit_token_for(secret: str, idempotency_key: str) -> str:

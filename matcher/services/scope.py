@@ -1,7 +1,9 @@
 """Who may see and change what: the authorisation rules in one place.
 
 Views never test roles or nations themselves: the services call these rules, and raise
-:class:`~.errors.Forbidden` (403) where a ``require_*`` rule fails.
+:class:`~.errors.Forbidden` (403) where a ``require_*`` rule fails. A single record the caller
+may not even see is answered as missing (404, ``records.fetch_in_scope``), never 403, so that
+ids outside their scope cannot be told from ids that do not exist.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def test_staff_see_only_their_home_matches(client, network, make_user):
     assert client.get(f"/api/v1/care-homes/{home['id']}/matches",
                       headers=staff).status_code == 200
     assert client.get(f"/api/v1/care-homes/{other['id']}/matches",
-                      headers=staff).status_code == 403
+                      headers=staff).status_code == 404
 
 
 def test_match_shows_the_partners_town_and_place_without_reading_each_group(

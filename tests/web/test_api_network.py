@@ -250,8 +250,9 @@ def test_allocation_scope_and_validation(client, network, make_user):
                        headers=welsh).status_code == 403
     mine = client.post("/api/v1/allocations", json={"per_home": 1}, headers=welsh)
     assert mine.status_code == 201 and mine.json["nation"] == "wales"
+    # another nation's allocation is answered as one that does not exist
     assert client.get(f"/api/v1/allocations/{mine.json['id']}",
-                      headers=scottish).status_code == 403
+                      headers=scottish).status_code == 404
     assert client.get("/api/v1/allocations/999999", headers=admin).status_code == 404
     missing = client.post("/api/v1/allocations", json={"nation": "wales"}, headers=admin)
     assert missing.status_code == 422 and "per_home" in missing.json["errors"]
@@ -318,11 +319,12 @@ def test_introduction_errors(client, network, make_user):
     pending = client.post(url, json={**pair, "group_id": groups["Pending Choir"]}, headers=admin)
     assert pending.status_code == 409 and "pending" in pending.json["message"]
     _, english = make_user("coordinator", nation="england")
-    assert client.post(url, json=pair, headers=english).status_code == 403
+    # out of scope is answered as missing (404), so ids of other nations stay unknown
+    assert client.post(url, json=pair, headers=english).status_code == 404
     intro_id = client.get(url, headers=admin).json[0]["id"]
-    assert client.get(f"{url}/{intro_id}", headers=english).status_code == 403
+    assert client.get(f"{url}/{intro_id}", headers=english).status_code == 404
     assert client.patch(f"{url}/{intro_id}", json={"status": "requested"},
-                        headers=english).status_code == 403
+                        headers=english).status_code == 404
     assert client.get(f"{url}/999999", headers=admin).status_code == 404
     bad = client.patch(f"{url}/{intro_id}", json={"feedback": {"rating": 6, "text": "!"}},
                        headers=admin)
@@ -348,7 +350,7 @@ def test_care_home_staff_request_introductions_for_their_own_home_only(client, n
     assert mine.status_code == 201 and mine.json["status"] == "requested"
     other = client.post("/api/v1/introductions", json={
         "care_home_id": homes["Plas Menai"], "group_id": groups["Côr Bangor"]}, headers=staff)
-    assert other.status_code == 403
+    assert other.status_code == 404
     listed = client.get("/api/v1/introductions", headers=staff).json
     assert [i["care_home"]["id"] for i in listed] == [homes["Bryn Awel"]]
 

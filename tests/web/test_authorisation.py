@@ -20,6 +20,7 @@ cover, and ``test_readme_shows_this_matrix`` keeps the README's table the same a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,27 +235,27 @@ ROUTES = [
     Route("POST", "/groups/edit/<token>/withdraw", link(303),
           lambda w, a: f"/groups/edit/{w.token(a)}/withdraw", form=lambda w, a: {}),
     # --- care-home pages -----------------------------------------------------------------------
-    Route("GET", "/care-homes/<int:home_id>/partners", page(LOGIN, 200, 403, 200, 403, 200),
+    Route("GET", "/care-homes/<int:home_id>/partners", page(LOGIN, 200, 404, 200, 404, 200),
           lambda w, a: f"/care-homes/{w.home(a)}/partners"),
     Route("POST", "/care-homes/<int:home_id>/partners/<int:group_id>/introduce",
-          page(LOGIN, 303, 403, 303, 403, 303),
+          page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/partners/{w.fresh_group(a)}/introduce",
           form=lambda w, a: {}),
-    Route("GET", "/care-homes/<int:home_id>/profile", page(LOGIN, 200, 403, 200, 403, 200),
+    Route("GET", "/care-homes/<int:home_id>/profile", page(LOGIN, 200, 404, 200, 404, 200),
           lambda w, a: f"/care-homes/{w.home(a)}/profile"),
-    Route("POST", "/care-homes/<int:home_id>/profile", page(LOGIN, 303, 403, 303, 403, 303),
+    Route("POST", "/care-homes/<int:home_id>/profile", page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/profile", form=lambda w, a: PROFILE_FORM),
     # --- coordinator and admin pages -----------------------------------------------------------
     Route("GET", "/coordinator", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator"),
-    Route("GET", "/coordinator/groups/<int:group_id>", page(LOGIN, 403, 403, 200, 403, 200),
+    Route("GET", "/coordinator/groups/<int:group_id>", page(LOGIN, 403, 403, 200, 404, 200),
           lambda w, a: f"/coordinator/groups/{w.group(a)}"),
     Route("POST", "/coordinator/groups/<int:group_id>/decision",
-          page(LOGIN, 403, 403, 303, 403, 303),
+          page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/groups/{w.group(a)}/decision",
           form=lambda w, a: {"decision": "pause", "status_reason": "Summer break"}),
     Route("POST", "/coordinator/introductions/<int:intro_id>/status",
-          page(LOGIN, 403, 403, 303, 403, 303),
+          page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/introductions/{w.intro(a)}/status",
           form=lambda w, a: {"status": "requested"}),
     Route("GET", "/coordinator/match-list.csv", page(LOGIN, 403, None, 200, None, 200),
@@ -266,35 +267,35 @@ ROUTES = [
           lambda w, a: "/api/v1/care-homes"),
     Route("POST", "/api/v1/care-homes", api(401, 403, 403, 201, 403, 201),
           lambda w, a: "/api/v1/care-homes", json=home_body),
-    Route("GET", "/api/v1/care-homes/<int:home_id>", api(401, 200, 403, 200, 403, 200),
+    Route("GET", "/api/v1/care-homes/<int:home_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/care-homes/{w.home(a)}"),
-    Route("PATCH", "/api/v1/care-homes/<int:home_id>", api(401, 200, 403, 200, 403, 200),
+    Route("PATCH", "/api/v1/care-homes/<int:home_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/care-homes/{w.home(a)}", json=lambda w, a: {"residents": 31}),
-    Route("DELETE", "/api/v1/care-homes/<int:home_id>", api(401, 403, 403, 204, 403, 204),
+    Route("DELETE", "/api/v1/care-homes/<int:home_id>", api(401, 403, 404, 204, 404, 204),
           lambda w, a: f"/api/v1/care-homes/{w.home(a)}"),
-    Route("GET", "/api/v1/care-homes/<int:home_id>/matches", api(401, 200, 403, 200, 403, 200),
+    Route("GET", "/api/v1/care-homes/<int:home_id>/matches", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/care-homes/{w.home(a)}/matches"),
     Route("GET", "/api/v1/groups", api(401, 200, None, 200, None, 200),
           lambda w, a: "/api/v1/groups"),
     Route("POST", "/api/v1/groups", api(401, 403, 403, 201, 403, 201),
           lambda w, a: "/api/v1/groups", json=group_body),
-    Route("GET", "/api/v1/groups/<int:group_id>", api(401, 200, 403, 200, 403, 200),
+    Route("GET", "/api/v1/groups/<int:group_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/groups/{w.group(a)}"),
-    Route("PATCH", "/api/v1/groups/<int:group_id>", api(401, 403, 403, 200, 403, 200),
+    Route("PATCH", "/api/v1/groups/<int:group_id>", api(401, 403, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/groups/{w.group(a)}",
           json=lambda w, a: {"capacity_per_month": 3}),
-    Route("DELETE", "/api/v1/groups/<int:group_id>", api(401, 403, 403, 204, 403, 204),
+    Route("DELETE", "/api/v1/groups/<int:group_id>", api(401, 403, 404, 204, 404, 204),
           lambda w, a: f"/api/v1/groups/{w.group(a)}"),
-    Route("GET", "/api/v1/groups/<int:group_id>/matches", api(401, 200, 403, 200, 403, 200),
+    Route("GET", "/api/v1/groups/<int:group_id>/matches", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/groups/{w.group(a)}/matches"),
     Route("GET", "/api/v1/introductions", api(401, 200, None, 200, None, 200),
           lambda w, a: "/api/v1/introductions"),
-    Route("POST", "/api/v1/introductions", api(401, 201, 403, 201, 403, 201),
+    Route("POST", "/api/v1/introductions", api(401, 201, 404, 201, 404, 201),
           lambda w, a: "/api/v1/introductions",
           json=lambda w, a: {"care_home_id": w.home(a), "group_id": w.fresh_group(a)}),
-    Route("GET", "/api/v1/introductions/<int:intro_id>", api(401, 200, 403, 200, 403, 200),
+    Route("GET", "/api/v1/introductions/<int:intro_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/introductions/{w.intro(a)}"),
-    Route("PATCH", "/api/v1/introductions/<int:intro_id>", api(401, 200, 403, 200, 403, 200),
+    Route("PATCH", "/api/v1/introductions/<int:intro_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/introductions/{w.intro(a)}",
           json=lambda w, a: {"status": "requested"}),
     Route("GET", "/api/v1/match-lists", api(401, 403, 403, 200, 403, 200),
@@ -304,7 +305,7 @@ ROUTES = [
     Route("POST", "/api/v1/allocations", api(401, 403, 403, 201, 403, 201),
           lambda w, a: "/api/v1/allocations",
           json=lambda w, a: {"nation": w.nation(a), "per_home": 1}),
-    Route("GET", "/api/v1/allocations/<int:allocation_id>", api(401, 403, 403, 200, 403, 200),
+    Route("GET", "/api/v1/allocations/<int:allocation_id>", api(401, 403, 403, 200, 404, 200),
           lambda w, a: f"/api/v1/allocations/{w.allocation(a)}?format=csv"),
     Route("GET", "/api/v1/reports/network", api(401, 403, 403, 200, 403, 200),
           lambda w, a: f"/api/v1/reports/network?nation={w.nation(a)}&format=csv"),
@@ -485,6 +486,74 @@ def test_care_home_staff_cannot_move_their_home_to_another_nation(client, world,
                         headers=w.headers[STAFF]).status_code == 200
     moved = client.patch(url, json={"postcode": "SW1A 1AA"}, headers=w.headers[ADMIN])
     assert moved.status_code == 200 and moved.json["nation"] == "england"
+
+
+# --- out of scope looks exactly like missing ---------------------------------------------------
+
+PROBES = [  # (actor, method, path with {id}, record of the other nation or out of sight, body)
+    (COORD, "GET", "/api/v1/care-homes/{id}", "home_e", None),
+    (COORD, "PATCH", "/api/v1/care-homes/{id}", "home_e", {"residents": 31}),
+    (COORD, "DELETE", "/api/v1/care-homes/{id}", "home_e", None),
+    (COORD, "GET", "/api/v1/care-homes/{id}/matches", "home_e", None),
+    (COORD, "GET", "/api/v1/groups/{id}", "group_e", None),
+    (COORD, "PATCH", "/api/v1/groups/{id}", "group_e", {"capacity_per_month": 3}),
+    (COORD, "DELETE", "/api/v1/groups/{id}", "group_e", None),
+    (COORD, "GET", "/api/v1/groups/{id}/matches", "group_e", None),
+    (COORD, "GET", "/api/v1/introductions/{id}", "intro_e", None),
+    (COORD, "PATCH", "/api/v1/introductions/{id}", "intro_e", {"status": "requested"}),
+    (COORD, "GET", "/api/v1/allocations/{id}", "alloc_e", None),
+    (STAFF, "GET", "/api/v1/care-homes/{id}", "home_e", None),
+    (STAFF, "GET", "/api/v1/groups/{id}", "group_pending", None),
+    (STAFF, "PATCH", "/api/v1/groups/{id}", "group_pending", {"capacity_per_month": 3}),
+    (STAFF, "GET", "/api/v1/groups/{id}/matches", "group_pending", None),
+    (STAFF, "GET", "/api/v1/introductions/{id}", "intro_e", None),
+    (COORD, "GET", "/coordinator/groups/{id}", "group_e", None),
+    (COORD, "POST", "/coordinator/groups/{id}/decision", "group_e", {"decision": "pause"}),
+    (COORD, "POST", "/coordinator/introductions/{id}/status", "intro_e", {"status": "requested"}),
+    (COORD, "GET", "/care-homes/{id}/partners", "home_e", None),
+    (COORD, "GET", "/care-homes/{id}/profile", "home_e", None),
+    (STAFF, "GET", "/care-homes/{id}/partners", "home_e", None),
+    (STAFF, "POST", "/care-homes/{id}/profile", "home_e", PROFILE_FORM),
+]
+
+
+def _without_id(text: str, record_id: int) -> str:
+    return re.sub(rf"(id |/){record_id}\b", r"\1<id>", text)
+
+
+def _probe(client, world, actor, method, path, body):
+    api_call = path.startswith("/api/")
+    if not api_call:
+        _sign_in_session(client, world.users[actor])
+    kwargs = {"headers": world.headers[actor] if api_call else {}}
+    if body is not None:
+        kwargs["json" if api_call else "data"] = body
+    response = client.open(path, method=method, **kwargs)
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("actor", "method", "path", "key", "body"), PROBES,
+                         ids=[f"{m} {p} [{a}]" for a, m, p, _, _ in PROBES])
+def test_an_id_outside_the_callers_scope_is_answered_as_one_that_does_not_exist(
+        client, world, actor, method, path, key, body):
+    existing = world.ids[key]
+    missing = max(world.ids.values()) + 1000
+    status, text = _probe(client, world, actor, method, path.format(id=existing), body)
+    status_missing, text_missing = _probe(client, world, actor, method,
+                                          path.format(id=missing), body)
+    assert status == status_missing == 404
+    # The same words too (the API's message names the id asked for, nothing else).
+    assert _without_id(text, existing) == _without_id(text_missing, missing)
+
+
+def test_a_pending_group_cannot_be_probed_through_an_introduction(client, world):
+    w = world
+    statuses = []
+    for group_id in (w.ids["group_pending"], max(w.ids.values()) + 1000):
+        response = client.post("/api/v1/introductions", headers=w.headers[STAFF],
+                               json={"care_home_id": w.ids["home_w"], "group_id": group_id})
+        statuses.append((response.status_code, _without_id(response.json["message"], group_id)))
+    assert statuses[0] == statuses[1] and statuses[0][0] == 404
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def test_pending_registrations_of_the_nation_are_listed(make_user, make_group, s
     assert scottish.name not in html
     assert approved.name not in html.split('id="introductions"')[0].split('id="pending"')[1]
     assert f"/coordinator/groups/{welsh.id}" in html
-    assert client.get(f"/coordinator/groups/{scottish.id}").status_code == 403
+    assert client.get(f"/coordinator/groups/{scottish.id}").status_code == 404
 
 
 def test_approve_a_registration(make_user, make_group, sign_in, client, db):
