@@ -383,7 +383,8 @@ def evaluate(scenarios: Sequence[Scenario], k: int = K) -> dict:
     for s in scenarios:
         model = evaluate_list(s, model_ranking(s, taxonomy), k)
         base = evaluate_list(s, baseline_ranking(s), k)
-        per.append({"name": s.name, "nation": s.nation, "model": model, "baseline": base})
+        per.append({"name": s.name, "nation": s.nation, "situations": list(s.situations),
+                    "model": model, "baseline": base})
     return {
         "k": k,
         "model": summarise([r["model"] for r in per]),
