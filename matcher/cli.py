@@ -138,18 +138,24 @@ def revoke_token(email, token):
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=0),
               help="Purge registrations older than this (default: PURGE_PENDING_AFTER_DAYS).")
+@click.option("--audit-days", type=click.IntRange(min=0),
+              help="Delete audit entries older than this (default: AUDIT_RETENTION_DAYS).")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 @with_appcontext
-def purge(days, dry_run):
+def purge(days, audit_days, dry_run):
     """Delete registrations never approved (pending or rejected) after the set number of days,
-    with their introductions."""
+    with their introductions, and audit entries past their retention period."""
     from .cli_network import _actor
-    from .services import privacy
+    from .services import audit, privacy
     from .services.uow import unit_of_work
 
     days = current_app.config["PURGE_PENDING_AFTER_DAYS"] if days is None else days
+    audit_days = (current_app.config["AUDIT_RETENTION_DAYS"] if audit_days is None
+                  else audit_days)
     with unit_of_work(db.session) as work:
         result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
+        audit_cutoff = audit.retention_cutoff(audit_days)
+        entries = audit.purge_before(db.session, audit_cutoff, dry_run=dry_run)
         if dry_run:
             work.discard()
     statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.by_status.items()))
@@ -158,6 +164,8 @@ def purge(days, dry_run):
                f"{f' ({statuses})' if statuses else ''} created before "
                f"{result.cutoff:%Y-%m-%d %H:%M} UTC, and {result.introductions} "
                f"introduction{'s' if result.introductions != 1 else ''}.")
+    click.echo(f"{verb} {entries} audit entr{'ies' if entries != 1 else 'y'} written before "
+               f"{audit_cutoff:%Y-%m-%d %H:%M} UTC.")
 
 
 @click.command("geocode")

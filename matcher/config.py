@@ -113,9 +113,11 @@ SETTINGS: tuple[Setting, ...] = (
             "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
     Setting("GEOCODER_ONLINE_DOMAIN", None, str,
             "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
-    Setting("PRIVACY_NOTICE_VERSION", "2026-11", str, "stored with every consent"),
+    Setting("PRIVACY_NOTICE_VERSION", "2026-12", str, "stored with every consent"),
     Setting("PURGE_PENDING_AFTER_DAYS", 90, int,
             "registrations never approved are purged after this"),
+    Setting("AUDIT_RETENTION_DAYS", 730, int,
+            "audit entries older than this are deleted by `purge` and the daily task"),
     Setting("API_TOKEN_TTL_DAYS", 365, int, "lifetime of new API tokens"),
     Setting("RATELIMIT_ENABLED", True, boolean, "the rate limits below (off only for tests and "
             "scripts)"),

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditLog
@@ -99,3 +99,21 @@ def search(filters: dict[str, Any]) -> Select:
     if filters.get("until"):
         query = query.where(AuditLog.at < _utc(filters["until"]))
     return query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+
+
+def retention_cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime:
+    """Entries written before this time are past a retention of ``days`` days."""
+    if days < 0:
+        raise ValueError("The number of days cannot be negative.")
+    return (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+
+
+def purge_before(session: Session, cutoff: dt.datetime, *, dry_run: bool = False) -> int:
+    """Delete the audit entries written before ``cutoff`` (the retention period set by
+    ``AUDIT_RETENTION_DAYS``); returns how many were (or, with ``dry_run``, would be)."""
+    old = AuditLog.at < _utc(cutoff)
+    count = session.scalar(select(func.count()).select_from(AuditLog).where(old)) or 0
+    if count and not dry_run:
+        session.execute(delete(AuditLog).where(old), execution_options={
+            "synchronize_session": False})
+    return count

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.ranking import Home, Partner, PartnerTable, Ranker
+from ..domain.ranking import Home, Partner, PartnerTable, Ranker, persistence
 from ..domain.ranking.batch import no_gc
 from ..domain.ranking.components import resolve_weights
 from ..domain.ranking.types import join_text
@@ -183,9 +183,18 @@ class RankerCache:
             table = load_partners(session, sorted(changed)) if changed else None
             keep = set(table.ids.tolist()) if table is not None else set()
             gone = (changed - keep) | deleted
-            self._ranker.partial_update(add_or_replace=table, remove_ids=sorted(gone))
+            # Withdrawn, deleted, paused: their names and places leave memory now, and the
+            # saved index is rewritten without them (not at the next nightly refit).
+            forgotten = bool(gone) and self._ranker.forget(sorted(gone))
+            self._ranker.partial_update(add_or_replace=table)
+            if forgotten and self._saved_holds(gone):
+                self._save(started)
         self._partners_version, self._synced_at = version, started
         self._homes_version = None
+
+    def _saved_holds(self, ids: set[int]) -> bool:
+        return self.index_dir is not None and persistence.holds_any(
+            self.index_dir / "current", sorted(ids))
 
     # -- persistence ------------------------------------------------------------------------
     def _load_saved(self) -> tuple[Ranker, dt.datetime] | None:

@@ -8,7 +8,8 @@
   are older than ``PURGE_PENDING_AFTER_DAYS``, with their introductions.
 
 None of these leaves a copy of the erased data in the audit trail: the trail keeps who did
-what and when, with the erased values replaced by ``(erased)``.
+what and when, with the erased values replaced by ``(erased)``. Audit entries older than
+``AUDIT_RETENTION_DAYS`` are deleted (:func:`matcher.services.audit.purge_before`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ SECRET_FIELDS = ("edit_token_hash", "idempotency_key")
 PURGEABLE_STATUSES = catalogue.GROUP_PURGEABLE_STATUSES
 # What the audit trail keeps about a purged registration: nothing that could identify it.
 PURGE_KEPT_FIELDS = ("status", "source", "kind")
+# Erased from an erased group's past audit entries: every field erased or blurred on the
+# record itself, and the reasons coordinators wrote, which may name people.
+ERASED_HISTORY_FIELDS = frozenset(ERASED_FIELDS) | set(BLURRED_FIELDS) | {"status_reason"}
 
 
 def sector_of(postcode: str | None) -> str | None:
@@ -53,16 +57,26 @@ def sector_of(postcode: str | None) -> str | None:
 
 
 def withdraw_group(session: Session, group: CommunityGroup, actor: audit.Actor) -> CommunityGroup:
+    """The group withdraws itself through its private link: see :func:`erase_group`."""
+    return erase_group(session, group, actor)
+
+
+def erase_group(session: Session, group: CommunityGroup, actor: audit.Actor, *,
+                action: str = "withdraw", reason: str = "Withdrawn by the group."
+                ) -> CommunityGroup:
     """Withdraw a group and erase its personal data, keeping its introductions as history.
 
-    The private edit link stops working (its hash is erased), so this cannot be undone.
+    The one erasure behind every path: the private link's withdrawal, a coordinator's
+    ``status: withdrawn`` and a deletion (``action="delete"``, before the row goes). The
+    private edit link stops working (its hash is erased), so this cannot be undone; the
+    group's past audit entries keep what happened and when, never what it said.
     """
     changes: dict[str, Any] = {"status": [group.status, "withdrawn"]}
     for name in ERASED_FIELDS:
         if getattr(group, name) not in (None, ""):
             changes[name] = ERASED
     group.status = "withdrawn"
-    group.status_reason = "Withdrawn by the group."
+    group.status_reason = reason
     for name in ERASED_FIELDS:
         setattr(group, name, "" if name == "description" else None)
     group.name = f"Withdrawn group #{group.id}"
@@ -74,9 +88,9 @@ def withdraw_group(session: Session, group: CommunityGroup, actor: audit.Actor) 
     group.anonymised_at = utcnow()
     changes.update(dict.fromkeys(BLURRED_FIELDS, ERASED))
     _erase_introduction_text(session, group.id)
-    _scrub_history(session, [group.id], set(ERASED_FIELDS) | set(BLURRED_FIELDS))
+    _scrub_history(session, [group.id])
     session.flush()
-    audit.record(session, actor, "withdraw", group, changes)
+    audit.record(session, actor, action, group, changes)
     versions.bump(session, versions.PARTNERS)
     return group
 
@@ -97,9 +111,11 @@ def _erase_introduction_text(session: Session, group_id: int) -> None:
                    lambda key: key in INTRODUCTION_TEXT_FIELDS)
 
 
-def _scrub_history(session: Session, group_ids: list[int], fields: set[str]) -> None:
-    """Blank the erased fields' old values in the groups' audit trail, keeping who and when."""
-    _scrub_entries(session, CommunityGroup.__tablename__, group_ids, lambda key: key in fields)
+def _scrub_history(session: Session, group_ids: list[int]) -> None:
+    """Blank the erased fields' old values in the groups' audit trail, keeping who did what
+    and when."""
+    _scrub_entries(session, CommunityGroup.__tablename__, group_ids,
+                   lambda key: key in ERASED_HISTORY_FIELDS)
 
 
 def _scrub_entries(session: Session, entity_type: str, ids: list[int], erase) -> None:

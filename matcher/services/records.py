@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.geocoding import GeocodingError, PostcodeIndex
 from ..models import CareHome, CommunityGroup, User, utcnow
-from . import audit, scope, versions
+from . import audit, privacy, scope, versions
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 PUBLIC_FORM = audit.Actor("public-form")
@@ -354,6 +354,10 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
     data = dict(data)
     data.pop("consent", None)
     new_status = data.get("status")
+    if new_status == "withdrawn" and group.status != "withdrawn":
+        # Withdrawing erases, whoever does it: the other fields sent with it go too.
+        return privacy.erase_group(session, group, actor, reason=data.get("status_reason")
+                                   or "Withdrawn by the network coordinator.")
     if new_status == "approved" and group.status != "approved":
         data["approved_at"] = utcnow()
     changes = _apply(session, group, index, data)
@@ -363,7 +367,11 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
 
 
 def delete_group(session: Session, group: CommunityGroup, actor: audit.Actor) -> None:
-    audit.record(session, actor, "delete", group, {"name": group.name})
+    """Erase the group's personal data (and its trail's copies), then delete the row and
+    its introductions; the audit keeps a ``delete`` entry without the erased content."""
+    privacy.erase_group(session, group, actor, action="delete",
+                        reason="Removed by the network coordinator.")
+    session.flush()
     session.delete(group)
     versions.bump(session, versions.PARTNERS)
 

@@ -171,6 +171,83 @@ def test_withdrawal_erases_personal_data_and_keeps_anonymous_history(app, client
     assert "Withdrawn group" not in feed
 
 
+@pytest.mark.parametrize("path", ["private link", "PATCH status withdrawn", "DELETE"])
+def test_every_way_of_removing_a_group_erases_its_personal_data(app, client, db, index,
+                                                                 make_user, path):
+    group, token = register(db, index, status="approved", source="form")
+    home = home_near(db, index)
+    intro = introductions.create_introduction(db.session, home, group, COORDINATOR,
+                                              note="Zofia said to call her on Thursdays.")
+    introductions.transition(db.session, intro, "requested", COORDINATOR,
+                             feedback_text="Zofia Kowalska: call her on Thursdays")
+    db.session.commit()
+    group_id, intro_id = group.id, intro.id
+    _, admin = make_user("admin")
+
+    if path == "private link":
+        response = client.post(f"/groups/edit/{token}/withdraw", data={"confirm": "yes"})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)
+    elif path == "PATCH status withdrawn":
+        response = client.patch(f"/api/v1/groups/{group_id}", headers=admin,
+                                json={"status": "withdrawn"})
+        assert response.status_code == 200, response.json
+        assert response.json["name"] == f"Withdrawn group #{group_id}"
+        assert response.json["contact"] is None or not any(response.json["contact"].values())
+    else:
+        assert client.delete(f"/api/v1/groups/{group_id}", headers=admin).status_code == 204
+    db.session.expire_all()
+
+    remaining = db.session.get(CommunityGroup, group_id)
+    if path == "DELETE":
+        assert remaining is None and db.session.get(Introduction, intro_id) is None
+    else:
+        assert remaining.status == "withdrawn" and remaining.anonymised_at is not None
+        row = {c.name: getattr(remaining, c.key) for c in CommunityGroup.__table__.columns}
+        intro = db.session.get(Introduction, intro_id)
+        row["intro"] = [intro.notes, intro.feedback_text, [e.note for e in intro.events]]
+        for text in PERSONAL_TEXTS:
+            assert text not in json.dumps(row, default=str), text
+    # The trail keeps who did what and when, with nothing of what was erased.
+    trail = audit_text(db)
+    for text in PERSONAL_TEXTS + (PERSONAL["name"],):
+        assert text not in trail, text
+    actions = db.session.scalars(select(AuditLog.action).filter_by(
+        entity_type="community_groups", entity_id=group_id).order_by(AuditLog.id)).all()
+    assert actions[0] == "create" and actions[-1] in ("withdraw", "delete")
+    assert client.get(f"/groups/edit/{token}").status_code == 404
+
+
+def test_audit_entries_past_the_retention_period_are_purged(app, client, db, runner,
+                                                            monkeypatch):
+    from matcher.services import audit
+
+    notice = client.get("/privacy").get_data(as_text=True)
+    assert "each entry is deleted after 730 days" in notice
+
+    old, recent = (AuditLog(actor="system", action="test", entity_type="t", entity_id=i,
+                            changes={}) for i in (1, 2))
+    db.session.add_all([old, recent])
+    db.session.flush()
+    old.at = utcnow() - dt.timedelta(days=800)
+    recent.at = utcnow() - dt.timedelta(days=700)
+    db.session.commit()
+    old_id, recent_id = old.id, recent.id
+
+    dry = runner.invoke(args=["purge", "--dry-run"])
+    assert "Would purge 1 audit entry written before" in dry.output, dry.output
+    assert db.session.get(AuditLog, old_id) is not None
+    done = runner.invoke(args=["purge"])  # AUDIT_RETENTION_DAYS: 730 by default
+    assert done.exit_code == 0 and "Purged 1 audit entry" in done.output, done.output
+    db.session.expire_all()
+    assert db.session.get(AuditLog, old_id) is None
+    assert db.session.get(AuditLog, recent_id) is not None
+    monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 600)
+    assert "Purged 1 audit entry" in runner.invoke(args=["purge"]).output
+    assert audit.purge_before(db.session, utcnow()) >= 0
+    with pytest.raises(ValueError):
+        audit.retention_cutoff(-1)
+
+
 def test_a_withdrawn_group_is_not_placed_again(db, index, runner):
     group, _ = register(db, index, status="approved")
     privacy.withdraw_group(db.session, group, LINK_ACTOR)

@@ -105,3 +105,36 @@ def test_the_configured_weights_win_over_those_of_a_saved_index(db, tmp_path, mo
     for m in ranker.rank(_home(), k=10):
         c = m.components
         assert m.score == pytest.approx(sum(b[k] * c[k] for k in b) / sum(b.values()))
+
+
+def _saved_bytes(path) -> bytes:
+    return b"".join(f.read_bytes() for f in sorted((path / "current").iterdir()))
+
+
+def test_withdrawn_and_deleted_partners_leave_memory_and_the_saved_index(db, tmp_path):
+    from matcher.services import privacy, records
+    from matcher.services.audit import SYSTEM
+
+    ids = _groups(db, 5)
+    withdrawn, deleted = (db.session.get(CommunityGroup, i) for i in ids[:2])
+    withdrawn.name, deleted.name = "Zofia Kowalska Singers", "Dafydd Hughes Knitters"
+    versions.bump(db.session, versions.PARTNERS)
+    db.session.flush()
+    cache = matching.RankerCache(index_dir=tmp_path, check_every=0)
+    cache.save(db.session)  # what build-ranking-index writes
+    names = (b"Zofia Kowalska Singers", b"Dafydd Hughes Knitters")
+    assert all(name in _saved_bytes(tmp_path) for name in names)
+
+    privacy.erase_group(db.session, withdrawn, SYSTEM)
+    records.delete_group(db.session, deleted, SYSTEM)
+    db.session.flush()
+    ranker = cache.ranker(db.session)  # the worker's next request catches up
+    in_memory = ranker.main_.names_blob.tobytes() + (
+        ranker.delta_.names_blob.tobytes() if ranker.delta_ is not None else b"")
+    for name in names:
+        assert name not in in_memory
+        assert name not in _saved_bytes(tmp_path)
+    assert sorted(m.partner_id for m in ranker.rank(_home())) == ids[2:]
+    # A worker starting later memory-maps the rewritten index: still nobody erased.
+    fresh = matching.RankerCache(index_dir=tmp_path).ranker(db.session)
+    assert sorted(m.partner_id for m in fresh.rank(_home())) == ids[2:]

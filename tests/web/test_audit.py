@@ -85,8 +85,9 @@ def test_records_through_the_api(client, db, scene):
     assert found[1].changes["residents"] == [None, 12]
     assert found[2].changes["visiting_status"] == ["open", "closed"]
     assert found[4].changes["status"] == ["approved", "paused"]
-    # personal details: that they changed, never the values
-    assert found[5].changes == {"contact_email": "(changed)"}
+    # personal details: that they changed, never the values ("(changed)"), and once the
+    # group is deleted not even that marker of its data
+    assert found[5].changes == {"contact_email": "(erased)"}
     assert "runners@example.org" not in json.dumps([e.changes for e in found])
 
 

@@ -50,6 +50,15 @@ def save(ranker, path: str | Path) -> Path:
     return path
 
 
+def holds_any(path: str | Path, ids) -> bool:
+    """Whether the index saved in ``path`` holds any of these partner ids (alive or not)."""
+    file = Path(path) / "ids.npy"
+    if not file.exists():
+        return False
+    saved = np.load(file, mmap_mode="r")
+    return bool(np.isin(saved, np.asarray(list(ids), dtype=np.int64)).any())
+
+
 def load(cls, path: str | Path, mmap: bool = True, weights=None):
     """A ``cls`` (Ranker) fitted from an index written by `save`.
 

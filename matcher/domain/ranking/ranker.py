@@ -251,6 +251,19 @@ class Ranker(BaseEstimator):
                 self.delta_ = Segment.build(merged, self.main_.cell)
         return self
 
+    def forget(self, ids: Sequence[int]) -> bool:
+        """Remove these partners and drop everything the index held about them (names,
+        places, text vectors) at once, instead of hiding their rows until the next
+        compaction: an erased partner must leave no trace. True when any was indexed."""
+        self._check_fitted()
+        wanted = np.asarray(list(ids), dtype=np.int64)
+        with self._lock:
+            held = any(bool((s.positions_of(wanted) >= 0).any()) for s in self._segments())
+            if held:
+                self.partial_update(remove_ids=wanted.tolist())
+                self.compact()
+        return held
+
     def compact(self) -> Ranker:
         """Merge pending updates into the main index and drop removed partners."""
         self._check_fitted()
