@@ -4,15 +4,20 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test install lint bench
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# `make run` needs only the runtime requirements; `make test` adds the test tools.
+$(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
 
-run: install
+run: $(VENV)/.runtime
 	bash scripts/run.sh
 
 test: install

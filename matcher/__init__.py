@@ -127,11 +127,21 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    # Registered before the limiter's own hook so that it runs after it (Flask runs them in
+    # reverse): Flask-Limiter stamps Retry-After on every limited answer, successful or not.
+    app.after_request(_retry_after_only_when_refused)
     # Flask-Limiter keeps its storage and settings on the Limiter object: one per app.
     limiter = Limiter(key_func=get_remote_address, default_limits=[])
     limiter.init_app(app)
     app.extensions["kith.limiter"] = limiter
     login.init_app(app)
+
+
+def _retry_after_only_when_refused(response):
+    """Keep ``Retry-After`` for answers that ask the client to wait (429, 503) only."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def register_blueprints(app: Flask) -> None:

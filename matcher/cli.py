@@ -76,15 +76,17 @@ def build_ranking_index():
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load the invented demo network (running it again updates, never duplicates)."""
+    """Load the invented demo network: only what is missing, so running it again never
+    duplicates a record nor undoes anyone's edits."""
     from .schemas import CareHomeInputSchema, GroupInputSchema
     from .services.demo import load_demo
 
     counts = load_demo(db.session, _index(), CareHomeInputSchema(), GroupInputSchema(),
                        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
     db.session.commit()
-    click.echo("Demo data: {homes_created} homes created, {homes_updated} updated; "
-               "{groups_created} groups created, {groups_updated} updated.".format(**counts))
+    click.echo("Demo data: {homes_created} homes created, {homes_kept} already there; "
+               "{groups_created} groups created, {groups_kept} already there "
+               "(kept as they are).".format(**counts))
 
 
 @click.command("create-user")

@@ -21,6 +21,9 @@ from typing import Any
 from .domain.catalogue import DEFAULT_WEIGHTS
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# The same file the Flask CLI reads, so gunicorn and every command see the same settings.
+ENV_FILE = INSTANCE_DIR.parent / ".env"
+SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
 
 
 class ConfigError(RuntimeError):
@@ -96,8 +99,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     # -- read from the environment (the README's table, in this order) -------------------------
     Setting("SECRET_KEY", None, str, "signs sessions and derives edit links",
-            shown_default="none: required unless `FLASK_DEBUG=1` (`make run` makes one in "
-                          "`instance/secret_key`)"),
+            shown_default="`instance/secret_key` if that file exists (`make run` makes it), "
+                          "else none: required unless `FLASK_DEBUG=1`"),
     Setting("DEBUG", False, boolean, "Flask's debug mode: runs without `SECRET_KEY`, cookies "
             "not `Secure`; never in production", env="FLASK_DEBUG"),
     Setting("SQLALCHEMY_DATABASE_URI", f"sqlite:///{INSTANCE_DIR / 'kith.sqlite3'}",
@@ -225,10 +228,30 @@ def defaults() -> dict:
     return copy.deepcopy(dict(DEFAULTS))
 
 
+def read_environment(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment over the project's ``.env`` file (when there is one).
+
+    The Flask CLI loads ``.env`` into the environment itself; gunicorn does not, so reading it
+    here is what makes a ``DATABASE_URL`` in ``.env`` the same database for ``flask init-db``
+    and for the server. A variable set in the environment wins over the file, as in the CLI.
+    """
+    from dotenv import dotenv_values
+
+    env_file = ENV_FILE if env_file is None else env_file
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict:
-    """Return the settings read from the environment (``.env`` is loaded by the Flask CLI):
-    every environment setting, with its default where the variable is not set."""
-    environ = os.environ if environ is None else environ
+    """Return the settings read from the environment and ``.env`` (`read_environment`):
+    every environment setting, with its default where the variable is not set. Read from the
+    process (no ``environ`` given), the secret key falls back to ``instance/secret_key``, the
+    file ``make run`` keeps, so every command in any shell signs with the server's key."""
+    from_process = environ is None
+    environ = read_environment() if from_process else environ
     config = {}
     for setting in SETTINGS:
         if setting.variable is None:
@@ -236,7 +259,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         text = environ.get(setting.variable)
         value = None if text is None else setting.type(text)
         config[setting.name] = copy.deepcopy(setting.default) if value is None else value
+    if from_process and not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = secret_key_from_file()
     return config
+
+
+def secret_key_from_file(path: Path | None = None) -> str | None:
+    """The key ``make run`` keeps in ``instance/secret_key``, if the file exists."""
+    path = SECRET_KEY_FILE if path is None else path
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return key or None
 
 
 def settings_table() -> str:

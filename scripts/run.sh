@@ -4,6 +4,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 export PATH="$PWD/$VENV/bin:$PATH"
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5000}
+# Check the port before building anything: a busy port must not end in "Kith is running".
+if ! python - "$HOST" "$PORT" <<'PY'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+    try:
+        s.bind((host, port))
+    except OSError as exc:
+        sys.exit(f"Port {port} on {host} is busy ({exc.strerror}): stop what uses it, or choose "
+                 f"another with PORT, e.g. PORT={port + 1} make run")
+PY
+then
+  exit 1
+fi
 mkdir -p instance
 if [ -z "${SECRET_KEY:-}" ]; then
   # A key of this machine's own, kept so sessions survive restarts.
@@ -15,8 +32,6 @@ flask --app wsgi build-postcode-index
 flask --app wsgi init-db
 flask --app wsgi seed-demo
 flask --app wsgi build-ranking-index
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-5000}
 echo
 echo "Kith is running: open http://$HOST:$PORT/ (API docs at http://$HOST:$PORT/api/docs)."
 echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.org --role admin --password '...'"

@@ -77,11 +77,69 @@ def app(tmp_path_factory):
         "SERVER_NAME": "localhost",
     })
     with app.app_context():
+        refusal = foreign_data(db.engine)
+        if refusal:
+            pytest.exit(refusal, returncode=4)
+        mark_as_test_database(db.engine)
         _reset_schema(db)
         upgrade_schema()
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+# The suite empties the database it runs on, so it runs only on one that is empty or that an
+# earlier run marked as its own: never on a development or production database by mistake.
+TEST_MARK = "kith-test-database: the Kith test suite empties this database at every run"
+SQLITE_TEST_MARK = 0x4B697468  # PRAGMA user_version ("Kith")
+PEOPLE_TABLES = ("care_homes", "community_groups", "users", "introductions")
+
+
+def foreign_data(engine) -> str | None:
+    """Why the suite must not run on this database (it holds data and is not a test
+    database), or None when it may."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        if _has_test_mark(conn):
+            return None
+        tables = set(inspect(conn).get_table_names())
+        held = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                for t in PEOPLE_TABLES if t in tables}
+    held = {t: n for t, n in held.items() if n}
+    if not held:
+        return None
+    counts = ", ".join(f"{n:,} rows in {t}" for t, n in held.items())
+    return (f"Refusing to run the tests on {engine.url.render_as_string(hide_password=True)}: "
+            f"it holds {counts} and is not a test database, and the test suite empties the "
+            "database it runs on. Nothing was changed. Point DATABASE_URL (or "
+            "TEST_DATABASE_URL) at an empty database, for example "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test, or unset it for SQLite.")
+
+
+def _has_test_mark(conn) -> bool:
+    from sqlalchemy import text
+
+    if conn.dialect.name == "sqlite":
+        return conn.execute(text("PRAGMA user_version")).scalar_one() == SQLITE_TEST_MARK
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()")).scalar_one() == TEST_MARK
+    return False
+
+
+def mark_as_test_database(engine) -> None:
+    """Mark the database as the suite's own (outside any table, so the schema is untouched)."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text(f"PRAGMA user_version = {SQLITE_TEST_MARK}"))
+        elif conn.dialect.name == "postgresql":
+            conn.execute(text(
+                "DO $$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS %L', "
+                f"current_database(), '{TEST_MARK}'); END $$"))
 
 
 def _reset_schema(db) -> None:

@@ -47,6 +47,20 @@ def test_seed_demo_loads_every_record_once_however_often_it_runs(runner, db):
     assert nations == {"england", "scotland", "wales", "northern-ireland"}
 
 
+def test_seed_demo_again_never_undoes_a_users_edits(runner, db):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    group = db.session.scalars(select(CommunityGroup).order_by(CommunityGroup.id)).first()
+    home = db.session.scalars(select(CareHome).order_by(CareHome.id)).first()
+    group.name, home.name = "Renamed by its coordinator", "Renamed by its staff"
+    db.session.flush()
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "kept as they are" in again.output
+    db.session.expire_all()
+    assert db.session.get(CommunityGroup, group.id).name == "Renamed by its coordinator"
+    assert db.session.get(CareHome, home.id).name == "Renamed by its staff"
+
+
 def test_build_ranking_index_saves_an_index_workers_load_without_refitting(
         app, runner, db, tmp_path, monkeypatch):
     from matcher.runtime import ranker_cache

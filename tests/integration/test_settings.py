@@ -102,3 +102,40 @@ def test_every_key_the_code_reads_is_a_setting():
         read |= set(pattern.findall(path.read_text(encoding="utf-8")))
     assert read, "the pattern finds nothing: has the code changed how it reads settings?"
     assert read - SETTING_NAMES - LIBRARY_KEYS == set()
+
+
+def test_gunicorn_reads_dotenv_like_the_cli_and_the_environment_wins(tmp_path, monkeypatch):
+    """wsgi:app (what gunicorn serves) builds its app from the same settings as `flask`:
+    a DATABASE_URL in .env is the database served, not only the one migrated."""
+    from matcher import config as settings
+    from matcher import create_app
+
+    env_file = tmp_path / ".env"
+    served = tmp_path / "served.sqlite3"
+    env_file.write_text(f"DATABASE_URL=sqlite:///{served}\nSECRET_KEY=from-dotenv\n"
+                        "RANKING_CHECK_SECONDS=7\n", encoding="utf-8")
+    monkeypatch.setattr(settings, "ENV_FILE", env_file)
+    for variable in ("DATABASE_URL", "SECRET_KEY", "RANKING_CHECK_SECONDS"):
+        monkeypatch.delenv(variable, raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{served}"
+    assert app.config["SECRET_KEY"] == "from-dotenv"
+    monkeypatch.setenv("RANKING_CHECK_SECONDS", "2")
+    assert create_app().config["RANKING_CHECK_SECONDS"] == 2
+
+
+def test_without_secret_key_every_command_uses_the_key_make_run_keeps(tmp_path, monkeypatch):
+    from matcher import config as settings
+    from matcher import create_app
+
+    monkeypatch.setattr(settings, "ENV_FILE", tmp_path / "no.env")
+    monkeypatch.setattr(settings, "SECRET_KEY_FILE", tmp_path / "secret_key")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    with pytest.raises(settings.ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+    (tmp_path / "secret_key").write_text("kept-by-make-run\n", encoding="utf-8")
+    assert create_app().config["SECRET_KEY"] == "kept-by-make-run"
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
