@@ -132,6 +132,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter rule for `GET /api/v1/geocode`, per address"),
     Setting("RATELIMIT_KEY_PREFIX", "kith", str,
             "prefix of the rate-limit keys in Redis (one per deployment sharing a Redis)"),
+    Setting("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True, boolean,
+            "while Redis is unreachable, count the limits in each worker's memory (a warning "
+            "is logged) instead of failing the request; shared again once Redis is back"),
     # None: Secure unless DEBUG or TESTING (settled in matcher.security).
     Setting("SESSION_COOKIE_SECURE", None, optional_boolean,
             "send the sign-in cookies over HTTPS only",
@@ -190,6 +193,10 @@ SETTINGS: tuple[Setting, ...] = (
             "`includeSubDomains` in `Strict-Transport-Security`", env=False),
     Setting("WTF_CSRF_TIME_LIMIT", None, int,
             "seconds a form's CSRF token lasts (None: as long as the session)", env=False),
+    # Short timeouts: a Redis that is down or unreachable must cost a request little time
+    # before the limiter falls back to memory.
+    Setting("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            dict, "options for the rate-limit storage's Redis client", env=False),
     Setting("RATELIMIT_HEADERS_ENABLED", True, boolean,
             "`X-RateLimit-*` and `Retry-After` headers on limited answers", env=False),
     Setting("RANKING_WEIGHTS", dict(DEFAULT_WEIGHTS), dict,
