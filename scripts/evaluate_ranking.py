@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import json
 import math
 import re
@@ -53,6 +54,7 @@ DATA_DIR = ROOT / "data" / "evaluation"
 K = 5  # the first screen of a match list: what NDCG, top-1 and reason precision look at
 NATIONS = ("england", "scotland", "wales", "northern-ireland")
 EARTH_KM = 6371.0088
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # ------------------------------------------------------------------------------ scenarios
@@ -141,15 +143,18 @@ def validate(scenarios: Sequence[Scenario]) -> list[str]:
 def judged_order_key(scenario: Scenario, key: str, grade: int) -> tuple:
     """Where a judged partner stands in the judges' order: by grade; within a grade, more of
     the home's interests served (by the concept lists), then speaking a language of residents
-    whose language is not English, then a safeguarding check that is not expired or missing,
-    then nearer."""
+    whose language is not English, then a valid safeguarding check (not missing, pending or
+    expired), then nearer."""
     home, partner = scenario.home, scenario.partner(key)
     interests = home.get("interests") or ()
     served = sum(supported(i, partner, interests, scenario.concepts) for i in interests)
     theirs = {canonical_tag(lang["language"]) for lang in home.get("languages") or ()}
     theirs = {t for t in theirs if t and not is_english(t)}
     speaks = bool(theirs & {canonical_tag(t) for t in partner.get("languages") or ()})
-    lapsed = (partner.get("safeguarding") or {}).get("status") in ("expired", "none")
+    check = partner.get("safeguarding") or {}
+    expires = _date_or_value(check.get("expires_on"))
+    lapsed = check.get("status") != "valid" or (isinstance(expires, dt.date)
+                                                and expires < dt.date.today())
     distance = float(haversine_km(home["lat"], home["lon"], partner["lat"], partner["lon"]))
     return (-grade, -served, not speaks, lapsed, round(distance, 6))
 
@@ -165,12 +170,19 @@ def _build(cls, values: Mapping):
     kwargs = {}
     for key, value in values.items():
         if key in names:
-            kwargs[key] = value
+            kwargs[key] = _date_or_value(value)
         if isinstance(value, Mapping):
             for sub, inner in value.items():
                 if f"{key}_{sub}" in names:
-                    kwargs[f"{key}_{sub}"] = inner
+                    kwargs[f"{key}_{sub}"] = _date_or_value(inner)
     return cls(**kwargs)
+
+
+def _date_or_value(value):
+    """ISO dates (``"2029-09-30"``, as a safeguarding check's expiry) as `datetime.date`."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def partner_ids(scenario: Scenario) -> dict[str, int]:

@@ -4,6 +4,7 @@ files in data/evaluation, and a whole run."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import importlib.util
 import json
 import math
@@ -139,9 +140,12 @@ def test_ranker_inputs_take_the_fields_the_model_has_and_flattened_nested_ones()
     class Thing:
         id: int
         safeguarding_status: str | None = None
+        safeguarding_expires_on: dt.date | None = None
 
-    thing = ev._build(Thing, {"id": 3, "safeguarding": {"status": "expired"}, "unknown": 1})
+    thing = ev._build(Thing, {"id": 3, "unknown": 1, "safeguarding": {
+        "scheme": "DBS", "status": "expired", "expires_on": "2026-03-31"}})
     assert (thing.id, thing.safeguarding_status) == (3, "expired")
+    assert thing.safeguarding_expires_on == dt.date(2026, 3, 31)
 
 
 # ------------------------------------------------------------------------- the judged files
