@@ -21,6 +21,7 @@ Usage::
 
     .venv/bin/python scripts/evaluate_ranking.py              # the table
     .venv/bin/python scripts/evaluate_ranking.py --json       # machine-readable figures
+    .venv/bin/python scripts/evaluate_ranking.py --by-situation   # also one line a situation
     .venv/bin/python scripts/evaluate_ranking.py --scenario caernarfon-welsh-hymns
 """
 
@@ -397,11 +398,18 @@ def evaluate(scenarios: Sequence[Scenario], k: int = K) -> dict:
         base = evaluate_list(s, baseline_ranking(s), k)
         per.append({"name": s.name, "nation": s.nation, "situations": list(s.situations),
                     "model": model, "baseline": base})
+    tags = sorted({t for r in per for t in r["situations"]})
+    by_situation = {}
+    for tag in tags:
+        rows = [r for r in per if tag in r["situations"]]
+        by_situation[tag] = {side: summarise([r[side] for r in rows])
+                             for side in ("model", "baseline")}
     return {
         "k": k,
         "model": summarise([r["model"] for r in per]),
         "baseline": summarise([r["baseline"] for r in per]),
         "nations": {n: sum(r["nation"] == n for r in per) for n in NATIONS},
+        "by_situation": by_situation,
         "scenarios": per,
     }
 
@@ -422,6 +430,19 @@ def table(result: dict) -> str:
         "",
         "baseline: TF-IDF cosine of the home's interests with the partner's text + distance",
     ]
+    return "\n".join(lines)
+
+
+def situation_table(result: dict) -> str:
+    """The three figures for each situation tag, model / baseline."""
+    lines = [f"{'situation':<15}{'homes':>6}  {'NDCG@' + str(result['k']):>13}  "
+             f"{'top-1':>13}  {'reason precision':>17}"]
+    for tag, sides in result["by_situation"].items():
+        m, b = sides["model"], sides["baseline"]
+        lines.append(
+            f"{tag:<15}{m['scenarios']:>6}  {m['ndcg_at_5']:>6.3f}/{b['ndcg_at_5']:<6.3f}  "
+            f"{m['top1_agreement']:>6.3f}/{b['top1_agreement']:<6.3f}  "
+            f"{m['reason_precision']:>8.3f}/{b['reason_precision']:<8.3f}")
     return "\n".join(lines)
 
 
@@ -463,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="also write the JSON figures to this file")
     parser.add_argument("--scenario", metavar="NAME",
                         help="print one scenario's lists with their reasons instead")
+    parser.add_argument("--by-situation", action="store_true",
+                        help="also print the figures for each situation (model/baseline)")
     args = parser.parse_args(argv)
 
     scenarios = load_scenarios(args.data)
@@ -481,7 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = evaluate(scenarios)
     if args.output:
         args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2) if args.json else table(result))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(table(result))
+        if args.by_situation:
+            print("\n" + situation_table(result))
     return 0
 
 

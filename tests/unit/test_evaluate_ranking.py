@@ -207,12 +207,15 @@ def test_the_script_runs_end_to_end(tmp_path, capsys):
     assert written["baseline"]["claims"] > 0 and written["model"]["claims"] > 0
     assert all(count > 0 for count in written["nations"].values())
     assert len(written["scenarios"]) == n
+    outbreak = written["by_situation"]["outbreak"]["model"]
+    assert outbreak["scenarios"] == sum("outbreak" in s.situations for s in ev.load_scenarios())
 
 
-def test_the_table_names_both_sides(capsys):
-    assert ev.main([]) == 0
+def test_the_table_names_both_sides_and_each_situation(capsys):
+    assert ev.main(["--by-situation"]) == 0
     text = capsys.readouterr().out
-    for label in ("NDCG@5", "top-1 agreement", "reason precision", "model", "baseline"):
+    for label in ("NDCG@5", "top-1 agreement", "reason precision", "model", "baseline",
+                  "mother-tongue", "outbreak"):
         assert label in text
 
 
