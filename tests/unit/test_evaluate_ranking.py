@@ -148,6 +148,27 @@ def test_ranker_inputs_take_the_fields_the_model_has_and_flattened_nested_ones()
     assert thing.safeguarding_expires_on == dt.date(2026, 3, 31)
 
 
+def test_the_model_side_is_the_production_rankers_list(scenarios):
+    from matcher.domain.ranking import Ranker
+
+    s = next(x for x in scenarios if x.name == "caernarfon-welsh-hymns")
+    keys = {i: k for k, i in ev.partner_ids(s).items()}
+    direct = Ranker().fit(ev.to_partners(s)).rank(ev.to_home(s), k=len(s.partners))
+    ranked = ev.model_ranking(s)
+    assert [s_.key for s_ in ranked] == [keys[m.partner_id] for m in direct]
+    assert [s_.claims for s_ in ranked] == [list(m.shared_interests) for m in direct]
+
+
+def test_ranker_inputs_carry_the_records_fields(scenarios):
+    s = next(x for x in scenarios if x.name == "caernarfon-welsh-hymns")
+    home = ev.to_home(s)
+    assert home.language_counts() == [("cy", 22), ("en", 14)]
+    assert home.visiting_status == "open" and home.search_radius_km == 10
+    choir = next(p for p in ev.to_partners(s) if p.name == "Côr Meibion Caernarfon")
+    assert choir.availability == {"tue_pm", "thu_pm"} and choir.status == "approved"
+    assert "male voice choir" in choir.text
+
+
 # ------------------------------------------------------------------------- the judged files
 def test_the_judged_set_is_valid(scenarios):
     assert ev.validate(scenarios) == []
