@@ -135,6 +135,11 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["kith.limiter"] = limiter
     login.init_app(app)
+    # Email (Flask-Mailman) and the task queue that sends it (huey, made on first use);
+    # importing matcher.tasks starts watching commits for emails to send.
+    from . import tasks  # noqa: F401
+    from .mail import init_mail
+    init_mail(app)
 
 
 def _retry_after_only_when_refused(response):

@@ -12,7 +12,7 @@ from .extensions import db
 from .models import NATIONS, ROLES
 
 # Modules that add their own commands: each has ``register(app)``.
-EXTRA_COMMAND_MODULES: list[str] = [".cli_network"]
+EXTRA_COMMAND_MODULES: list[str] = [".cli_network", ".tasks"]
 
 
 def register_commands(app: Flask) -> None:

@@ -162,9 +162,28 @@ SETTINGS: tuple[Setting, ...] = (
             "address (and its rate limits) is taken from them; `0` trusts no such header"),
     Setting("PUBLIC_BASE_URL", None, str,
             "the service's address, e.g. `https://kith.example.org`, for absolute links in "
-            "the open feed (never taken from the request's `Host`)",
+            "the open feed and in emails (never taken from the request's `Host`)",
             shown_default="unset (`PREFERRED_URL_SCHEME://SERVER_NAME` if set, else "
-                          "links relative to the site)"),
+                          "links relative to the site; in emails `http://localhost:5000`)"),
+    # Flask-Mailman's settings, under their usual names.
+    Setting("MAIL_SERVER", None, str, "SMTP server for outgoing email; unset: every message is "
+            "written to `instance/outbox/` as an `.eml` file (listed at `/admin/outbox`)"),
+    Setting("MAIL_PORT", 25, int, "SMTP port (587 with `MAIL_USE_TLS`, 465 with `MAIL_USE_SSL`)"),
+    Setting("MAIL_USE_TLS", False, boolean, "STARTTLS on the SMTP connection"),
+    Setting("MAIL_USE_SSL", False, boolean, "SMTP over TLS from the start (not with "
+            "`MAIL_USE_TLS`)"),
+    Setting("MAIL_USERNAME", None, str, "SMTP user name, if the server wants one"),
+    Setting("MAIL_PASSWORD", None, str, "SMTP password, if the server wants one"),
+    Setting("MAIL_DEFAULT_SENDER", "Kith <kith@localhost>", str,
+            "the `From` of every email"),
+    Setting("TASKS_URL", None, storage_url,
+            "task queue storage: `redis://host:6379/N` in production",
+            shown_default="unset (SQLite file `instance/tasks.sqlite3`)"),
+    Setting("TASKS_IMMEDIATE", None, optional_boolean,
+            "run background tasks at once in the process that queued them (tests)",
+            shown_default="off, except in tests"),
+    Setting("RATELIMIT_LOST_LINK", "5 per hour;2 per minute", str,
+            "Flask-Limiter rule for the \"lost your link?\" form, per address"),
     # -- set only in code: create_app(config) ---------------------------------------------------
     Setting("TESTING", False, boolean, "Flask's test mode: no SECRET_KEY needed, cookies not "
             "Secure, no saved ranking index", env=False),
@@ -204,6 +223,18 @@ SETTINGS: tuple[Setting, ...] = (
             env=False),
     Setting("RANKING_JOBS", 2, int,
             "processes the command line's batch ranking uses (the web never forks)", env=False),
+    Setting("MAIL_BACKEND", None, str, "Flask-Mailman backend; unset: SMTP with `MAIL_SERVER`, "
+            "else `.eml` files in `MAIL_OUTBOX_DIR`", env=False),
+    Setting("MAIL_OUTBOX_DIR", None, str, "where `.eml` files go without `MAIL_SERVER`; unset: "
+            "`instance/outbox`", env=False),
+    Setting("MAIL_TIMEOUT", 10, int, "seconds to wait for the SMTP server", env=False),
+    Setting("MAIL_SUBJECT_PREFIX", "Kith: ", str, "starts every email's subject", env=False),
+    Setting("MAIL_MAX_ATTEMPTS", 8, int,
+            "delivery attempts before a message is marked failed", env=False),
+    Setting("MAIL_RETRY_SECONDS", 30, int, "first retry delay; it doubles with each attempt "
+            "(30 s, 1 min, 2 min ... capped at 6 hours)", env=False),
+    Setting("MAIL_DIGEST_HOUR", 7, int, "hour (UTC) of the coordinators' daily digest",
+            env=False),
     Setting("API_TITLE", "Kith", str, "title of the OpenAPI document", env=False),
     Setting("API_VERSION", "v1", str, "version of the OpenAPI document", env=False),
     Setting("OPENAPI_VERSION", "3.0.3", str, "OpenAPI version of the document", env=False),

@@ -297,3 +297,41 @@ class DataVersion(db.Model):
     # A random token rather than a counter: a rolled-back transaction can restore an old
     # counter value and make a stale cache look current, but never reuse a random token.
     version: Mapped[str] = mapped_column(String(32))
+
+
+class OutboxMessage(db.Model):
+    """One email to send: recorded inside the unit of work that caused it, sent by a task.
+
+    ``(event_key, to_email)`` is unique, so one event never mails one person twice. The body
+    is not stored: ``template`` and ``context`` render it when it is sent (and when an admin
+    opens it), so erasing a group's data (``services.notifications.forget_groups``) leaves no
+    copy behind.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("event_key", "to_email", name="uq_outbox_event_recipient"),
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_about", "about_type", "about_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(String(60))
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    recipient_role: Mapped[str] = mapped_column(String(20))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    about_type: Mapped[str | None] = mapped_column(String(30))
+    about_id: Mapped[int | None] = mapped_column(Integer)
+    # queued -> sending -> sent; back to queued (with a later next_attempt_at) when delivery
+    # fails; failed after the last attempt; cancelled when its recipient left (withdrawal).
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

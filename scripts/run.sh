@@ -36,6 +36,19 @@ echo
 echo "Kith is running: open http://$HOST:$PORT/ (API docs at http://$HOST:$PORT/api/docs)."
 echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.org --role admin --password '...'"
 echo
+echo "Without MAIL_SERVER, emails are written to instance/outbox/ (admins: /admin/outbox)."
+echo
 # Workers, threads, timeout and the redacting access log: gunicorn.conf.py.
 export HOST PORT
-exec gunicorn -c gunicorn.conf.py wsgi:app
+# The task consumer (sends the email, runs the daily digest) beside gunicorn; both stop
+# together, whichever ends first.
+flask --app wsgi worker &
+WORKER=$!
+gunicorn -c gunicorn.conf.py wsgi:app &
+SERVER=$!
+stop() {
+  kill -TERM "$SERVER" "$WORKER" 2>/dev/null || true
+  wait "$SERVER" "$WORKER" 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+wait -n "$SERVER" "$WORKER"

@@ -75,6 +75,8 @@ def app(tmp_path_factory):
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "TASKS_IMMEDIATE": True,
+        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
     })
     with app.app_context():
         refusal = foreign_data(db.engine)
@@ -228,3 +230,59 @@ def make_user(db):
 @pytest.fixture
 def admin_headers(make_user):
     return make_user("admin")[1]
+
+
+# --- email -------------------------------------------------------------------------------------
+
+class SmtpSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.received: list[dict] = []
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
+        self.received.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
+                              "data": envelope.content})
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def messages(self):
+        """What arrived, as ``email.message.EmailMessage`` objects, in order."""
+        import email
+        from email import policy
+        return [email.message_from_bytes(item["data"], policy=policy.default)
+                for item in self.received]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """An SMTP server on loopback, with the app's email sent to it instead of ``.eml`` files
+    (``.stop()`` and ``.start()`` it to play a mail server that goes down)."""
+    sink = SmtpSink()
+    sink.start()
+    state = app.extensions["mailman"]
+    monkeypatch.setattr(state, "backend", "smtp")
+    monkeypatch.setattr(state, "server", "127.0.0.1")
+    monkeypatch.setattr(state, "port", sink.port)
+    monkeypatch.setattr(state, "timeout", 5)
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import catalogue
 from ..models import AuditLog, CommunityGroup, Introduction, IntroductionEvent, utcnow
-from . import audit, versions
+from . import audit, notifications, versions
 
 ERASED = "(erased)"
 
@@ -89,6 +89,8 @@ def erase_group(session: Session, group: CommunityGroup, actor: audit.Actor, *,
     changes.update(dict.fromkeys(BLURRED_FIELDS, ERASED))
     _erase_introduction_text(session, group.id)
     _scrub_history(session, [group.id])
+    # Nothing more is sent to a group that withdrew, and the outbox forgets its address.
+    notifications.forget_groups(session, [group.id])
     session.flush()
     audit.record(session, actor, action, group, changes)
     versions.bump(session, versions.PARTNERS)
@@ -248,6 +250,7 @@ def purge_unapproved(session: Session, days: int, *, actor: audit.Actor = audit.
                    lambda key: key in INTRODUCTION_TEXT_FIELDS)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        notifications.forget_groups(session, chunk)
         # Their events and any allocation rows go with them (ON DELETE CASCADE).
         session.execute(delete(Introduction).where(Introduction.group_id.in_(chunk)),
                         execution_options={"synchronize_session": False})

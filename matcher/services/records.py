@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.geocoding import GeocodingError, PostcodeIndex
 from ..models import CareHome, CommunityGroup, User, utcnow
-from . import audit, privacy, scope, versions
+from . import audit, notifications, privacy, scope, versions
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 PUBLIC_FORM = audit.Actor("public-form")
@@ -358,11 +358,14 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
         # Withdrawing erases, whoever does it: the other fields sent with it go too.
         return privacy.erase_group(session, group, actor, reason=data.get("status_reason")
                                    or "Withdrawn by the network coordinator.")
+    old_status = group.status
     if new_status == "approved" and group.status != "approved":
         data["approved_at"] = utcnow()
     changes = _apply(session, group, index, data)
     store(session, actor, versions.PARTNERS, changed=[(group, changes)],
           status_fields=GROUP_STATUS_FIELDS)
+    # Approved or declined, by page or API: the group hears of it.
+    notifications.registration_decided(session, group, old_status)
     return group
 
 
@@ -390,10 +393,15 @@ def add_group(session: Session, index: PostcodeIndex, user: User, data: dict[str
 def register_group(session: Session, index: PostcodeIndex, data: dict[str, Any], *,
                    privacy_notice_version: str, idempotency_key: str | None, secret: str
                    ) -> tuple[CommunityGroup, str | None, bool]:
-    """The public form's registration: pending until a coordinator approves it."""
-    return create_group(session, index, data, PUBLIC_FORM, status=INITIAL_STATUS["form"],
-                        source="form", privacy_notice_version=privacy_notice_version,
-                        idempotency_key=idempotency_key, secret=secret)
+    """The public form's registration: pending until a coordinator approves it. The group's
+    contact is emailed its private edit link (once, however often the form is sent)."""
+    group, token, created = create_group(
+        session, index, data, PUBLIC_FORM, status=INITIAL_STATUS["form"], source="form",
+        privacy_notice_version=privacy_notice_version, idempotency_key=idempotency_key,
+        secret=secret)
+    if created:
+        notifications.registration_received(session, group, token)
+    return group, token, created
 
 
 def change_group(session: Session, index: PostcodeIndex, user: User, group_id: int,

@@ -1,4 +1,4 @@
-"""Admin pages: the audit trail of every change, with filters."""
+"""Admin pages: the audit trail of every change, with filters; the outbox of emails."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..extensions import db
+from ..mail import eml_file, outbox_dir, render_message
 from ..schemas.fields import MAX_ID
-from ..services import audit
+from ..services import audit, notifications
+from ..services.uow import unit_of_work
 from .base import bp, roles_required
 from .forms import FormErrors
 
@@ -21,6 +24,7 @@ ENTITY_LABELS = {
     "introductions": "Introductions",
     "users": "Users",
     "allocations": "Allocations",
+    "outbox_messages": "Emails",
 }
 FILTER_ORDER = ["entity_type", "entity_id", "actor", "action", "since", "until"]
 
@@ -107,3 +111,66 @@ def admin_audit():
         entity_types=[{"value": "", "text": "Any"}]
         + [{"value": key, "text": text} for key, text in ENTITY_LABELS.items()],
     ), (422 if errors else 200)
+
+
+OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent",
+                        "failed": "Failed", "cancelled": "Cancelled"}
+OUTBOX_STATUS_TAGS = {"queued": "govuk-tag--blue", "sending": "govuk-tag--light-blue",
+                      "sent": "govuk-tag--green", "failed": "govuk-tag--red",
+                      "cancelled": "govuk-tag--grey"}
+
+
+@bp.route("/admin/outbox")
+@roles_required("admin")
+def admin_outbox():
+    """Every email Kith has queued or sent, newest first; failures stand out."""
+    status = request.args.get("status") or ""
+    status = status if status in OUTBOX_STATUS_LABELS else ""
+    page_number = _page_number()
+    page = db.paginate(notifications.outbox_for(current_user, status or None), page=page_number,
+                       per_page=PAGE_SIZE, error_out=False)
+    pages = max(1, -(-page.total // PAGE_SIZE))
+
+    def page_url(number: int) -> str:
+        return url_for("web.admin_outbox", page=number, **({"status": status} if status else {}))
+
+    return render_template(
+        "admin/outbox.html", messages=page.items, total=page.total, page=page_number,
+        pages=pages, page_url=page_url, when=_when, status=status,
+        counts=notifications.counts(db.session), labels=OUTBOX_STATUS_LABELS,
+        tags=OUTBOX_STATUS_TAGS, mail_server=current_app.config["MAIL_SERVER"],
+        outbox_dir=str(outbox_dir(current_app)))
+
+
+@bp.route("/admin/outbox/<int:message_id>")
+@roles_required("admin")
+def admin_outbox_message(message_id: int):
+    """One email as its recipient sees it (rendered again from its template, or the ``.eml``
+    file written without a mail server)."""
+    message = notifications.message_for(db.session, current_user, message_id)
+    if message is None:
+        abort(404)
+    subject, text, html, problem = message.subject, None, None, None
+    if message.context:
+        try:
+            email = render_message(current_app, message)
+            subject, text = email.subject, email.body
+            html = email.alternatives[0][0] if email.alternatives else None
+        except Exception as exc:  # a template error is shown, not raised
+            problem = f"{type(exc).__name__}: {exc}"
+    eml = eml_file(current_app, message)
+    return render_template(
+        "admin/outbox_message.html", message=message, subject=subject, text=text, html=html,
+        problem=problem, eml_name=eml.name if eml else None, when=_when,
+        labels=OUTBOX_STATUS_LABELS, tags=OUTBOX_STATUS_TAGS)
+
+
+@bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])
+@roles_required("admin")
+def admin_outbox_retry(message_id: int):
+    """Send a failed email again."""
+    with unit_of_work(db.session):
+        message = notifications.retry_now(db.session, current_user, message_id)
+    flash("The email is queued again." if message else "Only a failed email can be sent again.",
+          "success" if message else "info")
+    return redirect(url_for("web.admin_outbox_message", message_id=message_id), code=303)

@@ -152,7 +152,9 @@ def _nav_items() -> list[dict]:
                       "active": endpoint.startswith("web.coordinator")})
     if scope.can_read_audit(current_user):
         items.append({"text": "Audit trail", "href": url_for("web.admin_audit"),
-                      "active": endpoint.startswith("web.admin")})
+                      "active": endpoint.startswith("web.admin_audit")})
+        items.append({"text": "Outbox", "href": url_for("web.admin_outbox"),
+                      "active": endpoint.startswith("web.admin_outbox")})
     items.append({"text": "Register a group", "href": url_for("web.register"),
                   "active": endpoint.startswith("web.register")})
     return items

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from ..extensions import db
+from ..extensions import db, rate_limited
 from ..models import CommunityGroup
-from ..services import privacy, records
+from ..services import notifications, privacy, records
 from ..services.errors import InvalidInput
 from ..services.uow import unit_of_work
 from . import forms
@@ -77,3 +86,24 @@ def group_withdraw(token: str):
 @bp.route("/groups/withdrawn")
 def group_withdrawn():
     return render_template("group/withdrawn.html")
+
+
+@bp.route("/groups/lost-link", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_LOST_LINK", methods=["POST"])
+def lost_link():
+    """"Lost your link?": email the private link to the address a group registered with.
+
+    Every valid address gets the same answer, whether or not a group uses it, so the page
+    never tells a stranger who is registered.
+    """
+    if request.method == "GET":
+        return render_template("group/lost_link.html", email="", errors=None)
+    email = (request.form.get("email") or "").strip()[:254]
+    if not notifications.valid_email(email):
+        errors = forms.FormErrors(["email"])
+        errors.add("email", "Enter an email address in the correct format, like "
+                            "name@example.org")
+        return render_template("group/lost_link.html", email=email, errors=errors), 422
+    with unit_of_work(db.session):
+        notifications.resend_edit_links(db.session, email, current_app.config["SECRET_KEY"])
+    return render_template("group/lost_link_sent.html", email=email)

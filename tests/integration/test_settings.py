@@ -89,8 +89,9 @@ def test_each_app_gets_its_own_copy_of_the_mutable_defaults():
     assert DEFAULTS["RANKING_WEIGHTS"]["distance"] != 1.0
 
 
-# Keys of Flask or an extension that Kith reads but leaves at the library's default.
-LIBRARY_KEYS: frozenset[str] = frozenset()
+# Keys of Flask or an extension that Kith reads but leaves at the library's default
+# (MAIL_FILE_PATH is Flask-Mailman's name for the outbox directory, set from MAIL_OUTBOX_DIR).
+LIBRARY_KEYS: frozenset[str] = frozenset({"MAIL_FILE_PATH"})
 
 
 def test_every_key_the_code_reads_is_a_setting():
