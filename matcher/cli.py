@@ -148,7 +148,7 @@ def purge(days, audit_days, dry_run):
     """Delete registrations never approved (pending or rejected) after the set number of days,
     with their introductions, and audit entries past their retention period."""
     from .cli_network import _actor
-    from .services import audit, privacy
+    from .services import accounts, audit, privacy
     from .services.uow import unit_of_work
 
     days = current_app.config["PURGE_PENDING_AFTER_DAYS"] if days is None else days
@@ -158,6 +158,7 @@ def purge(days, audit_days, dry_run):
         result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
         audit_cutoff = audit.retention_cutoff(audit_days)
         entries = audit.purge_before(db.session, audit_cutoff, dry_run=dry_run)
+        accounts.forget_sign_in_failures(db.session)
         if dry_run:
             work.discard()
     statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.by_status.items()))

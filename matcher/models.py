@@ -197,8 +197,6 @@ class User(TimestampMixin, db.Model):
     )
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Part of every sign-in session's id: raising it (sign-out, new password) ends them all,
     # even copies of the cookie.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -238,6 +236,28 @@ class ApiToken(db.Model):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInFailure(db.Model):
+    """Failed sign-ins for one account name from one client address, and its lock-out.
+
+    Keyed by both, so failures from one address never lock the owner out elsewhere; kept for
+    names that are not accounts too, so a lock-out says nothing about which accounts exist.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the normalised email typed: the table never holds the address in clear.
+    account_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    onupdate=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("account_key", "address", name="uq_sign_in_failure"),)
 
 
 class AuditLog(db.Model):

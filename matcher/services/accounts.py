@@ -8,18 +8,23 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import NATIONS, ROLES, ApiToken, CareHome, User, utcnow
+from ..models import NATIONS, ROLES, ApiToken, CareHome, SignInFailure, User, utcnow
 from . import audit
 from .errors import InvalidInput, NotFound
 
 _hasher = PasswordHasher()
 # A label that makes leaked tokens easy to spot, not a secret.
 TOKEN_PREFIX = "kith_"  # noqa: S105  # nosec B105
+# Failures allowed for one account name from one client address before a lock-out; the
+# first lock-out lasts LOCKOUT, each further one twice as long, up to MAX_LOCKOUT.
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
+MAX_LOCKOUT = dt.timedelta(hours=4)
+FORGET_LOCKOUTS_AFTER = dt.timedelta(days=1)
 
 
 def hash_password(password: str) -> str:
@@ -143,24 +148,100 @@ def end_sessions(session: Session, user: User) -> None:
     user.session_version = (user.session_version or 0) + 1
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Check a sign-in, locking the account for a while after repeated failures."""
+def _account_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _failure_row(session: Session, email: str, address: str) -> SignInFailure | None:
+    return session.scalar(select(SignInFailure).where(
+        SignInFailure.account_key == _account_key(email),
+        SignInFailure.address == address[:64]))
+
+
+def lockout_for(lockouts: int) -> dt.timedelta:
+    """How long the ``lockouts``-th lock-out (1, 2, ...) lasts: doubling, capped."""
+    return min(LOCKOUT * 2 ** max(lockouts - 1, 0), MAX_LOCKOUT)
+
+
+def locked_out(session: Session, email: str, address: str) -> bool:
+    """Whether sign-in for this name from this address is paused (known account or not)."""
+    row = _failure_row(session, email, address)
+    locked = _aware(row.locked_until) if row is not None else None
+    return locked is not None and locked > utcnow()
+
+
+def authenticate(session: Session, email: str, password: str, address: str = "unknown"
+                 ) -> User | None:
+    """Check a sign-in from client ``address``, pausing this name from this address after
+    repeated failures (15 minutes, doubling with each lock-out up to ``MAX_LOCKOUT``).
+
+    Unknown accounts are treated exactly like known ones: the same password hashing work,
+    the same counting and lock-out, so neither time nor answer says which accounts exist;
+    and a lock-out earned from one address leaves the owner free to sign in from another.
+    """
+    address = (address or "unknown")[:64]
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        _hasher.hash(password)  # same work as a real check, so timing does not reveal accounts
+    stored = user.password_hash if user is not None and user.password_hash else None
+    try:
+        # One argon2 verification on every path, against a dummy hash when there is no
+        # real one, so the time taken is the same.
+        matched = _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        matched = False
+    now = utcnow()
+    row = _failure_row(session, email, address)
+    locked = _aware(row.locked_until) if row is not None else None
+    if locked is not None and locked > now:
         return None
-    locked = _aware(user.locked_until)
-    if locked is not None and locked > utcnow():
-        return None
-    if verify_password(user, password) and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
+    if matched and user.active:
+        if row is not None:
+            session.delete(row)
         return user
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = utcnow() + LOCKOUT
-        user.failed_logins = 0
-        audit.record(session, audit.SYSTEM, "lock", user, {
-            "locked_until": user.locked_until.isoformat(),
-            "reason": f"{MAX_FAILED_LOGINS} failed sign-ins"})
+    if row is None:
+        row = SignInFailure(account_key=_account_key(email), address=address, failures=0,
+                            lockouts=0)
+        try:
+            # A savepoint: a simultaneous first failure from the same place may win the row.
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = _failure_row(session, email, address)
+            if row is None:
+                raise
+    elif locked is not None and now - locked > FORGET_LOCKOUTS_AFTER:
+        row.lockouts = 0  # long quiet since the last lock-out: start the back-off again
+    row.failures = (row.failures or 0) + 1
+    if row.failures >= MAX_FAILED_LOGINS:
+        row.lockouts = (row.lockouts or 0) + 1
+        row.locked_until = now + lockout_for(row.lockouts)
+        row.failures = 0
+        if user is not None:
+            audit.record(session, audit.SYSTEM, "lock", user, {
+                "locked_until": row.locked_until.isoformat(), "address": address,
+                "reason": f"{MAX_FAILED_LOGINS} failed sign-ins from this address"})
     return None
+
+
+def forget_sign_in_failures(session: Session, now: dt.datetime | None = None) -> int:
+    """Delete failure counts (which hold client addresses) untouched for a day and not
+    locked; returns how many."""
+    now = now or utcnow()
+    cutoff = now - FORGET_LOCKOUTS_AFTER
+    stale = (SignInFailure.updated_at < cutoff) & (
+        SignInFailure.locked_until.is_(None) | (SignInFailure.locked_until < cutoff))
+    count = session.scalar(select(func.count()).select_from(SignInFailure).where(stale)) or 0
+    if count:
+        session.execute(delete(SignInFailure).where(stale),
+                        execution_options={"synchronize_session": False})
+    return count

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from ..extensions import db, rate_limited
-from ..models import User, utcnow
 from ..services import accounts
 from .base import bp, home_page_for, safe_next
 from .forms import FormErrors
 
 BAD_SIGN_IN = "Enter a correct email address and password"
-LOCKED_HINT = ("If you have tried several times, your account is locked for 15 minutes. "
-               "Wait and try again.")
-
-
-def _is_locked(email: str) -> bool:
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or user.locked_until is None:
-        return False
-    locked_until = user.locked_until
-    if locked_until.tzinfo is None:  # SQLite returns naive datetimes, stored in UTC
-        locked_until = locked_until.replace(tzinfo=dt.UTC)
-    return locked_until > utcnow()
+LOCKED_HINT = ("If you have tried several times, signing in with this email address from "
+               "here is paused for 15 minutes, longer if it happens again. Wait and try "
+               "again, or sign in from another device.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -48,14 +35,15 @@ def login():
         if not password:
             errors.add("password", "Enter your password")
         if not errors:
-            user = accounts.authenticate(db.session, email, password)
+            address = request.remote_addr or "unknown"
+            user = accounts.authenticate(db.session, email, password, address)
             db.session.commit()  # keep the failed-attempt count even when signing in fails
             if user is not None:
                 session.clear()  # a fresh session, so nothing from before sign-in carries over
                 login_user(user)
                 return redirect(next_url or home_page_for(user), code=303)
             errors.add("email", BAD_SIGN_IN)
-            locked = _is_locked(email)
+            locked = accounts.locked_out(db.session, email, address)
         status = 422 if errors else 200
         return render_template("auth/login.html", email=email, errors=errors, locked=locked,
                                locked_hint=LOCKED_HINT, next_url=next_url), status

@@ -190,30 +190,102 @@ def test_five_failures_lock_the_account_for_a_while(db, make_user, monkeypatch):
     from matcher.services import accounts
 
     user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    here = "198.51.100.7"
     for _attempt in range(accounts.MAX_FAILED_LOGINS - 1):
-        assert accounts.authenticate(db.session, user.email, "wrong") is None
-    assert user.locked_until is None  # four failures: not yet
-    assert accounts.authenticate(db.session, user.email, "wrong") is None
-    assert user.locked_until is not None
-    # while locked, even the right password is refused
-    assert accounts.authenticate(db.session, user.email, PASSWORD) is None
+        assert accounts.authenticate(db.session, user.email, "wrong", here) is None
+    assert not accounts.locked_out(db.session, user.email, here)  # four failures: not yet
+    assert accounts.authenticate(db.session, user.email, "wrong", here) is None
+    assert accounts.locked_out(db.session, user.email, here)
+    # while locked, even the right password is refused from there
+    assert accounts.authenticate(db.session, user.email, PASSWORD, here) is None
     lock = db.session.query(AuditLog).filter_by(entity_type="users", entity_id=user.id,
                                                 action="lock").one()
     assert "locked_until" in lock.changes and "password" not in json.dumps(lock.changes)
     # a quarter of an hour later it opens again
     later = dt.datetime.now(dt.UTC) + accounts.LOCKOUT + dt.timedelta(seconds=1)
     monkeypatch.setattr(accounts, "utcnow", lambda: later)
-    assert accounts.authenticate(db.session, user.email, PASSWORD) is user
-    assert user.failed_logins == 0 and user.locked_until is None
+    assert accounts.authenticate(db.session, user.email, PASSWORD, here) is user
+    assert not accounts.locked_out(db.session, user.email, here)
 
 
 def test_a_success_resets_the_count_of_failures(db, make_user):
     from matcher.services import accounts
 
     user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    here = "198.51.100.7"
     for _ in range(accounts.MAX_FAILED_LOGINS - 1):
-        accounts.authenticate(db.session, user.email, "wrong")
-    assert accounts.authenticate(db.session, user.email, PASSWORD) is user
+        accounts.authenticate(db.session, user.email, "wrong", here)
+    assert accounts.authenticate(db.session, user.email, PASSWORD, here) is user
     for _ in range(accounts.MAX_FAILED_LOGINS - 1):
-        accounts.authenticate(db.session, user.email, "wrong")
-    assert user.locked_until is None
+        accounts.authenticate(db.session, user.email, "wrong", here)
+    assert not accounts.locked_out(db.session, user.email, here)
+
+
+def test_an_attacker_cannot_lock_the_owner_out_from_elsewhere(db, make_user):
+    from matcher.services import accounts
+
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+    for _ in range(accounts.MAX_FAILED_LOGINS * 3):
+        accounts.authenticate(db.session, user.email, "guess", attacker)
+    assert accounts.locked_out(db.session, user.email, attacker)
+    assert accounts.authenticate(db.session, user.email, PASSWORD, attacker) is None
+    assert accounts.authenticate(db.session, user.email, PASSWORD, owner) is user
+
+
+def test_repeated_lock_outs_back_off_exponentially_up_to_a_cap(db, make_user, monkeypatch):
+    from matcher.models import SignInFailure
+    from matcher.services import accounts
+
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    clock = {"now": dt.datetime.now(dt.UTC)}
+    monkeypatch.setattr(accounts, "utcnow", lambda: clock["now"])
+    lengths = []
+    for _ in range(6):
+        for _ in range(accounts.MAX_FAILED_LOGINS):
+            accounts.authenticate(db.session, user.email, "guess", "203.0.113.66")
+        row = db.session.query(SignInFailure).one()
+        locked_until = row.locked_until if row.locked_until.tzinfo else (
+            row.locked_until.replace(tzinfo=dt.UTC))
+        lengths.append(round((locked_until - clock["now"]).total_seconds() / 60))
+        clock["now"] = locked_until + dt.timedelta(seconds=1)  # wait it out, then again
+    assert lengths == [15, 30, 60, 120, 240, 240]
+
+
+def test_unknown_and_known_accounts_lock_and_answer_alike(client, db, make_user):
+    import time as clock
+
+    from matcher.services import accounts
+
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    pages, seconds = {}, {}
+    for email in (user.email, "nobody-here@example.org"):
+        took = []
+        for _ in range(accounts.MAX_FAILED_LOGINS + 1):
+            started = clock.perf_counter()
+            response = client.post("/login", data={"email": email, "password": "guess"})
+            took.append(clock.perf_counter() - started)
+            assert response.status_code == 422
+        pages[email] = response.get_data(as_text=True).replace(email, "EMAIL")
+        seconds[email] = sorted(took)[len(took) // 2]
+    known, unknown = pages.values()
+    assert known == unknown and "paused for 15 minutes" in known
+    # both do one argon2 verification per attempt, so neither is markedly faster
+    fast, slow = sorted(seconds.values())
+    assert slow < 3 * fast, seconds
+
+
+def test_purge_forgets_failed_sign_ins_after_a_day(db, runner, monkeypatch):
+    from matcher.models import SignInFailure
+    from matcher.services import accounts
+
+    accounts.authenticate(db.session, "someone@example.org", "guess", "203.0.113.66")
+    db.session.commit()
+    assert db.session.query(SignInFailure).count() == 1
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert db.session.query(SignInFailure).count() == 1  # still fresh
+    later = dt.datetime.now(dt.UTC) + accounts.FORGET_LOCKOUTS_AFTER + dt.timedelta(minutes=1)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.query(SignInFailure).count() == 0
