@@ -38,8 +38,10 @@ echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.
 echo
 echo "Without MAIL_SERVER, emails are written to instance/outbox/ (admins: /admin/outbox)."
 echo
+# Links in emails (and the open feed) point at this server unless told otherwise.
+PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$HOST:$PORT}
 # Workers, threads, timeout and the redacting access log: gunicorn.conf.py.
-export HOST PORT
+export HOST PORT PUBLIC_BASE_URL
 # The task consumer (sends the email, runs the daily digest) beside gunicorn; both stop
 # together, whichever ends first.
 flask --app wsgi worker &

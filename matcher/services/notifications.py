@@ -310,7 +310,7 @@ def registration_decided(session: Session, group: CommunityGroup, old_status: st
     if group.status == "approved" and old_status == "pending":
         template, key = "registration_approved", f"registration-approved:{group.id}"
         context = _group_context(group)
-    elif group.status == "rejected":
+    elif group.status == "rejected" and old_status == "pending":
         template, key = "registration_declined", f"registration-declined:{group.id}"
         context = _group_context(group, reason=group.status_reason or "")
     else:
@@ -359,6 +359,15 @@ def resend_edit_links(session: Session, email: str, secret: str,
     return sent
 
 
+def coordinators_of(session: Session, nation: str | None) -> list[User]:
+    """The active coordinators of ``nation``: who hears of what happens there."""
+    if not nation:
+        return []
+    return list(session.scalars(select(User).where(
+        User.role == "coordinator", User.nation == nation, User.active.is_(True))
+        .order_by(User.id)))
+
+
 def queue_coordinator_digests(session: Session, now: dt.datetime | None = None) -> int:
     """The coordinators' daily digest: for each nation, the registrations still waiting that
     arrived since its last digest, in one email to each of its active coordinators.
@@ -366,9 +375,7 @@ def queue_coordinator_digests(session: Session, now: dt.datetime | None = None) 
     now = now or utcnow()
     queued = 0
     for nation in catalogue.codes(catalogue.NATIONS):
-        coordinators = list(session.scalars(select(User).where(
-            User.role == "coordinator", User.nation == nation, User.active.is_(True))
-            .order_by(User.id)))
+        coordinators = coordinators_of(session, nation)
         if not coordinators:
             continue
         prefix = f"coordinator-digest:{nation}:"

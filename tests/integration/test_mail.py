@@ -335,3 +335,37 @@ def test_the_tasks_run_on_redis_storage(app, db, tmp_path):
         assert row.status == "sent"
     finally:
         huey.flush()
+
+
+def test_the_queue_is_a_sqlite_file_by_default_and_redis_with_tasks_url(app, tmp_path):
+    from huey import MemoryHuey, RedisHuey, SqliteHuey
+
+    def huey_for(**config):
+        class Config:
+            pass
+        Config.config = {**app.config, "INSTANCE_DIR": str(tmp_path), "TASKS_URL": None,
+                         "TASKS_IMMEDIATE": False, **config}
+        return tasks._make_huey(Config)
+
+    default = huey_for()
+    assert isinstance(default, SqliteHuey)
+    assert default.storage.filename == str(tmp_path / "tasks.sqlite3")
+    assert isinstance(huey_for(TASKS_URL="redis://127.0.0.1:6379/3"), RedisHuey)
+    assert isinstance(huey_for(TASKS_IMMEDIATE=True), MemoryHuey)
+    assert isinstance(huey_for(TASKS_IMMEDIATE=None, TESTING=True), MemoryHuey)
+    with pytest.raises(ValueError):
+        huey_for(TASKS_URL="amqp://elsewhere")
+
+
+def test_each_app_has_its_own_queue(app):
+    from matcher import create_app
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+    assert tasks.tasks_for(other).huey is not tasks.tasks_for(app).huey
+    assert tasks.tasks_for(other) is tasks.tasks_for(other)
+
+
+def test_the_worker_command_refuses_to_run_when_tasks_run_in_process(runner):
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code != 0
+    assert "TASKS_IMMEDIATE" in result.output
