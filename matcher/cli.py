@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -74,19 +75,52 @@ def build_ranking_index():
 
 
 @click.command("seed-demo")
+@click.option("--sign-ins", "sign_ins", type=click.Path(dir_okay=False),
+              help="Also create the demo sign-ins (an admin, a coordinator per nation, staff of "
+                   "one home) and write them, with their generated passwords, to this file.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the service answers, for the tour's address in the sign-ins file.")
 @with_appcontext
-def seed_demo():
+def seed_demo(sign_ins, base_url):
     """Load the invented demo network: only what is missing, so running it again never
     duplicates a record nor undoes anyone's edits."""
     from .schemas import CareHomeInputSchema, GroupInputSchema
-    from .services.demo import load_demo
+    from .services.demo import create_demo_sign_ins, load_demo
 
     counts = load_demo(db.session, _index(), CareHomeInputSchema(), GroupInputSchema(),
                        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
+    created, tour_home = create_demo_sign_ins(db.session) if sign_ins else ([], None)
     db.session.commit()
     click.echo("Demo data: {homes_created} homes created, {homes_kept} already there; "
                "{groups_created} groups created, {groups_kept} already there "
                "(kept as they are).".format(**counts))
+    if sign_ins:
+        _write_sign_ins(Path(sign_ins), created, tour_home, base_url.rstrip("/"))
+
+
+def _write_sign_ins(path: Path, created: list[dict], tour_home: int | None, base_url: str):
+    """Write the new demo sign-ins (readable by this user only); keep an existing file when
+    nothing new was created, since its passwords are the only copy."""
+    if not created:
+        state = f"are in {path}" if path.exists() else "exist already (passwords not kept)"
+        click.echo(f"Demo sign-ins {state}.")
+        return
+    lines = ["Demo sign-ins, made by seed-demo for the invented demo data only:",
+             "sign in at " + f"{base_url}/login", ""]
+    width = max(len(a["email"]) for a in created)
+    for account in created:
+        scope = account.get("nation") or ("care home " + str(account["care_home_id"])
+                                          if account.get("care_home_id") else "everything")
+        lines.append(f"  {account['email']:<{width}}  {account['password']}  "
+                     f"({account['role'].replace('_', '-')}, {scope})")
+    if tour_home is not None:
+        lines += ["", "A first look: sign in as the Plas Eryri staff (Caernarfon, Welsh-speaking "
+                  "residents) and open", f"  {base_url}/care-homes/{tour_home}/partners"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo(f"Demo sign-ins written to {path}.")
 
 
 @click.command("create-user")

@@ -30,11 +30,11 @@ if [ -z "${SECRET_KEY:-}" ]; then
 fi
 flask --app wsgi build-postcode-index
 flask --app wsgi init-db
-flask --app wsgi seed-demo
+flask --app wsgi seed-demo --sign-ins instance/demo-sign-ins.txt --base-url "http://$HOST:$PORT"
 flask --app wsgi build-ranking-index
 echo
 echo "Kith is running: open http://$HOST:$PORT/ (API docs at http://$HOST:$PORT/api/docs)."
-echo "Create a sign-in with: .venv/bin/flask --app wsgi create-user you@example.org --role admin --password '...'"
+[ -s instance/demo-sign-ins.txt ] && cat instance/demo-sign-ins.txt && echo
 echo
 echo "Without MAIL_SERVER, emails are written to instance/outbox/ (admins: /admin/outbox)."
 echo

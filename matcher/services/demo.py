@@ -10,14 +10,17 @@ regulator-id check, consent stamp and audit trail.
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
+from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.catalogue import NATIONS
 from ..domain.geocoding import PostcodeIndex
-from ..models import CareHome, CommunityGroup
+from ..models import CareHome, CommunityGroup, User
 from . import records
 from .audit import SYSTEM
 
@@ -55,3 +58,45 @@ def load_demo(session: Session, index: PostcodeIndex, home_schema: ma.Schema,
                              privacy_notice_version=privacy_notice_version)
         counts["groups_created"] += 1
     return counts
+
+
+# The demo's own sign-ins: one coordinator per nation, an admin and the staff of the Welsh home
+# whose suggestions the README's tour opens. Addresses use a reserved domain (RFC 2606), so
+# mail to them can never reach anyone.
+DEMO_DOMAIN = "demo.kith.example"
+TOUR_HOME_KEY = "demo-home-024"  # Plas Eryri, Caernarfon: Welsh hymns and male voice choirs
+
+
+def demo_accounts(session: Session) -> list[dict[str, Any]]:
+    """The demo sign-ins to create: email, role and scope (only for the demo data)."""
+    home_id = session.scalar(select(CareHome.id).where(CareHome.external_key == TOUR_HOME_KEY))
+    accounts: list[dict[str, Any]] = [{"email": f"admin@{DEMO_DOMAIN}", "role": "admin"}]
+    accounts += [{"email": f"coordinator.{n.code}@{DEMO_DOMAIN}", "role": "coordinator",
+                  "nation": n.code} for n in NATIONS]
+    if home_id is not None:
+        accounts.append({"email": f"staff.plas-eryri@{DEMO_DOMAIN}", "role": "care_home",
+                         "care_home_id": home_id})
+    return accounts
+
+
+def create_demo_sign_ins(session: Session) -> tuple[list[dict[str, Any]], int | None]:
+    """Create the demo sign-ins that do not exist yet, each with a generated password.
+
+    Returns the accounts created (with their passwords, which are not kept anywhere else: the
+    caller writes them where the person running the demo can read them) and the id of the
+    tour's care home. Existing accounts are left alone, passwords included.
+    """
+    from . import accounts as accounts_service
+
+    created = []
+    for account in demo_accounts(session):
+        if session.scalar(select(User.id).where(User.email == account["email"])) is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        accounts_service.create_user(session, account["email"], account["role"],
+                                     nation=account.get("nation"),
+                                     care_home_id=account.get("care_home_id"),
+                                     password=password)
+        created.append({**account, "password": password})
+    home_id = session.scalar(select(CareHome.id).where(CareHome.external_key == TOUR_HOME_KEY))
+    return created, home_id

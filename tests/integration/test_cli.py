@@ -91,3 +91,35 @@ def test_build_ranking_index_saves_an_index_workers_load_without_refitting(
     expected = [m.to_dict() for m in ranker_cache(app).ranker(db.session).rank(home)]
     assert expected
     assert [m.to_dict() for m in worker.ranker(db.session).rank(home)] == expected
+
+
+def test_seed_demo_creates_demo_sign_ins_once_and_the_tour_opens_with_them(
+        runner, client, db, tmp_path):
+    import re
+
+    path = tmp_path / "demo-sign-ins.txt"
+    done = runner.invoke(args=["seed-demo", "--sign-ins", str(path),
+                               "--base-url", "http://127.0.0.1:5000"])
+    assert done.exit_code == 0, done.output
+    text = path.read_text(encoding="utf-8")
+    assert path.stat().st_mode & 0o077 == 0  # the passwords are readable by their owner only
+    found = dict(re.findall(r"^  (\S+@demo\.kith\.example)\s+(\S+)\s+\(", text, re.M))
+    assert {e.split("@")[0] for e in found} == {
+        "admin", "coordinator.england", "coordinator.scotland", "coordinator.wales",
+        "coordinator.northern-ireland", "staff.plas-eryri"}
+    tour = re.search(r"http://127\.0\.0\.1:5000(/care-homes/\d+/partners)", text).group(1)
+
+    # The staff sign-in opens the tour's page: the Welsh home's suggested partners.
+    email = "staff.plas-eryri@demo.kith.example"
+    signed_in = client.post("/login", data={"email": email, "password": found[email]})
+    assert signed_in.status_code == 303
+    page = client.get(tour)
+    assert page.status_code == 200 and "Plas Eryri" in page.get_data(as_text=True)
+
+    # Again: nobody is created twice, and the only copy of the passwords is kept.
+    again = runner.invoke(args=["seed-demo", "--sign-ins", str(path)])
+    assert again.exit_code == 0 and "Demo sign-ins are in" in again.output
+    assert path.read_text(encoding="utf-8") == text
+    # Without --sign-ins (imports, tests), seed-demo creates no account at all.
+    from matcher.models import User
+    assert db.session.scalar(select(func.count()).select_from(User)) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -205,7 +206,12 @@ def serve_demo_app(database: Path, **config):
                                  nation=scope if role == "coordinator" else None,
                                  care_home_id=int(scope) if role == "care_home" else None,
                                  password=BROWSER_PASSWORD)
+        # The demo's own sign-ins, as `make run` makes them, for the README's tour.
+        from matcher.services.demo import create_demo_sign_ins
+        sign_ins, tour_home = create_demo_sign_ins(db.session)
         db.session.commit()
+        (database.parent / "demo-sign-ins.json").write_text(
+            json.dumps({"accounts": sign_ins, "tour_home": tour_home}), encoding="utf-8")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
