@@ -182,19 +182,18 @@ def purge(days, audit_days, dry_run):
     """Delete registrations never approved (pending or rejected) after the set number of days,
     with their introductions, and audit entries past their retention period."""
     from .cli_network import _actor
-    from .services import accounts, audit, privacy
+    from .services import privacy
     from .services.uow import unit_of_work
 
     days = current_app.config["PURGE_PENDING_AFTER_DAYS"] if days is None else days
     audit_days = (current_app.config["AUDIT_RETENTION_DAYS"] if audit_days is None
                   else audit_days)
     with unit_of_work(db.session) as work:
-        result = privacy.purge_unapproved(db.session, days, actor=_actor(), dry_run=dry_run)
-        audit_cutoff = audit.retention_cutoff(audit_days)
-        entries = audit.purge_before(db.session, audit_cutoff, dry_run=dry_run)
-        accounts.forget_sign_in_failures(db.session)
+        done = privacy.purge_expired(db.session, pending_days=days, audit_days=audit_days,
+                                     actor=_actor(), dry_run=dry_run)
         if dry_run:
             work.discard()
+    result, entries, audit_cutoff = done.registrations, done.audit_entries, done.audit_cutoff
     statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.by_status.items()))
     verb = "Would purge" if dry_run else "Purged"
     click.echo(f"{verb} {result.groups} registration{'s' if result.groups != 1 else ''}"

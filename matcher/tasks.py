@@ -1,4 +1,5 @@
-"""Background tasks on huey: sending the outbox, re-queueing what was missed, the daily digest.
+"""Background tasks on huey: sending the outbox, re-queueing what was missed, the daily digest
+and the daily purge of data kept past its time.
 
 Each app has its own huey instance (``app.extensions["kith.huey"]``) and its own tasks
 (``["kith.tasks"]``), as ``create_app`` is re-entrant: a SQLite file under ``instance/`` by
@@ -25,7 +26,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .services import notifications
+from .services import notifications, privacy
 from .services.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Tasks:
     send_email: Any
     requeue_due: Any
     coordinator_digest: Any
+    purge_expired: Any
 
 
 def _make_huey(app: Flask) -> Huey:
@@ -100,8 +102,12 @@ def _register(app: Flask, huey: Huey) -> Tasks:
     def coordinator_digest() -> int:
         return _in_app(app, queue_digests)
 
+    @huey.periodic_task(crontab(minute="30", hour="3"), name="purge_expired")
+    def purge_expired() -> int:
+        return _in_app(app, purge_expired_data, app)
+
     return Tasks(huey=huey, send_email=send_email, requeue_due=requeue_due,
-                 coordinator_digest=coordinator_digest)
+                 coordinator_digest=coordinator_digest, purge_expired=purge_expired)
 
 
 def deliver(app: Flask, message_id: int) -> str:
@@ -178,6 +184,23 @@ def queue_digests() -> int:
     try:
         with unit_of_work(session):
             return notifications.queue_coordinator_digests(session)
+    finally:
+        session.close()
+
+
+def purge_expired_data(app: Flask) -> int:
+    """The daily purge (as ``flask purge`` does): registrations never approved, audit
+    entries past ``AUDIT_RETENTION_DAYS`` and stale failed sign-ins; returns how many
+    registrations and audit entries went."""
+    session = new_session()
+    try:
+        with unit_of_work(session):
+            done = privacy.purge_expired(
+                session, pending_days=app.config["PURGE_PENDING_AFTER_DAYS"],
+                audit_days=app.config["AUDIT_RETENTION_DAYS"])
+        log.info("Daily purge: %d registrations, %d audit entries, %d failed sign-ins",
+                 done.registrations.groups, done.audit_entries, done.sign_in_failures)
+        return done.registrations.groups + done.audit_entries
     finally:
         session.close()
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import catalogue
 from ..models import AuditLog, CommunityGroup, Introduction, IntroductionEvent, utcnow
-from . import audit, notifications, versions
+from . import accounts, audit, notifications, versions
 
 ERASED = "(erased)"
 
@@ -260,3 +260,28 @@ def purge_unapproved(session: Session, days: int, *, actor: audit.Actor = audit.
         session.expunge(group)
     versions.bump(session, versions.PARTNERS)
     return result
+
+
+@dataclass
+class ExpiredPurge:
+    """What the daily purge removed: registrations never approved, audit entries past their
+    retention, and stale failed sign-ins (which hold client addresses)."""
+
+    registrations: PurgeResult
+    audit_cutoff: dt.datetime
+    audit_entries: int
+    sign_in_failures: int
+
+
+def purge_expired(session: Session, *, pending_days: int, audit_days: int,
+                  actor: audit.Actor = audit.SYSTEM, dry_run: bool = False,
+                  now: dt.datetime | None = None) -> ExpiredPurge:
+    """Everything kept past its time, deleted (the ``purge`` command and the daily task):
+    registrations never approved after ``pending_days`` (``PURGE_PENDING_AFTER_DAYS``) and
+    audit entries after ``audit_days`` (``AUDIT_RETENTION_DAYS``)."""
+    registrations = purge_unapproved(session, pending_days, actor=actor, dry_run=dry_run,
+                                     now=now)
+    cutoff = audit.retention_cutoff(audit_days, now)
+    entries = audit.purge_before(session, cutoff, dry_run=dry_run)
+    failures = 0 if dry_run else accounts.forget_sign_in_failures(session, now)
+    return ExpiredPurge(registrations, cutoff, entries, failures)

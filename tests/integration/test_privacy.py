@@ -243,9 +243,29 @@ def test_audit_entries_past_the_retention_period_are_purged(app, client, db, run
     assert db.session.get(AuditLog, recent_id) is not None
     monkeypatch.setitem(app.config, "AUDIT_RETENTION_DAYS", 600)
     assert "Purged 1 audit entry" in runner.invoke(args=["purge"]).output
-    assert audit.purge_before(db.session, utcnow()) >= 0
     with pytest.raises(ValueError):
         audit.retention_cutoff(-1)
+
+
+def test_the_daily_task_purges_old_audit_entries_and_registrations(app, db, index):
+    from matcher import tasks
+
+    entry = AuditLog(actor="system", action="test", entity_type="t", entity_id=1, changes={})
+    db.session.add(entry)
+    db.session.flush()
+    entry.at = utcnow() - dt.timedelta(days=app.config["AUDIT_RETENTION_DAYS"] + 1)
+    stale, _ = register(db, index, name="Forgotten Choir")
+    age(db, stale, app.config["PURGE_PENDING_AFTER_DAYS"] + 1)
+    entry_id, stale_id = entry.id, stale.id
+
+    daily = tasks.tasks_for(app).purge_expired
+    # a periodic task on huey's schedule: once a day, at 03:30 UTC
+    assert daily.task_class().validate_datetime(dt.datetime(2026, 12, 4, 3, 30))
+    assert not daily.task_class().validate_datetime(dt.datetime(2026, 12, 4, 4, 30))
+    assert tasks.purge_expired_data(app) >= 2
+    db.session.expire_all()
+    assert db.session.get(AuditLog, entry_id) is None
+    assert db.session.get(CommunityGroup, stale_id) is None
 
 
 def test_a_withdrawn_group_is_not_placed_again(db, index, runner):
