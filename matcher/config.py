@@ -147,6 +147,9 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default="`instance/ranking-index` (none in tests)"),
     Setting("RANKING_CHECK_SECONDS", 1.0, float,
             "how often a worker asks the database whether another worker changed the partners"),
+    Setting("INTRODUCTION_COOLDOWN_DAYS", 365, int,
+            "days after an introduction was declined or ended before the pair is suggested "
+            "again"),
     # TLS ends at the load balancer: redirecting to HTTPS here is opt-in. HSTS is only sent on
     # requests that came over HTTPS.
     Setting("FORCE_HTTPS", False, boolean,

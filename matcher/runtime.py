@@ -29,6 +29,7 @@ def ranker_cache(app: Flask):
         if index_dir is None and not app.config["TESTING"]:
             index_dir = str(Path(app.config["INSTANCE_DIR"]) / "ranking-index")
         cache = RankerCache(weights=app.config["RANKING_WEIGHTS"], index_dir=index_dir or None,
-                            check_every=app.config["RANKING_CHECK_SECONDS"])
+                            check_every=app.config["RANKING_CHECK_SECONDS"],
+                            cooldown_days=app.config["INTRODUCTION_COOLDOWN_DAYS"])
         app.extensions["kith.rankers"] = cache
     return cache

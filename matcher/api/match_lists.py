@@ -14,7 +14,7 @@ from ..models import GROUP_KINDS, NATIONS
 from ..presentation.reasons import with_reasons
 from ..services import match_lists, scope
 from .common import current_user, service_errors
-from .matches import ExplanationSchema
+from .matches import ExplanationSchema, MatchSafeguardingSchema
 
 blp = Blueprint("match_lists", __name__, url_prefix="/api/v1/match-lists",
                 description="Match lists for coordinators: each home's best partners.")
@@ -70,6 +70,9 @@ class ListedMatchSchema(ma.Schema):
     explanations = ma.fields.List(ma.fields.Nested(ExplanationSchema), metadata={
         "description": "The same reasons as codes with parameters."})
     in_person_paused = ma.fields.Boolean()
+    safeguarding = ma.fields.Nested(MatchSafeguardingSchema, allow_none=True)
+    introduction_status = ma.fields.String(allow_none=True, metadata={"description": (
+        "The status of the pair's open introduction, or null for a new suggestion.")})
 
 
 class ListedHomeSchema(ma.Schema):

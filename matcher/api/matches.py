@@ -80,14 +80,31 @@ class ExplanationSchema(ma.Schema):
 
     code = ma.fields.String(metadata={"description": (
         "What the reason is about: distance, shared_interests, shared_language, "
-        "residents_speak, availability, capacity, remote_while_restricted, "
+        "residents_speak, availability, capacity, safeguarding_check, remote_while_restricted, "
         "remote_while_closed, in_person_paused, home_restricted_remote or "
         "home_closed_remote.")})
     params = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": (
         "The values the sentence is made from, by code: distance {km}; shared_interests "
         "{interests: [words]}; shared_language and residents_speak {language: tag, "
         "residents}; availability {slots: [e.g. sat_pm]}; capacity {remaining}; "
+        "safeguarding_check {scheme, status: expired|pending|none, expires_on}; "
         "the others none.")})
+
+
+class MatchSafeguardingSchema(ma.Schema):
+    """The partner's safeguarding check (DBS, PVG, AccessNI) as judged for this visit today."""
+
+    scheme = ma.fields.String(allow_none=True, metadata={
+        "description": "DBS, PVG or AccessNI as the partner recorded it; null when not."})
+    status = ma.fields.String(metadata={"description": (
+        "valid, expired (a valid check past its expiry date counts as expired), pending "
+        "(applied for) or none (no check recorded).")})
+    expires_on = ma.fields.String(allow_none=True, metadata={"description": "ISO date."})
+    valid = ma.fields.Boolean()
+    needed = ma.fields.Boolean(metadata={"description": (
+        "Whether this visit needs a check: in person, i.e. unless the home is closed, or "
+        "restricted and the partner keeps in touch remotely. Where needed and not valid the "
+        "match is flagged and ranks below an otherwise equal partner with a valid check.")})
 
 
 class _MatchFields(ma.Schema):
@@ -103,6 +120,11 @@ class _MatchFields(ma.Schema):
     shared_languages = ma.fields.List(ma.fields.String())
     lat = ma.fields.Float(allow_none=True)
     lon = ma.fields.Float(allow_none=True)
+    safeguarding = ma.fields.Nested(MatchSafeguardingSchema, allow_none=True)
+    introduction_status = ma.fields.String(allow_none=True, metadata={"description": (
+        "The status of the pair's open introduction (suggested, requested, introduced, "
+        "active), or null for a new suggestion. Pairs whose introduction was declined or "
+        "ended within INTRODUCTION_COOLDOWN_DAYS are not suggested.")})
 
 
 class PartnerMatchSchema(_MatchFields):

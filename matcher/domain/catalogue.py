@@ -38,6 +38,8 @@ __all__ = [
     "ROLES",
     "SAFEGUARDING_SCHEMES",
     "SAFEGUARDING_STATUSES",
+    "SAFEGUARDING_UNCHECKED_FACTOR",
+    "SCHEME_FOR_NATION",
     "SLOTS",
     "Term",
     "VISITING_STATUSES",
@@ -215,6 +217,15 @@ SAFEGUARDING_STATUSES: tuple[Term, ...] = (
     Term("valid", "We have a valid check"),
     Term("expired", "Our check has expired"),
 )
+SCHEME_FOR_NATION = MappingProxyType({n.code: n.safeguarding_scheme for n in NATIONS})
+# When a visit needs a check (``matcher/domain/safeguarding.py``): whenever the partner would
+# come in person, i.e. unless the contact is remote only (the home is closed to visitors, or
+# restricted and the partner keeps in touch remotely). The people who visit, volunteers or
+# the adults who bring children, need a valid check of the home's nation's scheme: DBS in
+# England and Wales, PVG in Scotland, AccessNI in Northern Ireland. A partner without one
+# (missing, applied for, or expired by today's date) is flagged, never hidden, and its score
+# is multiplied by this factor so that it ranks below an otherwise equal partner with a check.
+SAFEGUARDING_UNCHECKED_FACTOR = 0.9
 
 # --- availability ---------------------------------------------------------------------------
 

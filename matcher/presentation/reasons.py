@@ -15,6 +15,7 @@ from typing import Any
 from ..domain.languages import language_name
 from ..domain.ranking.explain import CODES, Reason
 from ..domain.ranking.types import describe_slots
+from .partner_card import long_date
 
 __all__ = ["MAX_LISTED", "explanations", "render_reason", "render_reasons", "with_reasons"]
 
@@ -73,6 +74,21 @@ def capacity(remaining: int) -> str:
     sentence = _plural(remaining, _("has capacity for {remaining} more visit a month"),
                        _("has capacity for {remaining} more visits a month"))
     return sentence.format(remaining=remaining)
+
+
+def safeguarding_check(scheme: str | None, status: str, expires_on: str | None) -> str:
+    """"DBS check expired on 3 March 2026: needed to visit in person" (or not recorded, or
+    applied for)."""
+    scheme = scheme or _("safeguarding")
+    if status == "expired" and expires_on:
+        sentence = _("{scheme} check expired on {date}: needed to visit in person")
+    elif status == "expired":
+        sentence = _("{scheme} check expired: needed to visit in person")
+    elif status == "pending":
+        sentence = _("{scheme} check applied for, not yet confirmed: needed to visit in person")
+    else:
+        sentence = _("no {scheme} check recorded: needed to visit in person")
+    return sentence.format(scheme=scheme, date=long_date(expires_on))
 
 
 def remote_while_restricted() -> str:

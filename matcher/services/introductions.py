@@ -271,7 +271,8 @@ def score_pair(session: Session, cache: Any, home: CareHome, group: CommunityGro
     if group.status != "approved" or not any_partners(session):
         return None, None
     # Only partners of the group's kind compete, so a generous limit covers them all.
-    found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, kinds=[group.kind])
+    found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, kinds=[group.kind],
+                                  cooldown=False)
     for match in found:
         if match["group"]["id"] == group.id:
             return float(match["score"]), dict(match.get("components") or {})

@@ -38,6 +38,11 @@ MATCH_LIST_COLUMNS = (
     *(f"component_{name}" for name in COMPONENT_COLUMNS),
     "in_person_paused",
     "reasons",
+    "safeguarding_scheme",
+    "safeguarding_status",
+    "safeguarding_expires_on",
+    "safeguarding_valid",
+    "introduction_status",
 )
 
 
@@ -114,7 +119,18 @@ def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
                 *(_number(components.get(name), 4) for name in COMPONENT_COLUMNS),
                 "yes" if match.get("in_person_paused") else "no",
                 "; ".join(render_reasons(match.get("explanations") or ())),
+                *_check_cells(match.get("safeguarding")),
+                match.get("introduction_status") or "",
             ]
+
+
+def _check_cells(check: dict[str, Any] | None) -> list[str]:
+    if not check:
+        return ["", "", "", ""]
+    needed_and_missing = check.get("needed") and not check.get("valid")
+    return [check.get("scheme") or "", check.get("status") or "",
+            check.get("expires_on") or "",
+            "yes" if check.get("valid") else ("no" if needed_and_missing else "not needed")]
 
 
 def match_list_csv(session: Session, cache: Any, nation: str | None = None, *,

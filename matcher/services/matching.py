@@ -1,4 +1,12 @@
-"""Matching: rankers fitted from the database, kept fresh across workers by data versions."""
+"""Matching: rankers fitted from the database, kept fresh across workers by data versions.
+
+What the API, pages, match lists and allocations are given also depends on the pair's
+introductions: a pair whose introduction was declined or ended less than
+``INTRODUCTION_COOLDOWN_DAYS`` ago is not suggested (the ranker is asked for that many more,
+so ``limit`` matches still come back when there are enough), and a pair with an open one is
+shown with its ``introduction_status``. Safeguarding checks are judged on today's date,
+passed to the ranker.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +24,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..config import DEFAULTS
+from ..domain import catalogue
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker, persistence
 from ..domain.ranking.batch import no_gc
 from ..domain.ranking.components import resolve_weights
 from ..domain.ranking.types import join_text
-from ..models import AuditLog, CareHome, CommunityGroup, Introduction, User, utcnow
+from ..models import (
+    AuditLog,
+    CareHome,
+    CommunityGroup,
+    Introduction,
+    IntroductionEvent,
+    User,
+    utcnow,
+)
 from . import scope, versions
 
 log = logging.getLogger(__name__)
@@ -35,7 +53,12 @@ _PARTNER_COLUMNS = (
     CommunityGroup.description, CommunityGroup.languages, CommunityGroup.availability,
     CommunityGroup.capacity_per_month, CommunityGroup.offers_remote, CommunityGroup.status,
     CommunityGroup.town, CommunityGroup.local_authority_name,
+    CommunityGroup.safeguarding_scheme, CommunityGroup.safeguarding_status,
+    CommunityGroup.safeguarding_expires_on,
 )
+# Introductions in these statuses are over: the pair waits out the cool-down.
+CLOSED_STATUSES = tuple(s for s in catalogue.codes(catalogue.INTRODUCTION_STATUSES)
+                        if s not in catalogue.INTRODUCTION_OPEN_STATUSES)
 
 
 # Ids sent in one ``IN (...)``: a catch-up after `regeocode` or a big import can concern
@@ -87,6 +110,8 @@ def load_partners(session: Session, ids: Iterable[int] | None = None) -> Partner
         remote=[bool(r.offers_remote) for r in rows],
         status=[r.status for r in rows],
         towns=[r.town or r.local_authority_name or "" for r in rows],
+        safeguarding=[(r.safeguarding_scheme, r.safeguarding_status,
+                       r.safeguarding_expires_on) for r in rows],
     )
 
 
@@ -99,6 +124,7 @@ def home_for(home: CareHome) -> Home:
         languages=[(lang["tag"], lang.get("residents", 0)) for lang in home.languages or ()],
         residents=home.residents or 0, visiting_status=home.visiting_status or "open",
         availability=set(home.availability) if home.availability else None, town=home.town,
+        nation=home.nation,
     )
 
 
@@ -110,11 +136,14 @@ class RankerCache:
     change shows in the next request of the worker that made it and within ``check_every``
     seconds in every other worker. With ``index_dir`` the fitted index is saved, and a new
     worker memory-maps it instead of refitting. The weights are always ``weights`` (the
-    configured ones), whatever weights a saved index was built with."""
+    configured ones), whatever weights a saved index was built with. ``cooldown_days`` is
+    the configured ``INTRODUCTION_COOLDOWN_DAYS`` the matching functions apply."""
 
     def __init__(self, weights: dict | None = None, index_dir: str | Path | None = None,
-                 check_every: float = 1.0):
+                 check_every: float = 1.0,
+                 cooldown_days: int = DEFAULTS["INTRODUCTION_COOLDOWN_DAYS"]):
         self.weights = weights
+        self.cooldown_days = int(cooldown_days)
         self.index_dir = Path(index_dir) if index_dir else None
         self.check_every = float(check_every)
         self._checked_at = float("-inf")
@@ -248,38 +277,101 @@ class RankerCache:
 
 # --- what the API and pages call ----------------------------------------------------------------
 
-def _match_dict(match) -> dict[str, Any]:
-    """A match as the API and pages show it: `Match.to_dict` with the partner as ``group``
-    and the reasons, structured, as ``explanations`` (the edge renders them into words with
-    `matcher.presentation.reasons`)."""
+def _match_dict(match, introduction_status: str | None = None) -> dict[str, Any]:
+    """A match as the API and pages show it: `Match.to_dict` with the partner as ``group``,
+    the reasons, structured, as ``explanations`` (the edge renders them into words with
+    `matcher.presentation.reasons`) and the pair's open ``introduction_status`` (or None)."""
     d = match.to_dict()
     group = {"id": d.pop("partner_id"), "name": d.pop("name"), "kind": d.pop("kind"),
              "town": d.pop("town")}
     d["explanations"] = d.pop("reasons")
+    d["introduction_status"] = introduction_status
     return {"group": group, **d}
+
+
+class PairStates:
+    """The introductions that shape suggestions: ``open`` maps ``(home_id, group_id)`` to
+    the status of the pair's open introduction; ``cooling`` holds the pairs (without an
+    open one) whose last introduction was declined or ended within the cool-down."""
+
+    def __init__(self, open_: dict[tuple[int, int], str], cooling: set[tuple[int, int]]):
+        self.open = open_
+        self.cooling = cooling
+
+    def hidden_groups(self, home_id: int) -> set[int]:
+        return {g for h, g in self.cooling if h == home_id}
+
+    def hidden_homes(self, group_id: int) -> set[int]:
+        return {h for h, g in self.cooling if g == group_id}
+
+
+def pair_states(session: Session, cooldown_days: int, *, home_ids: Sequence[int] | None = None,
+                group_id: int | None = None, now: dt.datetime | None = None) -> PairStates:
+    """`PairStates` for the pairs of ``home_ids`` (or of one ``group_id``) at ``now``.
+
+    A pair cools down from the moment its introduction was declined or ended (the lifecycle
+    event), for ``cooldown_days`` days: on day ``cooldown_days`` it is suggested again.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=int(cooldown_days))
+    pair = (Introduction.care_home_id, Introduction.group_id)
+    open_query = select(*pair, Introduction.status).where(
+        Introduction.status.in_(catalogue.INTRODUCTION_OPEN_STATUSES))
+    closed_query = (select(*pair).join(IntroductionEvent,
+                                       IntroductionEvent.introduction_id == Introduction.id)
+                    .where(Introduction.status.in_(CLOSED_STATUSES),
+                           IntroductionEvent.to_status.in_(CLOSED_STATUSES),
+                           IntroductionEvent.at > cutoff).distinct())
+    if group_id is not None:
+        wheres = [[Introduction.group_id == group_id]]
+    else:
+        wheres = [[Introduction.care_home_id.in_(chunk)] for chunk in _chunks(home_ids or ())]
+    open_: dict[tuple[int, int], str] = {}
+    cooling: set[tuple[int, int]] = set()
+    for where in wheres:
+        open_.update(((int(h), int(g)), status)
+                     for h, g, status in session.execute(open_query.where(*where)))
+        cooling.update((int(h), int(g)) for h, g in session.execute(closed_query.where(*where)))
+    return PairStates(open_, cooling - set(open_))
 
 
 def home_matches(session: Session, cache: RankerCache, home: CareHome, *, limit: int = 20,
                  radius_km: float | None = None, kinds: Iterable[str] | None = None,
                  languages: Iterable[str] | None = None,
-                 weights: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """The best partners for a home, best first, each with components and reasons
-    (``explanations``)."""
+                 weights: dict[str, float] | None = None, now: dt.datetime | None = None,
+                 cooldown: bool = True) -> list[dict[str, Any]]:
+    """The best partners for a home, best first, each with components, reasons
+    (``explanations``), its safeguarding check and ``introduction_status``.
+
+    Pairs in their cool-down are left out (``cooldown=False`` keeps them, to score a pair
+    asked for anyway); ``now`` (default: the current time) decides the cool-down and the
+    day safeguarding checks are judged on.
+    """
+    now = now or utcnow()
+    states = pair_states(session, cache.cooldown_days, home_ids=[home.id], now=now)
+    hidden = states.hidden_groups(home.id) if cooldown else set()
     filters = {"radius_km": radius_km, "kinds": frozenset(kinds) if kinds else None,
                "languages": frozenset(languages) if languages else None}
-    matches = cache.ranker(session).rank(home_for(home), k=limit, weights=weights,
-                                         filters=filters)
-    return [_match_dict(m) for m in matches]
+    # At most len(hidden) of them are dropped: ask for that many more.
+    matches = cache.ranker(session).rank(home_for(home), k=limit + len(hidden),
+                                         weights=weights, filters=filters, today=now.date())
+    kept = [m for m in matches if m.partner_id not in hidden][:limit]
+    return [_match_dict(m, states.open.get((home.id, m.partner_id))) for m in kept]
 
 
 def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup, *,
                     limit: int = 20, weights: dict[str, float] | None = None,
-                    visible_to: User | None = None) -> list[dict[str, Any]]:
-    """The homes that would best welcome a group (reverse matching), best first.
+                    visible_to: User | None = None,
+                    now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The homes that would best welcome a group (reverse matching), best first, with the
+    group's safeguarding check for each and the pair's ``introduction_status``.
 
     With ``visible_to``, only the homes that user may see, still ``limit`` of them when
     there are that many: the ranking is widened until enough visible homes are found.
+    Homes in their cool-down with the group are left out the same way.
     """
+    now = now or utcnow()
+    states = pair_states(session, cache.cooldown_days, group_id=group.id, now=now)
     partner = Partner(
         id=group.id, name=group.name, kind=group.kind, lat=group.lat, lon=group.lon,
         travel_radius_km=group.travel_radius_km or 10.0, interests=list(group.interests or ()),
@@ -289,9 +381,12 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
         capacity_per_month=group.capacity_per_month,
         active_introductions=_active_counts(session, [group.id]).get(group.id, 0),
         offers_remote=bool(group.offers_remote),
-        status=group.status)
+        status=group.status, safeguarding_scheme=group.safeguarding_scheme,
+        safeguarding_status=group.safeguarding_status,
+        safeguarding_expires_on=group.safeguarding_expires_on)
     matches = _visible_ranked_homes(session, cache.ranker_with_homes(session), partner, limit,
-                                    weights, visible_to)
+                                    weights, visible_to, states.hidden_homes(group.id),
+                                    now.date())
     homes = {h.id: h for h in session.scalars(
         select(CareHome).where(CareHome.id.in_([m.home_id for m in matches])))}
     out = []
@@ -308,25 +403,31 @@ def homes_for_group(session: Session, cache: RankerCache, group: CommunityGroup,
             "shared_languages": d["shared_languages"],
             "visiting_status": d["visiting_status"],
             "lat": h.lat if h else None, "lon": h.lon if h else None,
+            "safeguarding": d["safeguarding"],
+            "introduction_status": states.open.get((m.home_id, group.id)),
         })
     return out
 
 
 def _visible_ranked_homes(session: Session, ranker: Ranker, partner: Partner, limit: int,
-                          weights: dict[str, float] | None, user: User | None) -> list:
-    """The best ``limit`` homes for ``partner`` among those ``user`` may see (all when None).
+                          weights: dict[str, float] | None, user: User | None,
+                          hidden: set[int], today: dt.date) -> list:
+    """The best ``limit`` homes for ``partner`` among those ``user`` may see (all when None)
+    and not ``hidden`` (in their cool-down).
 
-    Scope is applied before truncating: rank ``limit`` homes, drop those out of scope, and
-    while that leaves too few and the ranker had more to give, ask for four times as many.
+    Scope is applied before truncating: rank ``limit`` homes (and as many as are hidden),
+    drop those out of scope, and while that leaves too few and the ranker had more to give,
+    ask for four times as many.
     """
-    k = limit
+    k = limit + len(hidden)
     while True:
-        matches = ranker.rank_homes(partner, k=k, weights=weights)
+        matches = [m for m in ranker.rank_homes(partner, k=k, weights=weights, today=today)
+                   if m.home_id not in hidden]
         if user is None or user.role == "admin":
-            return matches
+            return matches[:limit]
         visible = scope.visible_home_ids(session, user, [m.home_id for m in matches])
         kept = [m for m in matches if m.home_id in visible]
-        if len(kept) >= limit or len(matches) < k:
+        if len(kept) >= limit or len(matches) < k - len(hidden):
             return kept[:limit]
         k *= 4
 
@@ -340,20 +441,41 @@ def group_matches(session: Session, cache: RankerCache, user: User, group_id: in
     return group, homes_for_group(session, cache, group, limit=limit, visible_to=user)
 
 
-def partner_matches(session: Session, cache: RankerCache, user: User, home_id: int,
-                    **filters: Any) -> tuple[CareHome, list[dict[str, Any]]]:
-    """A home the user may access, and its best partners (see :func:`home_matches`)."""
+def partner_matches(session: Session, cache: RankerCache, user: User, home_id: int, *,
+                    details: bool = False, **filters: Any
+                    ) -> tuple[CareHome, list[dict[str, Any]]]:
+    """A home the user may access, and its best partners (see :func:`home_matches`).
+
+    With ``details`` each match also carries what a home needs to decide (``details``: the
+    group's own ``description``, ``availability`` slots, ``works_with_children``,
+    ``offers_remote`` and ``remote_modes``), read in one query.
+    """
     from .records import get_home
 
     home = get_home(session, home_id, user)
-    return home, home_matches(session, cache, home, **filters)
+    matches = home_matches(session, cache, home, **filters)
+    if details and matches:
+        rows = session.execute(select(
+            CommunityGroup.id, CommunityGroup.description, CommunityGroup.availability,
+            CommunityGroup.works_with_children, CommunityGroup.offers_remote,
+            CommunityGroup.remote_modes,
+        ).where(CommunityGroup.id.in_([m["group"]["id"] for m in matches])))
+        found = {r.id: {"description": r.description or "", "availability": r.availability,
+                        "works_with_children": bool(r.works_with_children),
+                        "offers_remote": bool(r.offers_remote),
+                        "remote_modes": list(r.remote_modes or ())} for r in rows}
+        for match in matches:
+            match["details"] = found.get(match["group"]["id"], {})
+    return home, matches
 
 
 def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome], *,
                   per_home: int = 5, kinds: Iterable[str] | None = None,
                   weights: dict[str, float] | None = None,
-                  n_jobs: int = 1) -> dict[int, list[dict[str, Any]]]:
-    """Top partners for many homes at once (one vectorised batch).
+                  n_jobs: int = 1, now: dt.datetime | None = None
+                  ) -> dict[int, list[dict[str, Any]]]:
+    """Top partners for many homes at once (one vectorised batch), without the pairs in
+    their cool-down and with each pair's ``introduction_status`` (as `home_matches`).
 
     ``n_jobs > 1`` shares the homes among forked processes; only the command line asks for
     that. A web request never does: forking a worker that holds database connections, locks
@@ -361,9 +483,19 @@ def batch_matches(session: Session, cache: RankerCache, homes: Sequence[CareHome
     under gunicorn (issue #19). In one process a nation's batch takes about a millisecond
     a home.
     """
+    now = now or utcnow()
+    states = pair_states(session, cache.cooldown_days, home_ids=[h.id for h in homes], now=now)
+    hidden: dict[int, set[int]] = {}
+    for h, g in states.cooling:
+        hidden.setdefault(h, set()).add(g)
+    extra = max((len(groups) for groups in hidden.values()), default=0)
     filters = {"kinds": frozenset(kinds)} if kinds else None
-    ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home,
+    ranked = cache.ranker(session).rank_many([home_for(h) for h in homes], k=per_home + extra,
                                              weights=weights, filters=filters,
-                                             n_jobs=n_jobs)
+                                             n_jobs=n_jobs, today=now.date())
+    no_pairs: set[int] = set()
     with no_gc():
-        return {home_id: [_match_dict(m) for m in ms] for home_id, ms in ranked.items()}
+        return {home_id: [_match_dict(m, states.open.get((home_id, m.partner_id)))
+                          for m in ms if m.partner_id not in hidden.get(home_id, no_pairs)
+                          ][:per_home]
+                for home_id, ms in ranked.items()}

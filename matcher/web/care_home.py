@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..domain.catalogue import SCHEME_FOR_NATION
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
+from ..presentation.partner_card import card
 from ..presentation.reasons import with_reasons
 from ..services import introductions, matching, records
 from ..services.errors import Conflict, InvalidInput, ServiceError
@@ -87,10 +89,13 @@ def partners(home_id: int):
     try:
         home, matches = matching.partner_matches(
             db.session, ranker_cache(), current_user._get_current_object(), home_id,
-            limit=MATCH_LIMIT, **applied)
+            limit=MATCH_LIMIT, details=True, **applied)
     except ServiceError as exc:
         service_abort(exc)
+    scheme = SCHEME_FOR_NATION.get(home.nation)
     matches = [with_reasons(m) for m in matches]
+    for match in matches:
+        match["card"] = card(match, scheme)
     errors = forms.FormErrors(["kind", "radius", "language"])
     for key, message in filter_errors.items():
         errors.add(key, message)

@@ -7,6 +7,7 @@ import multiprocessing
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from ..safeguarding import Check
 from .components import resolve_weights
 from .explain import Reason
 from .types import COMPONENTS, Filters, Home, Match
@@ -36,30 +37,36 @@ def _pack(m: Match) -> tuple:
             c["interests"], c["language"], c["availability"], c["capacity"],
             tuple((r.code, r.params) for r in m.reasons), m.in_person_paused,
             "\n".join(m.shared_interests), ",".join(m.shared_languages), m.offers_remote, m.town,
-            m.lat, m.lon)
+            m.lat, m.lon, _pack_check(m.safeguarding))
+
+
+def _pack_check(check: Check | None) -> tuple | None:
+    if check is None:
+        return None
+    return (check.scheme, check.status, check.expires_on, check.valid, check.needed)
 
 
 def _unpack(t: tuple) -> Match:
     return Match(t[0], t[1], t[2], t[3], t[4], dict(zip(COMPONENTS, t[5:10], strict=True)),
                  [Reason(code, params) for code, params in t[10]], t[11],
                  t[12].split("\n") if t[12] else [], t[13].split(",") if t[13] else [], t[14],
-                 t[15], t[16], t[17])
+                 t[15], t[16], t[17], Check(*t[18]) if t[18] else None)
 
 
 def _rank_chunk(args) -> list[list[tuple]]:
-    homes, k, weights, filters, explain = args
+    homes, k, weights, filters, explain, today = args
     with no_gc():
         return [[_pack(m) for m in _RANKER.rank(home, k=k, weights=weights, filters=filters,
-                                                explain=explain)]
+                                                explain=explain, today=today)]
                 for home in homes]
 
 
 def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=None,
-              n_jobs: int = 1, explain: bool = True) -> dict[int, list[Match]]:
+              n_jobs: int = 1, explain: bool = True, today=None) -> dict[int, list[Match]]:
     """Top ``k`` matches for every home, keyed by home id in input order.
 
     Each home is one vectorised query (about a millisecond), so the work is split into
-    chunks of homes; with ``n_jobs > 1`` the chunks go to forked worker processes that share
+    chunks of homes (``today``: the day checks are judged on); with ``n_jobs > 1`` the chunks go to forked worker processes that share
     the fitted arrays copy-on-write. Where fork is unavailable it runs in this process.
     """
     global _RANKER
@@ -72,7 +79,7 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     if not use_pool:
         with no_gc():
             return {home.id: ranker.rank(home, k=k, weights=weights, filters=filters,
-                                         explain=explain)
+                                         explain=explain, today=today)
                     for home in homes}
     # Many small chunks: the cost of a home varies tenfold between a city and a glen, and
     # with a few large chunks one worker is left finishing the last while the other waits.
@@ -85,7 +92,7 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     try:
         with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
             results = list(pool.imap(_rank_chunk,
-                                     [(c, k, weights, filters, explain) for c in chunks]))
+                                     [(c, k, weights, filters, explain, today) for c in chunks]))
     finally:
         _RANKER = None
         gc.unfreeze()

@@ -4,7 +4,8 @@ In dense places (a city, thousands of contenders) candidates are first ranked by
 bound on their score (distance and availability at their best); only those whose bound
 reaches the k-th score found among the best of them are scored in full. This is exact.
 
-Ordering (`top`): tiers first, then score, distance and partner id. The tier holds (1) when
+Ordering (`top`): tiers first, then score (times `check_factor`: partners without a
+safeguarding check a visit needs come after otherwise equal ones), distance and partner id. The tier holds (1) when
 visits are restricted, partners offering video calls or letters; (2) partners sharing an
 interest or a language (with a positive weight), so distance only orders partners that are
 otherwise alike. Scores are therefore not always descending down the list.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import safeguarding
 from . import components as comp
 from .features import km_for_chord2
 from .grid import ALIVE, APPROVED, CAPACITY_OK, ELIGIBLE, REMOTE, UNKNOWN, Segment, scatter
@@ -72,6 +74,8 @@ class Query:
     text_words: list[tuple[int, str]]
     explain_cols: np.ndarray
     explain_langs: list[tuple[str, int, int]]  # (tag, code, residents)
+    today: int = 0  # the day checks are judged on (`safeguarding.ordinal`)
+    scheme: str | None = None  # the check scheme of the home's nation
 
 
 
@@ -173,7 +177,8 @@ def score_segment(seg: Segment, q: Query, k: int):
         best_a = 1.0 if known_avail else 0.5
         bound = tier + (partial + w[comp.DISTANCE] + w[comp.AVAILABILITY] * best_a) / q.weight_sum
         best = np.argpartition(-bound, 4 * k)[: 4 * k]
-        rank_best = tier[best] + finish(seg, q, c2[best], p[best], partial[best])[0]
+        rank_best = tier[best] + (finish(seg, q, c2[best], p[best], partial[best])[0]
+                                  * check_factor(seg, q, p[best]))
         kth = -np.partition(-rank_best, k - 1)[k - 1]
         keep = np.flatnonzero(bound >= kth - 1e-9)
         sel, p, tier, remote, c2 = sel[keep], p[keep], tier[keep], remote[keep], c2[keep]
@@ -181,7 +186,8 @@ def score_segment(seg: Segment, q: Query, k: int):
             partial[keep]
     score, dist, comp_d, comp_a = finish(seg, q, c2, p, partial)
     return {
-        "pos": p, "ids": seg.ids[p], "dist": dist, "score": score, "rank": tier + score,
+        "pos": p, "ids": seg.ids[p], "dist": dist, "score": score,
+        "rank": tier + score * check_factor(seg, q, p),
         "components": (comp_d, comp_i, comp_l, comp_a, comp_c), "remote": remote,
     }
 
@@ -193,6 +199,17 @@ def finish(seg: Segment, q: Query, c2: np.ndarray, p: np.ndarray, partial: np.nd
     comp_a = comp.availability(seg.avail[p], q.avail, seg.avail_n[p])
     score = comp.finish_score(q.weights, partial, comp_d, comp_a, q.weight_sum)
     return score, dist, comp_d, comp_a
+
+
+def check_factor(seg: Segment, q: Query, p: np.ndarray) -> np.ndarray:
+    """`safeguarding.factor` of candidates ``p``: below 1 where a visit needs a check and the
+    partner has no valid one on ``q.today``. It scales the score in the ordering key (not the
+    score shown), before the top k, so the order is right; the score bounds of
+    `score_segment` stay upper bounds."""
+    if q.status == "closed":
+        return np.ones(len(p))
+    need = safeguarding.needed_many(q.status, (seg.flags[p] & REMOTE) > 0)
+    return safeguarding.factor(seg.valid_until[p] >= q.today, need)
 
 
 def top(parts: list[tuple[Segment, dict]], k: int):

@@ -10,6 +10,10 @@ sentence can be translated. Codes and their parameters:
   many residents; ``residents_speak`` the same seen from a partner (reverse matching);
 - ``availability`` {slots}: the slots (e.g. ``"sat_pm"``) both can meet in (both);
 - ``capacity`` {remaining}: visits a month the partner still has free;
+- ``safeguarding_check`` {scheme, status, expires_on}: the visit needs a check (DBS, PVG,
+  AccessNI) and the partner has no valid one: ``status`` is ``expired`` (on ``expires_on``,
+  an ISO date), ``pending`` or ``none``; ``scheme`` is the partner's, else the home's
+  nation's (both directions);
 - visiting status, no parameters: ``remote_while_restricted``, ``remote_while_closed`` and
   ``in_person_paused`` (home -> partners; ``in_person_paused`` also in reverse),
   ``home_restricted_remote`` and ``home_closed_remote`` (partner -> homes).
@@ -24,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import catalogue, safeguarding
 from ..languages import canonical_tag
 from .grid import REMOTE, UNKNOWN, Segment, present
 from .types import (
@@ -100,9 +105,17 @@ def capacity(remaining: int) -> Reason:
     return Reason("capacity", {"remaining": int(remaining)})
 
 
+def safeguarding_check(check: safeguarding.Check, scheme: str | None) -> Reason:
+    """The visit needs a check the partner does not have (``scheme``: the one expected)."""
+    return Reason("safeguarding_check", {
+        "scheme": check.scheme or scheme, "status": check.status,
+        "expires_on": check.expires_on.isoformat() if check.expires_on else None})
+
+
 # Every code: the builders are named after theirs.
 CODES = tuple(f.__name__ for f in (distance, shared_interests, shared_language,
-                                    residents_speak, availability, capacity)) + tuple(
+                                    residents_speak, availability, capacity,
+                                    safeguarding_check)) + tuple(
     r.code for r in (REMOTE_WHILE_RESTRICTED, REMOTE_WHILE_CLOSED, IN_PERSON_PAUSED,
                      HOME_RESTRICTED_REMOTE, HOME_CLOSED_REMOTE))
 
@@ -170,6 +183,8 @@ def explain_matches(ranker, q, chosen) -> list[Match]:
             "town": seg.town[p].tolist(),
             "lat": seg.lat[p].tolist(),
             "lon": seg.lon[p].tolist(),
+            "check": seg.check[p].tolist(),
+            "check_until": seg.check_until[p].tolist(),
         }
         for j, slot in enumerate(slots):
             rows[slot] = (fields, j)
@@ -201,6 +216,10 @@ def _match(ranker, q, cols: list[int], f: dict, j: int) -> Match:
     remaining = f["capacity"][j] - f["active"][j]
     if f["capacity"][j] > 0 and remaining > 0:
         reasons.append(capacity(remaining))
+    check = safeguarding.judge_code(f["check"][j], f["check_until"][j], q.today,
+                                    safeguarding.needed(q.status, remote))
+    if check.flagged:
+        reasons.append(safeguarding_check(check, q.scheme))
     kind = f["kind"][j]
     return Match(
         partner_id=f["id"][j],
@@ -217,6 +236,7 @@ def _match(ranker, q, cols: list[int], f: dict, j: int) -> Match:
         town=ranker._town(f["town"][j]),
         lat=f["lat"][j],
         lon=f["lon"][j],
+        safeguarding=check,
     )
 
 
@@ -246,13 +266,18 @@ def home_reasons(ranker, partner: Partner, home: Home, status: str, paused: bool
 
 
 def home_match(ranker, partner: Partner, home: Home, status: str, comps, score: float,
-               dist: float, paused: bool, cols, mask: int, home_avail: int) -> HomeMatch:
-    """A `HomeMatch` with its reasons."""
+               dist: float, paused: bool, cols, mask: int, home_avail: int,
+               check: safeguarding.Check | None = None) -> HomeMatch:
+    """A `HomeMatch` with its reasons (``check``: the partner's, judged for this home)."""
     reasons, shared, shared_langs = home_reasons(ranker, partner, home, status, paused, dist,
                                                  cols, mask, home_avail)
+    if check is not None and check.flagged:
+        reasons.append(safeguarding_check(
+            check, catalogue.SCHEME_FOR_NATION.get(home.nation or "") or None))
     return HomeMatch(
         home_id=int(home.id), name=home.name, score=score, distance_km=dist,
         components={name: float(v) for name, v in zip(COMPONENTS, comps, strict=True)},
         reasons=reasons, in_person_paused=paused, shared_interests=shared,
         shared_languages=shared_langs, visiting_status=status, town=home.town,
+        safeguarding=check,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .. import safeguarding
 from . import components
 from .features import (
     EARTH_RADIUS_KM,
@@ -52,6 +53,7 @@ SEGMENT_ARRAYS = {
     "avail_n": np.uint8, "capacity": np.int32, "active": np.int32, "cap_comp": np.float32,
     "tf_keys": np.int64, "tf_vals": np.float32, "lang_keys": np.int64,
     "names_blob": np.uint8, "names_off": np.int64,
+    "check": np.int8, "check_until": np.int32, "valid_until": np.int32,
 }
 
 
@@ -158,6 +160,8 @@ class Columns:
     tfidf: sp.csr_matrix
     cat: np.ndarray
     town: np.ndarray
+    check: np.ndarray
+    check_until: np.ndarray
     names: list[str] | None = None  # when set, preferred to the blob (cheaper to reorder)
 
     def __len__(self):
@@ -211,6 +215,8 @@ class Columns:
                    else sp.csr_matrix((0, n_cols), dtype=np.float32)),
             cat=cat("cat", np.uint64),
             town=cat("town", np.int32),
+            check=cat("check", np.int8),
+            check_until=cat("check_until", np.int32),
             names=names,
         )
 
@@ -253,6 +259,9 @@ class Segment:
         a["flags"] = flags
         a["kind"] = cols.kind[order]
         a["town"] = cols.town[order]
+        a["check"], a["check_until"] = cols.check[order], cols.check_until[order]
+        # The last day each check is valid: validity on a day is one comparison.
+        a["valid_until"] = safeguarding.valid_until(a["check"], a["check_until"])
         a["cat"] = cols.cat[order]
         a["cat_n"] = np.bitwise_count(a["cat"]).astype(np.uint8)
         a["avail"] = cols.avail[order]
@@ -307,6 +316,7 @@ class Segment:
             avail=self.avail[index], capacity=self.capacity[index], active=self.active[index],
             remote=(self.flags[index] & REMOTE) > 0, status=self.status[index],
             tfidf=matrix[index], cat=self.cat[index], town=self.town[index],
+            check=self.check[index], check_until=self.check_until[index],
         )
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:

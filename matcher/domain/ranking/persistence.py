@@ -18,7 +18,7 @@ from .components import resolve_weights
 from .features import TextAnalyser, TfidfIndex
 from .grid import ALIVE, SEGMENT_ARRAYS, Segment
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: safeguarding checks
 
 
 def save(ranker, path: str | Path) -> Path:

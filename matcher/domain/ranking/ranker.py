@@ -34,6 +34,7 @@ see partners offering remote contact.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 from collections import OrderedDict
@@ -45,6 +46,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from .. import catalogue, safeguarding
 from ..interests import Taxonomy, clean_interests, is_stop_stem, stem, words
 from ..languages import is_english
 from . import components, persistence, reverse
@@ -196,6 +198,8 @@ class Ranker(BaseEstimator):
             tfidf=matrix,
             cat=masks,
             town=town,
+            check=table.check,
+            check_until=table.check_until,
         )
 
     @property
@@ -326,7 +330,7 @@ class Ranker(BaseEstimator):
                 cache.popitem(last=False)
             return found
 
-    def _prepare(self, home: Home, weights, filters) -> Query:
+    def _prepare(self, home: Home, weights, filters, today: dt.date | None = None) -> Query:
         filters = _NO_FILTERS if filters is None else Filters.from_mapping(filters)
         radius = filters.radius_km if filters.radius_km is not None else home.search_radius_km
         radius = float(radius or 0.0)
@@ -369,23 +373,27 @@ class Ranker(BaseEstimator):
             filter_langs=filter_langs, items=text.items, text_matches=text.text_matches,
             text_words=text.text_words, explain_cols=text.explain_cols,
             explain_langs=known,
+            today=safeguarding.ordinal(today or dt.date.today()),
+            scheme=catalogue.SCHEME_FOR_NATION.get(home.nation or "") or None,
         )
 
 
     def rank(self, home: Home, k: int = 20, weights=None, filters=None,
-             explain: bool = True) -> list[Match]:
+             explain: bool = True, today: dt.date | None = None) -> list[Match]:
         """The ``k`` best partners for a home, best first, with components and reasons.
 
         ``weights`` (a partial mapping) overrides the default weights for this request;
         ``filters`` is a `Filters` or a mapping with ``kinds``, ``radius_km``, ``languages``
         and ``include_unapproved``. With ``explain=False`` the matches carry scores and
         components but no reasons or shared lists (cheaper, e.g. for allocation).
+        ``today`` is the day safeguarding checks are judged on (`safeguarding`); callers
+        pass it (the services give the current date), the local date otherwise.
         """
         self._check_fitted()
         k = int(k)
         if k <= 0:
             return []
-        q = self._prepare(home, weights, filters)
+        q = self._prepare(home, weights, filters, today)
         parts = []
         for seg in self._segments():
             result = score_segment(seg, q, k)
@@ -404,6 +412,8 @@ class Ranker(BaseEstimator):
             p = int(result["pos"][i])
             remote = bool(result["remote"][i])
             kind = int(seg.kind[p])
+            check = safeguarding.judge_code(seg.check[p], seg.check_until[p], q.today,
+                                            safeguarding.needed(q.status, remote))
             matches.append(Match(
                 partner_id=int(seg.ids[p]), name=seg.name(p),
                 kind=self.kind_labels_[kind] if kind < len(self.kind_labels_) else "other",
@@ -412,21 +422,23 @@ class Ranker(BaseEstimator):
                                                            strict=True)},
                 reasons=[], in_person_paused=q.status == "restricted" and not remote,
                 offers_remote=remote, town=self._town(int(seg.town[p])),
-                lat=float(seg.lat[p]), lon=float(seg.lon[p])))
+                lat=float(seg.lat[p]), lon=float(seg.lon[p]), safeguarding=check))
         return matches
 
     def rank_many(self, homes: Sequence[Home], k: int = 20, weights=None, filters=None,
-                  n_jobs: int | None = None, explain: bool = True) -> dict[int, list[Match]]:
+                  n_jobs: int | None = None, explain: bool = True,
+                  today: dt.date | None = None) -> dict[int, list[Match]]:
         """Top ``k`` partners for each home (dict keyed by home id, in input order).
 
         With ``n_jobs > 1`` homes are shared among worker processes (fork), which read the
-        fitted index without copying it. ``explain`` as in `rank`.
+        fitted index without copying it. ``explain`` and ``today`` as in `rank`.
         """
         from .batch import rank_many
 
         self._check_fitted()
         return rank_many(self, homes, k=k, weights=weights, filters=filters,
-                         n_jobs=self.n_jobs if n_jobs is None else n_jobs, explain=explain)
+                         n_jobs=self.n_jobs if n_jobs is None else n_jobs, explain=explain,
+                         today=today or dt.date.today())
 
     # ---------------------------------------------------------------------- reverse matching
     def fit_homes(self, homes: Sequence[Home]) -> Ranker:
@@ -436,7 +448,8 @@ class Ranker(BaseEstimator):
         return self
 
     def rank_homes(self, partner: Partner, k: int = 20, weights=None,
-                   homes: Sequence[Home] | None = None) -> list[HomeMatch]:
+                   homes: Sequence[Home] | None = None,
+                   today: dt.date | None = None) -> list[HomeMatch]:
         """The ``k`` care homes that would best welcome a partner (reverse matching).
 
         A home qualifies when the distance is within both its search radius and the partner's
@@ -445,11 +458,12 @@ class Ranker(BaseEstimator):
         is the partner's own, so equal for every home). Restricted homes are listed after the
         others for partners who only visit in person, flagged ``in_person_paused``. The
         partner's own status is not checked, so a pending group can see where it would fit.
+        The partner's safeguarding check is judged on ``today`` as in `rank`.
         """
         self._check_fitted()
         if homes is not None:
             self.fit_homes(homes)
-        return reverse.rank_homes(self, partner, int(k), weights)
+        return reverse.rank_homes(self, partner, int(k), weights, today or dt.date.today())
 
     # --------------------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:

@@ -7,13 +7,14 @@ so they are kept in plain arrays and scanned with numpy.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from .. import catalogue
+from .. import catalogue, safeguarding
 from ..languages import canonical_tag, is_english
 from . import components as comp
 from . import explain
@@ -68,7 +69,7 @@ def fit_homes(ranker, homes: Sequence[Home]) -> dict:
     }
 
 
-def rank_homes(ranker, partner: Partner, k: int, weights) -> list[HomeMatch]:
+def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> list[HomeMatch]:
     """See `Ranker.rank_homes`."""
     if ranker.homes_ is None:
         raise NotFittedError("call fit_homes(homes) before rank_homes")
@@ -118,15 +119,24 @@ def rank_homes(ranker, partner: Partner, k: int, weights) -> list[HomeMatch]:
     components = dict(distance=comp_d, interests=comp_i, language=comp_l,
                       availability=comp_a, capacity=comp_c)
     score = comp.score(rows, components)
+    # The partner's check, needed or not by each home's visiting status (as home -> partners).
+    status_names = [VISITING[int(s)] for s in H["status"][sel].tolist()]
+    checks = {name: safeguarding.judge(
+        partner.safeguarding_scheme, partner.safeguarding_status,
+        partner.safeguarding_expires_on, today, safeguarding.needed(name, remote))
+        for name in set(status_names)}
+    flagged = np.array([checks[name].flagged for name in status_names], dtype=bool)
+    key = score * np.where(flagged, safeguarding.FACTOR, 1.0)  # the order, not the score
     comps = np.stack([components[name] for name in comp.COMPONENTS], axis=1)
     relevant = ((w[comp.INTERESTS] > 0) & (comp_i > 0)) | ((w[comp.LANGUAGE] > 0) & (comp_l > 0))
     paused = (H["status"][sel] == VISITING.index("restricted")) & (not remote)
-    rank = score + relevant * 2.0 + (~paused) * 4.0
+    rank = key + relevant * 2.0 + (~paused) * 4.0
     order = np.lexsort((H["ids"][sel], d, -rank))[: int(k)]
     matches = []
     for i in order.tolist():
         r = int(sel[i])
         matches.append(explain.home_match(
             ranker, partner, H["homes"][r], VISITING[int(H["status"][r])], comps[i],
-            float(score[i]), float(d[i]), bool(paused[i]), cols, mask, int(H["avail"][r])))
+            float(score[i]), float(d[i]), bool(paused[i]), cols, mask, int(H["avail"][r]),
+            checks[VISITING[int(H["status"][r])]]))
     return matches

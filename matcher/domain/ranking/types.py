@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import catalogue
+from .. import safeguarding as sg
 from ..languages import canonical_tag
 
 if TYPE_CHECKING:
@@ -119,6 +121,9 @@ class Partner:
     offers_remote: bool = False
     status: str = "approved"
     town: str | None = None
+    safeguarding_scheme: str | None = None
+    safeguarding_status: str | None = None
+    safeguarding_expires_on: dt.date | None = None
 
     @property
     def text(self) -> str:
@@ -146,6 +151,7 @@ class Home:
     visiting_status: str = "open"
     availability: set[str] | None = None
     town: str | None = None
+    nation: str | None = None
 
     @property
     def text(self) -> str:
@@ -198,6 +204,7 @@ class Match:
     town: str | None = None
     lat: float | None = None
     lon: float | None = None
+    safeguarding: sg.Check | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
@@ -217,6 +224,7 @@ class Match:
             "town": self.town,
             "lat": self.lat,
             "lon": self.lon,
+            "safeguarding": self.safeguarding.to_dict() if self.safeguarding else None,
         }
 
 
@@ -235,6 +243,7 @@ class HomeMatch:
     shared_languages: list[str] = field(default_factory=list)
     visiting_status: str = "open"
     town: str | None = None
+    safeguarding: sg.Check | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
@@ -251,6 +260,7 @@ class HomeMatch:
             "shared_languages": list(self.shared_languages),
             "visiting_status": self.visiting_status,
             "town": self.town,
+            "safeguarding": self.safeguarding.to_dict() if self.safeguarding else None,
         }
 
 
@@ -406,7 +416,8 @@ class PartnerTable:
     Build with `from_partners` (from `Partner` objects) or `from_columns` (from arrays).
     Languages are a CSR structure: partner ``i`` speaks ``lang_tags[lang_codes[j]]`` for
     ``j`` in ``lang_indptr[i]:lang_indptr[i + 1]``. Availability masks use `encode_availability`;
-    capacity -1 means unknown.
+    capacity -1 means unknown. Safeguarding checks are `safeguarding.encode`d: ``check``
+    codes and ``check_until`` expiry ordinals (0: none).
     """
 
     ids: np.ndarray
@@ -426,11 +437,17 @@ class PartnerTable:
     remote: np.ndarray
     status_codes: np.ndarray
     towns: list[str] | None = None  # what a match list shows as the partner's place
+    check: np.ndarray | None = None
+    check_until: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.ids)
         if self.towns is None:
             self.towns = [""] * n
+        self.check = np.zeros(n, np.int8) if self.check is None else np.asarray(
+            self.check, dtype=np.int8)
+        self.check_until = np.zeros(n, np.int32) if self.check_until is None else np.asarray(
+            self.check_until, dtype=np.int32)
         self.ids = np.asarray(self.ids, dtype=np.int64)
         for name in ("lat", "lon", "travel_radius_km"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
@@ -449,6 +466,7 @@ class PartnerTable:
             "capacity": len(self.capacity), "active": len(self.active),
             "remote": len(self.remote), "status_codes": len(self.status_codes),
             "lang_indptr": len(self.lang_indptr) - 1, "towns": len(self.towns),
+            "check": len(self.check), "check_until": len(self.check_until),
         }
         wrong = [k for k, v in sizes.items() if v != n]
         if wrong:
@@ -483,6 +501,8 @@ class PartnerTable:
                     codes.append(code)
             indptr.append(len(codes))
         kind_codes, kind_labels = _codes([p.kind or "other" for p in partners])
+        checks = [sg.encode(p.safeguarding_scheme, p.safeguarding_status,
+                            p.safeguarding_expires_on) for p in partners]
         return cls(
             ids=np.array([p.id for p in partners], dtype=np.int64),
             names=[p.name for p in partners],
@@ -506,6 +526,8 @@ class PartnerTable:
             remote=np.array([bool(p.offers_remote) for p in partners], dtype=bool),
             status_codes=np.array([_status_code(p.status) for p in partners], dtype=np.int8),
             towns=[p.town or "" for p in partners],
+            check=np.array([c for c, _ in checks], dtype=np.int8),
+            check_until=np.array([u for _, u in checks], dtype=np.int32),
         )
 
     @classmethod
@@ -527,11 +549,13 @@ class PartnerTable:
         remote=None,
         status: Sequence[str] | np.ndarray | None = None,
         towns: Sequence[str | None] | None = None,
+        safeguarding: Sequence[tuple] | None = None,
     ) -> PartnerTable:
         """Table from columns; scalars broadcast, omitted columns take neutral defaults.
 
         ``kinds`` may be strings or integer codes with ``kind_labels``; ``availability`` may be
-        a list of slot sets (None = unknown) or an array of masks; ``status`` strings or codes.
+        a list of slot sets (None = unknown) or an array of masks; ``status`` strings or codes;
+        ``safeguarding`` ``(scheme, status, expires_on)`` of each partner (None: no check).
         """
         ids = np.asarray(ids, dtype=np.int64)
         n = len(ids)
@@ -589,6 +613,7 @@ class PartnerTable:
             remote=column(remote, bool, False),
             status_codes=status_codes,
             towns=[t or "" for t in towns] if towns is not None else None,
+            **_check_columns(safeguarding),
         )
 
     def take(self, index: np.ndarray) -> PartnerTable:
@@ -617,6 +642,8 @@ class PartnerTable:
             remote=self.remote[index],
             status_codes=self.status_codes[index],
             towns=[self.towns[i] for i in index.tolist()],
+            check=self.check[index],
+            check_until=self.check_until[index],
         )
 
     @staticmethod
@@ -657,4 +684,15 @@ class PartnerTable:
             remote=cat("remote"),
             status_codes=cat("status_codes"),
             towns=[town for t in tables for town in t.towns],
+            check=cat("check"),
+            check_until=cat("check_until"),
         )
+
+
+def _check_columns(checks: Sequence[tuple] | None) -> dict:
+    """``check`` and ``check_until`` columns from ``(scheme, status, expires_on)`` triples."""
+    if checks is None:
+        return {}
+    encoded = [sg.encode(*c) if c else (0, 0) for c in checks]
+    return {"check": np.array([c for c, _ in encoded], dtype=np.int8),
+            "check_until": np.array([u for _, u in encoded], dtype=np.int32)}
