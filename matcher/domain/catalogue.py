@@ -224,7 +224,8 @@ SCHEME_FOR_NATION = MappingProxyType({n.code: n.safeguarding_scheme for n in NAT
 # the adults who bring children, need a valid check of the home's nation's scheme: DBS in
 # England and Wales, PVG in Scotland, AccessNI in Northern Ireland. A partner without one
 # (missing, applied for, or expired by today's date) is flagged, never hidden, and its score
-# is multiplied by this factor so that it ranks below an otherwise equal partner with a check.
+# is multiplied by this factor in the ordering (the score shown stays the weighted sum), so
+# that it ranks below an otherwise equal partner with a check.
 SAFEGUARDING_UNCHECKED_FACTOR = 0.9
 
 # --- availability ---------------------------------------------------------------------------

@@ -6,8 +6,9 @@ the partner would visit in person; a contact that is remote only needs none, i.e
 home is closed to visitors, or restricted and the partner keeps in touch remotely. A check is
 valid when its recorded status is ``valid`` and its expiry date, if any, is not before
 ``today``; a check applied for (``pending``), expired or not recorded is not. Where a check is
-needed and not valid the match is flagged and its score multiplied by
-`catalogue.SAFEGUARDING_UNCHECKED_FACTOR`; it is never hidden.
+needed and not valid the match is flagged and, in the ordering, its score is multiplied by
+`catalogue.SAFEGUARDING_UNCHECKED_FACTOR` (the score shown stays the weighted sum of the
+components); it is never hidden.
 
 ``today`` is always passed in by the caller (the services use the current date, tests fix
 it), so the same data gives the same answer whatever the clock says.

@@ -66,8 +66,9 @@ def rank_many(ranker, homes: Sequence[Home], k: int = 20, weights=None, filters=
     """Top ``k`` matches for every home, keyed by home id in input order.
 
     Each home is one vectorised query (about a millisecond), so the work is split into
-    chunks of homes (``today``: the day checks are judged on); with ``n_jobs > 1`` the chunks go to forked worker processes that share
-    the fitted arrays copy-on-write. Where fork is unavailable it runs in this process.
+    chunks of homes (``today``: the day checks are judged on); with ``n_jobs > 1`` the
+    chunks go to forked worker processes that share the fitted arrays copy-on-write. Where
+    fork is unavailable it runs in this process.
     """
     global _RANKER
     homes = list(homes)

@@ -5,10 +5,10 @@ bound on their score (distance and availability at their best); only those whose
 reaches the k-th score found among the best of them are scored in full. This is exact.
 
 Ordering (`top`): tiers first, then score (times `check_factor`: partners without a
-safeguarding check a visit needs come after otherwise equal ones), distance and partner id. The tier holds (1) when
-visits are restricted, partners offering video calls or letters; (2) partners sharing an
-interest or a language (with a positive weight), so distance only orders partners that are
-otherwise alike. Scores are therefore not always descending down the list.
+safeguarding check a visit needs come after otherwise equal ones), distance and partner id.
+The tier holds (1) when visits are restricted, partners offering video calls or letters;
+(2) partners sharing an interest or a language (with a positive weight), so distance only
+orders partners that are otherwise alike. Scores are therefore not always descending down the list.
 """
 
 from __future__ import annotations
