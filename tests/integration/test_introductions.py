@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from matcher.models import AuditLog, CareHome, CommunityGroup, Introduction
-from matcher.services import introductions, versions
+from matcher.services import introductions, matching, versions
 from matcher.services.audit import Actor
 from matcher.services.errors import Conflict, Forbidden, InvalidInput
 
@@ -172,3 +174,99 @@ def test_asking_for_the_current_status_alone_is_a_conflict_but_a_note_is_welcome
         introductions.transition(db.session, intro, "suggested", ACTOR)
     introductions.transition(db.session, intro, "suggested", ACTOR, note="Phoned the choir.")
     assert intro.status == "suggested" and intro.notes == "Phoned the choir."
+
+
+# --- what introductions do to suggestions: cool-down and status ----------------------------
+
+def _ended(db, home, group, status, days_ago, now):
+    """An introduction of the pair that reached ``status`` (declined or ended) that long ago."""
+    intro = introductions.create_introduction(db.session, home, group, ACTOR)
+    if status == "ended":
+        for step in ("requested", "introduced", "active"):
+            introductions.transition(db.session, intro, step, ACTOR)
+    introductions.transition(db.session, intro, status, ACTOR)
+    intro.events[-1].at = now - dt.timedelta(days=days_ago)
+    db.session.flush()
+    return intro
+
+
+def _suggested(db, home, now, **options):
+    cache = matching.RankerCache(cooldown_days=options.pop("cooldown_days", 365))
+    return [m["group"]["id"] for m in matching.home_matches(db.session, cache, home, now=now,
+                                                            **options)]
+
+
+@pytest.mark.parametrize("status", ["declined", "ended"])
+@pytest.mark.parametrize(("days_ago", "suggested"), [(1, False), (364, False), (366, True)])
+def test_a_pair_whose_introduction_ended_waits_out_the_cool_down(db, status, days_ago,
+                                                                  suggested):
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
+    home, group = make_home(db), make_group(db)
+    other = make_group(db, name="Côr Arall", lat=53.13, lon=-4.2)
+    _ended(db, home, group, status, days_ago, now)
+    found = _suggested(db, home, now)
+    assert (group.id in found) is suggested
+    assert other.id in found  # only that pair waits
+
+
+def test_the_cool_down_is_the_configured_number_of_days(db):
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
+    home, group = make_home(db), make_group(db)
+    _ended(db, home, group, "declined", 40, now)
+    assert group.id not in _suggested(db, home, now)
+    assert group.id in _suggested(db, home, now, cooldown_days=30)
+
+
+def test_leaving_out_cooling_pairs_still_fills_the_limit(db):
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
+    home = make_home(db)
+    nearest = make_group(db, name="Nearest", lat=53.141, lon=-4.27)
+    groups = [make_group(db, name=f"Choir {i}", lat=53.12 + i / 1000, lon=-4.2)
+              for i in range(3)]
+    _ended(db, home, nearest, "declined", 10, now)
+    found = _suggested(db, home, now, limit=3)
+    assert nearest.id not in found and sorted(found) == sorted(g.id for g in groups)
+
+
+def test_a_pair_with_an_open_introduction_is_shown_with_its_status(db):
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
+    home, asked, active = make_home(db), make_group(db), make_group(db, name="Visiting")
+    new = make_group(db, name="New", lat=53.13, lon=-4.2)
+    introductions.create_introduction(db.session, home, asked, ACTOR, status="requested")
+    running = introductions.create_introduction(db.session, home, active, ACTOR)
+    for step in ("requested", "introduced", "active"):
+        introductions.transition(db.session, running, step, ACTOR)
+    # An old declined introduction of the pair does not hide a new, open one.
+    _ended(db, home, new, "declined", 5, now)
+    introductions.create_introduction(db.session, home, new, ACTOR, status="requested")
+    cache = matching.RankerCache()
+    status = {m["group"]["id"]: m["introduction_status"]
+              for m in matching.home_matches(db.session, cache, home, now=now)}
+    assert status == {asked.id: "requested", active.id: "active", new.id: "requested"}
+
+
+def test_allocations_and_match_lists_skip_pairs_in_cool_down(db):
+    from matcher.services import allocations, match_lists
+
+    home = make_home(db)
+    declined = make_group(db, name="Declined", lat=53.141, lon=-4.27)
+    other = make_group(db, name="Other", lat=53.12, lon=-4.2)
+    _ended(db, home, declined, "declined", 10, dt.datetime.now(dt.UTC))
+    cache = matching.RankerCache()
+    allocation = allocations.create_allocation(db.session, cache, ACTOR, nation="wales",
+                                               per_home=2)
+    assert [a.group_id for a in allocation.assignments] == [other.id]
+    (entry,) = match_lists.match_list(db.session, cache, nation="wales", per_home=2)
+    assert [m["group"]["id"] for m in entry["matches"]] == [other.id]
+
+
+def test_reverse_matching_skips_homes_in_cool_down_and_shows_open_status(db):
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC)
+    group = make_group(db)
+    cooled, asking, free = (make_home(db, name=n) for n in ("Cooled", "Asking", "Free"))
+    _ended(db, cooled, group, "ended", 100, now)
+    introductions.create_introduction(db.session, asking, group, ACTOR, status="requested")
+    found = {m["care_home"]["id"]: m["introduction_status"]
+             for m in matching.homes_for_group(db.session, matching.RankerCache(), group,
+                                               now=now)}
+    assert found == {asking.id: "requested", free.id: None}

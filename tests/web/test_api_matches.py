@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from matcher.runtime import ranker_cache
@@ -299,3 +301,60 @@ def test_reasons_come_in_words_and_as_codes_side_by_side(client, network):
     assert [e["code"] for e in first["explanations"]][:1] == ["distance"]
     assert "10 residents speak Welsh" in first["reasons"]
     assert len(first["explanations"]) == len(first["reasons"])
+
+
+def _check(status, days=None):
+    expires = None if days is None else (dt.date.today() + dt.timedelta(days=days)).isoformat()
+    return {"scheme": "DBS", "status": status, "expires_on": expires}
+
+
+def test_matches_flag_a_missing_or_expired_check_and_rank_it_below_a_valid_one(client,
+                                                                               make_user):
+    _, headers = make_user("admin")
+    home = client.post("/api/v1/care-homes", json=HOME, headers=headers).json
+    made = {}
+    # Same place, same words: only the check tells them apart (the expired one has the
+    # lower id, which would otherwise win the tie).
+    for name, check in [("Expired", _check("valid", -1)), ("Valid", _check("valid", 400)),
+                        ("Unrecorded", None)]:
+        body = group(name, "LL57 1DN", **({"safeguarding": check} if check else {}))
+        made[name] = client.post("/api/v1/groups", json=body, headers=headers).json["id"]
+    matches = client.get(f"/api/v1/care-homes/{home['id']}/matches", headers=headers).json[
+        "matches"]
+    by_name = {m["group"]["name"]: m for m in matches}
+    assert [m["group"]["name"] for m in matches][0] == "Valid"
+    assert set(by_name) == {"Expired", "Valid", "Unrecorded"}  # flagged, not hidden
+    expired = by_name["Expired"]["safeguarding"]
+    assert expired == {"scheme": "DBS", "status": "expired",
+                       "expires_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+                       "valid": False, "needed": True}
+    assert by_name["Valid"]["safeguarding"]["valid"] is True
+    assert by_name["Unrecorded"]["safeguarding"] == {
+        "scheme": None, "status": "none", "expires_on": None, "valid": False, "needed": True}
+    assert any(r.startswith("DBS check expired on") for r in by_name["Expired"]["reasons"])
+    assert "no DBS check recorded: needed to visit in person" in by_name["Unrecorded"]["reasons"]
+    assert {"code": "safeguarding_check", "params": {
+        "scheme": "DBS", "status": "none", "expires_on": None}} in by_name["Unrecorded"][
+        "explanations"]
+    assert by_name["Valid"]["introduction_status"] is None
+    reverse = client.get(f"/api/v1/groups/{made['Expired']}/matches", headers=headers).json
+    assert reverse["matches"][0]["safeguarding"]["status"] == "expired"
+
+
+def test_declined_pairs_are_not_suggested_and_open_ones_show_their_status(client, network):
+    home, ids, headers = network
+    url = f"/api/v1/care-homes/{home['id']}/matches"
+    before = [m["group"]["id"] for m in client.get(url, headers=headers).json["matches"]]
+    assert before[:2] == [ids["Côr Bangor"], ids["Bangor Knitters"]]
+    intro = client.post("/api/v1/introductions", headers=headers, json={
+        "care_home_id": home["id"], "group_id": ids["Côr Bangor"]}).json
+    shown = client.get(url, headers=headers).json["matches"]
+    assert shown[0]["group"]["id"] == ids["Côr Bangor"]
+    assert shown[0]["introduction_status"] == "suggested"
+    client.patch(f"/api/v1/introductions/{intro['id']}", headers=headers,
+                 json={"status": "declined"})
+    after = client.get(url + "?limit=1", headers=headers).json["matches"]
+    # Left out, and the limit is still filled by the next partner.
+    assert [m["group"]["id"] for m in after] == [ids["Bangor Knitters"]]
+    homes = client.get(f"/api/v1/groups/{ids['Côr Bangor']}/matches", headers=headers).json
+    assert home["id"] not in [m["care_home"]["id"] for m in homes["matches"]]

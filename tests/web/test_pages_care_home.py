@@ -181,3 +181,69 @@ def test_profile_errors_point_at_the_row(make_user, make_home, sign_in, client, 
     assert control_value(html, "languages-1-language") == "Klingonish"
     db.session.refresh(home)
     assert home.search_radius_km == 15
+
+
+def card_text(html: str, group_id: int) -> str | None:
+    """The words of one partner's card, tags stripped and spaces collapsed (None if absent)."""
+    found = re.search(rf'<li class="kith-match" id="partner-{group_id}">(.*?)</li>\s*'
+                      r'(?:<li class="kith-match"|</ol>)', html, re.S)
+    if not found:
+        return None
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def test_the_card_says_what_a_home_needs_to_decide(make_user, make_home, make_group, sign_in,
+                                                   client):
+    home = make_home()
+    school = make_group(
+        name="Ysgol Llanrug", kind="school",
+        description="Year 5 pupils come to sing and read with residents, with two teachers.",
+        availability=["tue_pm", "thu_pm"], works_with_children=True,
+        remote_modes=["video", "letters"],
+        safeguarding={"scheme": "DBS", "status": "valid", "expires_on": "2099-03-03"})
+    lapsed = make_group(name="Côr Lapsed", availability=["mon_am", "tue_am", "wed_am",
+                                                         "thu_am", "fri_am"],
+                        safeguarding={"scheme": "DBS", "status": "valid",
+                                      "expires_on": "2020-06-01"})
+    unrecorded = make_group(name="Côr Heb Wiriad")
+    staff_of(make_user, sign_in, home)
+    html = client.get(f"/care-homes/{home.id}/partners").get_data(as_text=True)
+    words = card_text(html, school.id)
+    assert "Year 5 pupils come to sing and read with residents" in words
+    assert "Can visit Tuesday and Thursday afternoons" in words
+    assert "Children come on the visits" in words
+    assert "Can also keep in touch by video calls and letters or cards" in words
+    assert "Safeguarding DBS check valid until 3 March 2099" in words
+    assert "Check needed to visit in person" not in words
+    lapsed_words = card_text(html, lapsed.id)
+    assert "Can visit weekday mornings" in lapsed_words
+    assert "Adults only: no children come" in lapsed_words and "In person only" in lapsed_words
+    assert "DBS check expired on 1 June 2020" in lapsed_words
+    assert "Check needed to visit in person" in lapsed_words
+    unrecorded_words = card_text(html, unrecorded.id)
+    assert "No check recorded" in unrecorded_words and "Can visit Not said yet" in unrecorded_words
+    # The score breakdown is still there, folded away below the plain words.
+    assert words.index("Safeguarding") < words.index("How the score is made up")
+    assert re.search(r'<details class="govuk-details kith-match__score-details">\s*<summary[^>]*>'
+                     r'\s*<span class="govuk-details__summary-text">How the score is made up',
+                     html)
+
+
+def test_the_card_shows_an_open_introduction_and_a_declined_pair_is_not_suggested(
+        make_user, make_home, make_group, sign_in, client, db):
+    from matcher.services import introductions
+    from matcher.services.audit import SYSTEM
+
+    home = make_home()
+    asked, declined = make_group(), make_group(name="Côr Declined")
+    introductions.create_introduction(db.session, home, asked, SYSTEM, status="requested")
+    intro = introductions.create_introduction(db.session, home, declined, SYSTEM)
+    introductions.transition(db.session, intro, "declined", SYSTEM)
+    db.session.commit()
+    staff_of(make_user, sign_in, home)
+    html = client.get(f"/care-homes/{home.id}/partners").get_data(as_text=True)
+    words = card_text(html, asked.id)
+    assert "Introduction requested" in words and "Request an introduction" not in words
+    assert card_text(html, declined.id) is None
+    # It is still in the home's own list of introductions.
+    assert "Côr Declined" in html.split("Your introductions")[1]
