@@ -130,6 +130,9 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Changes an approved group made through its link to what is published, waiting for a
+    # coordinator: ``{field: proposed value}``; the published values stay until approved.
+    pending_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     introductions: Mapped[list[Introduction]] = relationship(
         back_populates="group", cascade="all", passive_deletes=True)

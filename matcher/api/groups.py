@@ -35,6 +35,12 @@ def _contact_if_allowed(group):
     return None
 
 
+def _pending_if_allowed(group):
+    if group.pending_changes and scope.can_manage_group(viewer(), group):
+        return group.pending_changes
+    return None
+
+
 class GroupSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
@@ -61,6 +67,10 @@ class GroupSchema(ma.Schema):
         "expires_on": g.safeguarding_expires_on.isoformat() if g.safeguarding_expires_on else None,
     })
     contact = ma.fields.Function(_contact_if_allowed, allow_none=True)
+    pending_changes = ma.fields.Function(
+        _pending_if_allowed, allow_none=True,
+        metadata={"description": "Changes the group made through its private link that "
+                  "wait for a coordinator (its nation's coordinators and admins only)."})
     consent_at = UtcDateTime(allow_none=True)
     privacy_notice_version = ma.fields.String(allow_none=True)
     status = ma.fields.String()

@@ -31,7 +31,7 @@ ERASED = "(erased)"
 ERASED_FIELDS = (
     "contact_name", "contact_email", "contact_phone", "description",
     "safeguarding_scheme", "safeguarding_status", "safeguarding_expires_on",
-    "edit_token_hash", "idempotency_key",
+    "edit_token_hash", "idempotency_key", "pending_changes",
 )
 # Replaced by something coarser on withdrawal: a volunteer's full postcode is nearly an address.
 BLURRED_FIELDS = ("name", "postcode", "lat", "lon", "geocode_precision")

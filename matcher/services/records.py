@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -431,10 +432,68 @@ def link_actor(group: CommunityGroup) -> audit.Actor:
     return audit.Actor(f"group-link:{group.id}")
 
 
+# What care homes and the open feed show of a group in its own words, and the safeguarding
+# claims homes rely on: once a group is approved, a change it makes to these through its
+# link waits for a coordinator. Contact details, postcode, travel distance, availability,
+# capacity and remote contact apply at once (private, or practical facts the group knows).
+REVIEWED_FIELDS = ("name", "kind", "description", "interests", "languages",
+                   "works_with_children", "safeguarding_scheme", "safeguarding_status",
+                   "safeguarding_expires_on")
+
+
+def _stored(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
 def change_group_by_link(session: Session, index: PostcodeIndex, group: CommunityGroup,
                          data: dict[str, Any]) -> CommunityGroup:
-    """The group itself changes its details through its private link."""
-    return update_group(session, index, group, data, link_actor(group))
+    """The group itself changes its details through its private link.
+
+    While it is approved, changes to :data:`REVIEWED_FIELDS` are kept in
+    ``pending_changes`` for a coordinator (:func:`decide_changes`) and what is published
+    stays as it was; the rest applies at once. Before approval everything applies: the
+    coordinator reviews the whole registration anyway.
+    """
+    actor = link_actor(group)
+    data = dict(data)
+    if group.status == "approved":
+        before = dict(group.pending_changes or {})
+        proposed = dict(before)
+        for key in REVIEWED_FIELDS:
+            if key not in data:
+                continue
+            value = _stored(data.pop(key))
+            if value == _stored(getattr(group, key)):
+                proposed.pop(key, None)  # back to the published version
+            else:
+                proposed[key] = value
+        if proposed != before:
+            group.pending_changes = proposed or None
+            audit.record(session, actor, "propose", group, {
+                key: [_stored(getattr(group, key)), value] for key, value in proposed.items()
+                if before.get(key) != value})
+    return update_group(session, index, group, data, actor)
+
+
+def decide_changes(session: Session, index: PostcodeIndex, user: User, group_id: int,
+                   decision: str) -> CommunityGroup:
+    """A coordinator publishes (``approve``) or drops (``decline``) the changes a group
+    proposed through its link (409 when none are waiting)."""
+    group = get_group(session, group_id, user, manage=True)
+    if decision not in ("approve", "decline"):
+        raise InvalidInput({"decision": [f"Unknown decision {decision!r}."]})
+    proposed = dict(group.pending_changes or {})
+    if not proposed:
+        raise Conflict("This group has no changes waiting for approval.")
+    group.pending_changes = None
+    actor = audit.Actor.for_user(user)
+    if decision == "decline":
+        audit.record(session, actor, "decline", group, {"pending_changes": sorted(proposed)})
+        return group
+    expires = proposed.get("safeguarding_expires_on")
+    if expires:
+        proposed["safeguarding_expires_on"] = dt.date.fromisoformat(expires)
+    return update_group(session, index, group, proposed, actor)
 
 
 # A coordinator's decision on a group, as the change it makes.

@@ -8,7 +8,7 @@ with a k-d tree over the partners near the region, never by comparing every pair
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -226,6 +226,8 @@ class Dashboard:
     q: str
     homes: list[CareHome] | None
     groups: list[CommunityGroup] | None
+    # Approved groups whose changes through their link wait for approval.
+    changed: list[CommunityGroup] = field(default_factory=list)
 
 
 def dashboard(session: Session, user: User, *, nation: str | None = None,
@@ -261,5 +263,7 @@ def dashboard(session: Session, user: User, *, nation: str | None = None,
         homes = list(session.scalars(records.list_homes(user, {**filters, "q": q}).limit(found)))
         groups = list(session.scalars(
             records.list_groups(user, {**filters, "q": q}).limit(found)))
+    changed = list(session.scalars(records.list_groups(user, filters).where(
+        CommunityGroup.pending_changes.is_not(None)).limit(page)))
     return Dashboard(nation, pending, pending_total or 0, counts, recent, status, q,
-                     homes, groups)
+                     homes, groups, changed)

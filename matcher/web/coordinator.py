@@ -11,7 +11,8 @@ from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
 from ..services import introductions, records, reports, scope
 from ..services.errors import ServiceError
 from ..services.uow import unit_of_work
-from .base import bp, roles_required, service_abort
+from . import forms
+from .base import KIND_LABELS, bp, roles_required, service_abort
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
 
@@ -35,6 +36,7 @@ def coordinator():
         pending_total=view.pending_total, counts=view.counts, statuses=INTRODUCTION_STATUSES,
         recent=view.recent, status_filter=view.status_filter, q=view.q, homes=view.homes,
         groups=view.groups, nations=NATIONS, allowed_next=introductions.allowed_next,
+        changed=view.changed,
     )
 
 
@@ -45,13 +47,56 @@ def _group(group_id: int) -> CommunityGroup:
         service_abort(exc)
 
 
+def _shown(key: str, value) -> str:
+    """A group's field as the review page shows it."""
+    if value in (None, "", []):
+        return "Not given"
+    if key == "languages":
+        return ", ".join(lang.get("name") or lang.get("tag", "") for lang in value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if key == "kind":
+        return KIND_LABELS.get(value, value)
+    return str(value.isoformat() if hasattr(value, "isoformat") else value)
+
+
+def _proposed_rows(group) -> list[tuple[str, str, str]]:
+    """``(field, published, proposed)`` for each change the group proposed."""
+    waiting = group.pending_changes or {}
+    return [(forms.REVIEWED_LABELS.get(key, key).capitalize(),
+             _shown(key, getattr(group, key)), _shown(key, waiting[key]))
+            for key in forms.GROUP_ORDER if key in waiting]
+
+
 @bp.route("/coordinator/groups/<int:group_id>")
 @roles_required(*COORDINATOR_ROLES)
 def coordinator_group(group_id: int):
-    """Everything about one group, with the approve and reject forms when it is pending."""
+    """Everything about one group, with the approve and reject forms when it is pending,
+    and the changes it proposed through its link, to publish or decline."""
     group = _group(group_id)
     return render_template("coordinator/group.html", group=group, errors=None, reason="",
-                           history=introductions.for_group(db.session, group.id))
+                           history=introductions.for_group(db.session, group.id),
+                           proposed=_proposed_rows(group))
+
+
+@bp.route("/coordinator/groups/<int:group_id>/changes", methods=["POST"])
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_changes(group_id: int):
+    """Publish or decline the changes an approved group proposed through its link."""
+    decision = request.form.get("decision")
+    if decision not in ("approve", "decline"):
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            group = records.decide_changes(db.session, postcode_index(), _user(), group_id,
+                                           decision)
+    except ServiceError as exc:
+        service_abort(exc)
+    flash(f"The changes to {group.name} are published." if decision == "approve" else
+          f"The changes were declined: {group.name} stays as it was.", "success")
+    return redirect(url_for("web.coordinator_group", group_id=group_id), code=303)
 
 
 @bp.route("/coordinator/groups/<int:group_id>/decision", methods=["POST"])
@@ -71,7 +116,8 @@ def coordinator_decision(group_id: int):
     if errors:
         history = introductions.for_group(db.session, group.id, newest_first=False)
         return render_template("coordinator/group.html", group=group, errors=errors,
-                               reason=reason, history=history), 422
+                               reason=reason, history=history,
+                               proposed=_proposed_rows(group)), 422
     try:
         with unit_of_work(db.session):
             records.decide_group(db.session, postcode_index(), _user(), group_id, decision,

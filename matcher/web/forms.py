@@ -218,25 +218,44 @@ def group_values_from_form(form: MultiDict) -> dict[str, Any]:
     return values
 
 
-def group_values_from_record(group) -> dict[str, Any]:
-    """A stored group as form values, for the edit page."""
+# Short names of the fields a change to which waits for a coordinator, for the pages.
+REVIEWED_LABELS = {
+    "name": "name", "kind": "kind of group", "description": "description",
+    "interests": "activities", "languages": "languages",
+    "works_with_children": "whether children take part",
+    "safeguarding_scheme": "safeguarding check", "safeguarding_status": "safeguarding status",
+    "safeguarding_expires_on": "safeguarding expiry date",
+}
+
+
+def group_values_from_record(group, *, proposed: bool = False) -> dict[str, Any]:
+    """A stored group as form values, for the edit page; with ``proposed``, the changes it
+    made that wait for a coordinator are shown instead of the published values."""
+    waiting = (getattr(group, "pending_changes", None) or {}) if proposed else {}
+
+    def get(key):
+        return waiting[key] if key in waiting else getattr(group, key)
+
+    expires = get("safeguarding_expires_on")
+    if isinstance(expires, str):
+        expires = dt.date.fromisoformat(expires)
     return {
-        "name": group.name or "",
-        "kind": group.kind or "",
-        "description": group.description or "",
-        "interests": "\n".join(group.interests or []),
+        "name": get("name") or "",
+        "kind": get("kind") or "",
+        "description": get("description") or "",
+        "interests": "\n".join(get("interests") or []),
         "languages": ", ".join(lang.get("name") or lang.get("tag", "")
-                               for lang in group.languages or []),
+                               for lang in get("languages") or []),
         "postcode": group.postcode or "",
         "travel_radius_km": _number(group.travel_radius_km),
         "availability": list(group.availability or []),
         "capacity_per_month": _number(group.capacity_per_month),
         "offers_remote": bool(group.offers_remote),
         "remote_modes": list(group.remote_modes or []),
-        "works_with_children": "yes" if group.works_with_children else "no",
-        "safeguarding_scheme": group.safeguarding_scheme or "",
-        "safeguarding_status": group.safeguarding_status or "",
-        "safeguarding_expires_on": date_parts(group.safeguarding_expires_on),
+        "works_with_children": "yes" if get("works_with_children") else "no",
+        "safeguarding_scheme": get("safeguarding_scheme") or "",
+        "safeguarding_status": get("safeguarding_status") or "",
+        "safeguarding_expires_on": date_parts(expires),
         "contact_name": group.contact_name or "",
         "contact_email": group.contact_email or "",
         "contact_phone": group.contact_phone or "",

@@ -33,8 +33,11 @@ def _group_for(token: str) -> CommunityGroup:
 
 
 def _edit_page(group, token, values, errors, status=200):
+    waiting = [forms.REVIEWED_LABELS.get(key, key) for key in forms.GROUP_ORDER
+               if key in (group.pending_changes or {})]
     return render_template(
         "group/edit.html", group=group, token=token, values=values, errors=errors,
+        waiting=waiting,
         kinds=[{"value": k, "text": v} for k, v in KIND_LABELS.items()],
         remote_modes=REMOTE_MODE_LABELS,
     ), status
@@ -45,7 +48,8 @@ def group_edit(token: str):
     """Change a group's details through its private link (same rules as registration)."""
     group = _group_for(token)
     if request.method == "GET":
-        return _edit_page(group, token, forms.group_values_from_record(group), None)
+        return _edit_page(group, token, forms.group_values_from_record(group, proposed=True),
+                          None)
     values = forms.group_values_from_form(request.form)
     data, errors = forms.validate_group(values, request.form, editing=True)
     if errors:
@@ -57,7 +61,11 @@ def group_edit(token: str):
         errors = forms.FormErrors(forms.GROUP_ORDER, dict(forms.GROUP_ANCHORS))
         forms.add_service_errors(errors, exc.errors)
         return _edit_page(_group_for(token), token, values, errors, 422)
-    flash("Your changes have been saved.", "success")
+    if group.pending_changes:
+        flash("Your changes have been saved. Changes to what care homes see wait for your "
+              "network coordinator's approval.", "success")
+    else:
+        flash("Your changes have been saved.", "success")
     return redirect(url_for("web.group_edit", token=token), code=303)
 
 
