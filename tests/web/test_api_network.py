@@ -452,3 +452,39 @@ def test_a_network_without_partners_gives_empty_answers_not_errors(client, make_
     report = client.get("/api/v1/reports/network", headers=admin).json
     assert [c["id"] for c in report["cold_spots"]] == [home["id"]]
     assert report["cold_spots"][0]["nearest_partner_km"] is None
+
+
+def test_match_lists_carry_the_check_and_open_introductions_and_skip_declined_pairs(
+        client, network):
+    homes, groups, admin = network
+    bangor, choir, singers = homes["Cartref Bangor"], groups["Côr Bangor"], groups[
+        "Llanberis Singers"]
+    client.patch(f"/api/v1/groups/{choir}", headers=admin,
+                 json={"safeguarding": {"scheme": "DBS", "status": "valid",
+                                        "expires_on": "2099-03-03"}})
+    client.post("/api/v1/introductions", headers=admin,
+                json={"care_home_id": bangor, "group_id": choir})
+    declined = client.post("/api/v1/introductions", headers=admin,
+                           json={"care_home_id": bangor, "group_id": singers}).json
+    client.patch(f"/api/v1/introductions/{declined['id']}", headers=admin,
+                 json={"status": "declined"})
+    body = client.get("/api/v1/match-lists?nation=wales", headers=admin).json
+    (entry,) = [e for e in body["homes"] if e["care_home"]["id"] == bangor]
+    listed = {m["group"]["id"]: m for m in entry["matches"]}
+    assert singers not in listed
+    assert listed[choir]["introduction_status"] == "suggested"
+    assert listed[choir]["safeguarding"] == {"scheme": "DBS", "status": "valid",
+                                             "expires_on": "2099-03-03", "valid": True,
+                                             "needed": True}
+    rows = rows_of(client.get("/api/v1/match-lists?nation=wales&format=csv", headers=admin))
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    mine = {r["group_id"]: r for r in records if r["care_home_id"] == str(bangor)}
+    assert str(singers) not in mine
+    assert {k: mine[str(choir)][k] for k in (
+        "safeguarding_scheme", "safeguarding_status", "safeguarding_expires_on",
+        "safeguarding_valid", "introduction_status")} == {
+        "safeguarding_scheme": "DBS", "safeguarding_status": "valid",
+        "safeguarding_expires_on": "2099-03-03", "safeguarding_valid": "yes",
+        "introduction_status": "suggested"}
+    unchecked = [r for g, r in mine.items() if g and g != str(choir)]
+    assert unchecked and all(r["safeguarding_valid"] == "no" for r in unchecked)
