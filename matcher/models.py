@@ -89,6 +89,8 @@ class CareHome(TimestampMixin, GeocodedMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Part of the private calendar address; a new one revokes the old address.
+    calendar_nonce: Mapped[str | None] = mapped_column(String(32))
 
     # The database deletes them with the home (ON DELETE CASCADE); without this the ORM would
     # first try to set their NOT NULL care_home_id to NULL, and fail.
@@ -133,6 +135,8 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     # Changes an approved group made through its link to what is published, waiting for a
     # coordinator: ``{field: proposed value}``; the published values stay until approved.
     pending_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Part of the private calendar address; a new one revokes the old address.
+    calendar_nonce: Mapped[str | None] = mapped_column(String(32))
 
     introductions: Mapped[list[Introduction]] = relationship(
         back_populates="group", cascade="all", passive_deletes=True)
@@ -157,6 +161,8 @@ class Introduction(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(12), default="suggested", index=True)
     score: Mapped[float | None] = mapped_column(Float)
     components: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    # The group's place (1 = first) in the home's suggestions when it was requested.
+    position: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
     feedback_text: Mapped[str | None] = mapped_column(Text)
@@ -168,6 +174,10 @@ class Introduction(TimestampMixin, db.Model):
     events: Mapped[list[IntroductionEvent]] = relationship(
         back_populates="introduction", order_by="IntroductionEvent.id", cascade="all, delete-orphan"
     )
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="introduction", order_by="Visit.starts_at", cascade="all",
+        passive_deletes=True)
+    outcome: Mapped[PairOutcome | None] = relationship(viewonly=True)
 
 
 class IntroductionEvent(db.Model):
@@ -186,6 +196,110 @@ class IntroductionEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     introduction: Mapped[Introduction] = relationship(back_populates="events")
+
+
+class Visit(TimestampMixin, db.Model):
+    """A planned visit of an introduction: one-off or a repeating series (its occurrences
+    are expanded by ``matcher.domain.visits``; only their exceptions are stored)."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_window", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True)
+    # The first start as an instant (for queries) and as the UK time with its offset that
+    # was planned (e.g. 2027-06-10T10:00:00+01:00).
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    start_local: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(40), default="Europe/London")
+    # The end of the last occurrence, so a window query need not expand every series.
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(12))
+    repeat: Mapped[str] = mapped_column(String(12), default="none")
+    repeat_until: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="confirmed", index=True)
+    proposed_by: Mapped[str] = mapped_column(String(12), default="coordinator")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Optimistic concurrency: a change made from a stale copy fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    introduction: Mapped[Introduction] = relationship(back_populates="visits")
+    occurrences: Mapped[list[VisitOccurrence]] = relationship(
+        back_populates="visit", order_by="VisitOccurrence.starts_at",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VisitOccurrence(db.Model):
+    """One occurrence of a visit whose status is not simply ``planned`` (done, cancelled,
+    missed), named by its planned start in UTC."""
+
+    __tablename__ = "visit_occurrences"
+    __table_args__ = (UniqueConstraint("visit_id", "key", name="uq_visit_occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(25))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    visit: Mapped[Visit] = relationship(back_populates="occurrences")
+
+
+class VisitFeedback(db.Model):
+    """One side's answer to "how did the visit go?": asked by a single-use link."""
+
+    __tablename__ = "visit_feedback"
+    __table_args__ = (UniqueConstraint("visit_id", "occurrence_key", "respondent",
+                                       name="uq_visit_feedback_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"),
+                                          index=True)
+    occurrence_key: Mapped[str] = mapped_column(String(25))
+    respondent: Mapped[str] = mapped_column(String(12))  # care_home | group
+    # sha256 of the link's token; the token itself is only in the email.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    visit: Mapped[Visit] = relationship()
+
+
+class PairOutcome(db.Model):
+    """How an introduction turned out, kept for ranking to learn from: the suggestion's score
+    and place when it was requested, and the visits and ratings that followed."""
+
+    __tablename__ = "pair_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), unique=True)
+    care_home_id: Mapped[int] = mapped_column(
+        ForeignKey("care_homes.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("community_groups.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    position: Mapped[int | None] = mapped_column(Integer)
+    components: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    visits_done: Mapped[int] = mapped_column(Integer, default=0)
+    visits_missed: Mapped[int] = mapped_column(Integer, default=0)
+    visits_cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    ratings_high: Mapped[int] = mapped_column(Integer, default=0)  # rated 4 or 5
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class User(TimestampMixin, db.Model):

@@ -26,11 +26,12 @@ def _blueprints() -> tuple[tuple, tuple]:
         matches,
         open_referral,
         reports,
+        visits,
     )
     from .common import authenticate_request, require_json_body
 
     protected = (care_homes.blp, groups.blp, matches.blp, match_lists.blp, allocations.blp,
-                 introductions.blp, reports.blp, audit.blp)
+                 introductions.blp, reports.blp, audit.blp, visits.blp)
     public = (geocode.blp, open_referral.blp)
     for blp in protected:
         blp.before_request(authenticate_request)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS
-from ..services import introductions
+from ..services import introductions, outcomes
 from ..services.uow import unit_of_work
 from .common import UtcDateTime, current_user, paginated, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
@@ -58,6 +58,10 @@ class IntroductionSchema(ma.Schema):
     group = ma.fields.Nested(NetworkGroupRefSchema)
     score = ma.fields.Float(allow_none=True)
     components = ma.fields.Dict(allow_none=True)
+    position = ma.fields.Integer(allow_none=True)
+    outcome = ma.fields.Function(lambda i: outcomes.summary(i.outcome), metadata={
+        "description": "Visits done and missed, and the average rating (1-5) of their "
+                       "feedback."})
     notes = ma.fields.String()
     feedback = ma.fields.Function(lambda i: None if i.feedback_rating is None and not
                                   i.feedback_text else {"rating": i.feedback_rating,

@@ -43,6 +43,12 @@ __all__ = [
     "SLOTS",
     "Term",
     "VISITING_STATUSES",
+    "VISIT_MODES",
+    "VISIT_OCCURRENCE_STATUSES",
+    "VISIT_REPEATS",
+    "VISIT_INTRODUCTION_STATUSES",
+    "VISIT_STATES",
+    "VisitMode",
     "codes",
     "kind_patterns",
     "labels",
@@ -322,6 +328,46 @@ INTRODUCTION_TRANSITIONS = MappingProxyType({
 })
 INTRODUCTION_OPEN_STATUSES = ("suggested", "requested", "introduced", "active")
 INTRODUCTION_CREATE_STATUSES = ("suggested", "requested")
+
+# --- visits ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VisitMode(Term):
+    """How a visit happens; ``in_person`` modes need the home open to visitors."""
+
+    in_person: bool = False
+    # whether the day after a visit of this mode both sides are asked how it went
+    asks_feedback: bool = False
+
+
+VISIT_MODES: tuple[VisitMode, ...] = (
+    VisitMode("in_person", "In person", in_person=True, asks_feedback=True),
+    VisitMode("video_call", "Video call", asks_feedback=True),
+    VisitMode("phone", "Phone call"),
+    VisitMode("letters", "Letters or cards"),
+)
+# How a visit repeats: "none" is a one-off; ``interval``/``freq`` are its iCalendar RRULE.
+VISIT_REPEATS: tuple[Term, ...] = (
+    Term("none", "Once"),
+    Term("weekly", "Every week"),
+    Term("fortnightly", "Every two weeks"),
+    Term("monthly", "Every month"),
+)
+# A series of visits: proposed by one side until the other confirms it, or cancelled.
+VISIT_STATES: tuple[Status, ...] = (
+    Status("proposed", "Proposed", "govuk-tag--blue"),
+    Status("confirmed", "Confirmed", "govuk-tag--green"),
+    Status("cancelled", "Cancelled", "govuk-tag--red"),
+)
+# One occurrence of a visit.
+VISIT_OCCURRENCE_STATUSES: tuple[Status, ...] = (
+    Status("planned", "Planned", "govuk-tag--blue"),
+    Status("done", "Done", "govuk-tag--green"),
+    Status("cancelled", "Cancelled", "govuk-tag--red"),
+    Status("missed", "Missed", "govuk-tag--orange"),
+)
+# Introductions a visit may be planned on; planning the first makes an ``introduced`` one active.
+VISIT_INTRODUCTION_STATUSES = ("introduced", "active")
 
 # --- ranking --------------------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
                         actor: audit.Actor, *, status: str = "suggested",
                         score: float | None = None,
                         components: dict[str, float] | None = None,
-                        note: str | None = None) -> Introduction:
+                        note: str | None = None, position: int | None = None) -> Introduction:
     """Start an introduction (``suggested`` or ``requested``); 409 if one is already open."""
     if status not in CREATE_STATUSES:
         raise InvalidInput({"status": [
@@ -82,7 +82,7 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
     if existing is not None:
         raise duplicate_conflict(existing)
     intro = Introduction(care_home_id=home.id, group_id=group.id, status=status, score=score,
-                         components=components, notes=note or "",
+                         components=components, position=position, notes=note or "",
                          created_by_id=actor.user_id, updated_by_id=actor.user_id)
     intro.events.append(IntroductionEvent(from_status=None, to_status=status, note=note,
                                           user_id=actor.user_id))
@@ -169,9 +169,10 @@ def request_introduction(session: Session, cache: Any, user: User, home_id: int,
     existing = open_introduction(session, home.id, group.id)
     if existing is not None:
         raise duplicate_conflict(existing)
-    score, components = score_pair(session, cache, home, group)
+    score, components, position = score_pair(session, cache, home, group)
     return create_introduction(session, home, group, audit.Actor.for_user(user),
-                               status=status, score=score, components=components, note=note)
+                               status=status, score=score, components=components, note=note,
+                               position=position)
 
 
 def change_introduction(session: Session, user: User, intro_id: int, new_status: str | None,
@@ -262,21 +263,25 @@ def open_pairs(session: Session, home_ids: list[int]) -> set[tuple[int, int]]:
 # --- scoring a pair at the time of the introduction ------------------------------------------
 
 def score_pair(session: Session, cache: Any, home: CareHome, group: CommunityGroup
-               ) -> tuple[float | None, dict[str, float] | None]:
-    """The pair's score and components from the matching service, or ``(None, None)`` when
-    the group is not among the home's matches (e.g. beyond either radius, or not approved)."""
+               ) -> tuple[float | None, dict[str, float] | None, int | None]:
+    """The pair's score, components and place (1 = first) in the home's suggestions of every
+    kind, or ``(None, None, None)`` when the group is not among the home's matches (e.g.
+    beyond either radius, or not approved)."""
     from . import matching
     from .match_lists import any_partners
 
     if group.status != "approved" or not any_partners(session):
-        return None, None
-    # Only partners of the group's kind compete, so a generous limit covers them all.
-    found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, kinds=[group.kind],
-                                  cooldown=False)
-    for match in found:
+        return None, None, None
+    found = matching.home_matches(session, cache, home, limit=_SCORE_LIMIT, cooldown=False)
+    for place, match in enumerate(found, start=1):
         if match["group"]["id"] == group.id:
-            return float(match["score"]), dict(match.get("components") or {})
-    return None, None
+            return float(match["score"]), dict(match.get("components") or {}), place
+    # Beyond the first thousand of every kind: its place is unknown, its score is not.
+    for match in matching.home_matches(session, cache, home, limit=_SCORE_LIMIT,
+                                       kinds=[group.kind], cooldown=False):
+        if match["group"]["id"] == group.id:
+            return float(match["score"]), dict(match.get("components") or {}), None
+    return None, None, None
 
 
 _SCORE_LIMIT = 1000

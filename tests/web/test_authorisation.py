@@ -20,6 +20,7 @@ cover, and ``test_readme_shows_this_matrix`` keeps the README's table the same a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,13 @@ class World:
     def intro(self, actor: str) -> int:
         return self.ids["intro_w" if self.inside(actor) else "intro_e"]
 
+    def visit_intro(self, actor: str) -> int:
+        """An introduced introduction, for planning visits."""
+        return self.ids["intro_vw" if self.inside(actor) else "intro_ve"]
+
+    def visit(self, actor: str) -> int:
+        return self.ids["visit_w" if self.inside(actor) else "visit_e"]
+
     def allocation(self, actor: str) -> int:
         return self.ids["alloc_w" if self.inside(actor) else "alloc_e"]
 
@@ -102,7 +110,7 @@ def world(app, db, make_user, make_home, make_group) -> World:
     """Wales and England, each with a home, approved groups, an introduction and an
     allocation; a pending Welsh registration with a private link; a user for every role."""
     from matcher.runtime import postcode_index, ranker_cache
-    from matcher.services import allocations, introductions, records
+    from matcher.services import allocations, introductions, records, visits
     from matcher.services.audit import SYSTEM
 
     ids: dict[str, int] = {}
@@ -133,6 +141,17 @@ def world(app, db, make_user, make_home, make_group) -> World:
         intro = introductions.create_introduction(
             db.session, home, db.session.get(type(linked), ids[group]), SYSTEM)
         ids[key] = intro.id
+    for suffix, home, name, postcode in (("w", home_w, "Llanberis Letters", "LL55 4AB"),
+                                         ("e", home_e, "Pimlico Pen Friends", "SW1A 2AD")):
+        group = make_group(name=name, postcode=postcode, kind="other")
+        intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                                  status="requested")
+        introductions.transition(db.session, intro, "introduced", SYSTEM)
+        visit = visits.plan(db.session, intro, {
+            "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
+            "duration_minutes": 60, "mode": "letters"}, SYSTEM)
+        ids[f"group_v{suffix}"] = group.id
+        ids[f"intro_v{suffix}"], ids[f"visit_{suffix}"] = intro.id, visit.id
     db.session.commit()
     for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
         ids[key] = allocations.create_allocation(db.session, cache, SYSTEM, nation=nation,
@@ -298,6 +317,18 @@ ROUTES = [
     Route("PATCH", "/api/v1/introductions/<int:intro_id>", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/introductions/{w.intro(a)}",
           json=lambda w, a: {"status": "requested"}),
+    Route("POST", "/api/v1/introductions/<int:intro_id>/visits",
+          api(401, 201, 404, 201, 404, 201),
+          lambda w, a: f"/api/v1/introductions/{w.visit_intro(a)}/visits",
+          json=lambda w, a: {"starts_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=9))
+                             .isoformat(), "duration_minutes": 45, "mode": "phone"}),
+    Route("GET", "/api/v1/visits", api(401, 200, None, 200, None, 200),
+          lambda w, a: "/api/v1/visits"),
+    Route("GET", "/api/v1/visits/<int:visit_id>", api(401, 200, 404, 200, 404, 200),
+          lambda w, a: f"/api/v1/visits/{w.visit(a)}"),
+    Route("PATCH", "/api/v1/visits/<int:visit_id>", api(401, 200, 404, 200, 404, 200),
+          lambda w, a: f"/api/v1/visits/{w.visit(a)}",
+          json=lambda w, a: {"notes": "Bring the song sheets."}),
     Route("GET", "/api/v1/match-lists", api(401, 403, 403, 200, 403, 200),
           lambda w, a: f"/api/v1/match-lists?nation={w.nation(a)}"),
     Route("GET", "/api/v1/allocations", api(401, 403, None, 200, None, 200),
@@ -429,12 +460,18 @@ def test_lists_hold_only_what_the_caller_may_see(client, world):
     assert _ids(client.get("/api/v1/care-homes", headers=coord)) == {w.ids["home_w"]}
     assert {w.ids["home_w"], w.ids["home_e"]} <= _ids(client.get("/api/v1/care-homes",
                                                                   headers=admin))
-    approved = {w.ids[k] for k in ("group_w", "group_w2", "group_e", "group_e2")}
+    approved = {w.ids[k] for k in ("group_w", "group_w2", "group_e", "group_e2", "group_vw",
+                                   "group_ve")}
     assert _ids(client.get("/api/v1/groups", headers=staff)) == approved
-    welsh = {w.ids[k] for k in ("group_w", "group_w2", "group_pending", "group_link")}
+    welsh = {w.ids[k] for k in ("group_w", "group_w2", "group_pending", "group_link",
+                                "group_vw")}
     assert _ids(client.get("/api/v1/groups", headers=coord)) == welsh
-    assert _ids(client.get("/api/v1/introductions", headers=staff)) == {w.ids["intro_w"]}
-    assert _ids(client.get("/api/v1/introductions", headers=coord)) == {w.ids["intro_w"]}
+    welsh_intros = {w.ids["intro_w"], w.ids["intro_vw"]}
+    assert _ids(client.get("/api/v1/introductions", headers=staff)) == welsh_intros
+    assert _ids(client.get("/api/v1/introductions", headers=coord)) == welsh_intros
+    for headers in (staff, coord):
+        listed = client.get("/api/v1/visits", headers=headers).json
+        assert {row["visit_id"] for row in listed} == {w.ids["visit_w"]}
     assert _ids(client.get("/api/v1/allocations", headers=coord)) == {w.ids["alloc_w"]}
     # asking for another nation's rows by filter gives nothing, not someone else's data
     assert _ids(client.get("/api/v1/care-homes?nation=england", headers=coord)) == set()

@@ -9,6 +9,8 @@ too. Runs on SQLite and on PostgreSQL (DATABASE_URL); everything is rolled back 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -30,7 +32,7 @@ def _seed(app, db) -> dict[str, list]:
     from matcher.api.care_homes import CareHomeInputSchema
     from matcher.api.groups import GroupInputSchema
     from matcher.runtime import postcode_index, ranker_cache
-    from matcher.services import allocations, introductions, open_referral, records
+    from matcher.services import allocations, introductions, open_referral, records, visits
     from matcher.services.audit import SYSTEM
 
     index = postcode_index(app)
@@ -66,6 +68,13 @@ def _seed(app, db) -> dict[str, list]:
     db.session.flush()
     intro = introductions.create_introduction(db.session, homes[0], groups[0], SYSTEM,
                                               status="suggested", score=0.5, components={})
+    visiting = introductions.create_introduction(db.session, homes[1], groups[1], SYSTEM,
+                                                 status="requested")
+    introductions.transition(db.session, visiting, "introduced", SYSTEM)
+    visit = visits.plan(db.session, visiting, {
+        "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=3), "duration_minutes": 60,
+        "mode": "letters", "repeat": "weekly",
+        "repeat_until": dt.date.today() + dt.timedelta(days=60)}, SYSTEM)
     allocation = allocations.create_allocation(db.session, ranker_cache(app), SYSTEM,
                                                nation=None, per_home=1)
     db.session.commit()
@@ -74,7 +83,8 @@ def _seed(app, db) -> dict[str, list]:
         "home_id": [h.id for h in homes[:-1]],
         "group_id": [g.id for g in kept_groups],
         "care_home_id": [h.id for h in homes[:-1]],
-        "intro_id": [intro.id],
+        "intro_id": [intro.id, visiting.id],
+        "visit_id": [visit.id],
         "allocation_id": [allocation.id],
         "service_id": [open_referral.object_id("service", g.id) for g in kept_groups],
         "delete:home_id": [homes[-1].id],

@@ -1,0 +1,130 @@
+"""``/api/v1/visits`` (and ``/api/v1/introductions/<id>/visits``): planned visits, their
+occurrences in a window with repeats expanded, and changes with optimistic concurrency."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..extensions import db
+from ..schemas.visits import VisitInputSchema, VisitPatchSchema, VisitWindowArgs
+from ..services import visits
+from ..services.uow import unit_of_work
+from .common import UtcDateTime, current_user, service_errors
+from .match_lists import NetworkGroupRefSchema, NetworkRefSchema
+
+blp = Blueprint("visits", __name__, url_prefix="/api/v1",
+                description="Visits of introductions: planning, occurrences, changes.")
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+
+
+class OccurrenceSchema(ma.Schema):
+    key = ma.fields.String()
+    starts_at = ma.fields.Function(lambda o: o.starts_at.isoformat())
+    ends_at = ma.fields.Function(lambda o: o.ends_at.isoformat())
+    status = ma.fields.String()
+
+
+class VisitSchema(ma.Schema):
+    id = ma.fields.Integer()
+    introduction_id = ma.fields.Integer()
+    care_home = ma.fields.Function(lambda v: NetworkRefSchema().dump(v.introduction.care_home))
+    group = ma.fields.Function(lambda v: NetworkGroupRefSchema().dump(v.introduction.group))
+    starts_at = ma.fields.String(attribute="start_local")
+    timezone = ma.fields.String()
+    duration_minutes = ma.fields.Integer()
+    mode = ma.fields.String()
+    repeat = ma.fields.String()
+    repeat_until = ma.fields.Date(allow_none=True)
+    state = ma.fields.String()
+    proposed_by = ma.fields.String()
+    notes = ma.fields.String()
+    version = ma.fields.Integer()
+    occurrences = ma.fields.Function(
+        lambda v: OccurrenceSchema(many=True).dump(visits.occurrences(v)))
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class OccurrenceRowSchema(ma.Schema):
+    visit_id = ma.fields.Function(lambda r: r["visit"].id)
+    introduction_id = ma.fields.Function(lambda r: r["visit"].introduction_id)
+    key = ma.fields.Function(lambda r: r["occurrence"].key)
+    starts_at = ma.fields.Function(lambda r: r["occurrence"].starts_at.isoformat())
+    ends_at = ma.fields.Function(lambda r: r["occurrence"].ends_at.isoformat())
+    status = ma.fields.Function(lambda r: r["occurrence"].status)
+    mode = ma.fields.Function(lambda r: r["visit"].mode)
+    state = ma.fields.Function(lambda r: r["visit"].state)
+    version = ma.fields.Function(lambda r: r["visit"].version)
+    care_home = ma.fields.Function(
+        lambda r: NetworkRefSchema().dump(r["visit"].introduction.care_home))
+    group = ma.fields.Function(
+        lambda r: NetworkGroupRefSchema().dump(r["visit"].introduction.group))
+
+
+def _with_etag(visit):
+    return visit, {"ETag": f'"{visit.version}"'}
+
+
+def _if_match(data: dict) -> dict:
+    """The version from ``If-Match`` when the body gives none."""
+    header = request.headers.get("If-Match")
+    if header and data.get("version") is None:
+        match = _ETAG.match(header)
+        if match is None:
+            abort(422, message="The request is not valid: see 'errors' for what to correct.",
+                  errors={"If-Match": ["Give the visit's version, e.g. If-Match: \"3\"."]})
+        data = {**data, "version": int(match.group(1))}
+    return data
+
+
+@blp.route("/introductions/<int:intro_id>/visits")
+class IntroductionVisits(MethodView):
+    @blp.arguments(VisitInputSchema())
+    @blp.response(201, VisitSchema)
+    @blp.alt_response(409, description="The introduction is not introduced or active.")
+    def post(self, data, intro_id):
+        """Plan a visit (one-off or repeating) on an introduced or active introduction."""
+        with service_errors(), unit_of_work(db.session):
+            visit = visits.plan_visit(db.session, current_user(), intro_id, data)
+        return _with_etag(visit)
+
+
+@blp.route("/visits")
+class VisitOccurrences(MethodView):
+    @blp.arguments(VisitWindowArgs(), location="query")
+    @blp.response(200, OccurrenceRowSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """The occurrences in a window (``from``, ``to``; the next 92 days by default) of the
+        visits you may see, repeats expanded, soonest first."""
+        with service_errors():
+            rows = visits.list_occurrences(db.session, current_user(), args)
+        pagination_parameters.item_count = len(rows)
+        start = pagination_parameters.first_item
+        return rows[start:start + pagination_parameters.page_size]
+
+
+@blp.route("/visits/<int:visit_id>")
+class VisitById(MethodView):
+    @blp.response(200, VisitSchema)
+    def get(self, visit_id):
+        """One visit with its occurrences; the ``ETag`` is its version."""
+        with service_errors():
+            return _with_etag(visits.get_visit(db.session, visit_id, current_user()))
+
+    @blp.arguments(VisitPatchSchema())
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(409, description="The visit changed since your copy (stale version).")
+    def patch(self, data, visit_id):
+        """Change the series (times, mode, notes), confirm or cancel it, or set one
+        occurrence's status; send the version you changed (``version`` or ``If-Match``)."""
+        data = _if_match(data)
+        with service_errors(), unit_of_work(db.session):
+            visit = visits.change_visit(db.session, current_user(), visit_id, data)
+        return _with_etag(visit)

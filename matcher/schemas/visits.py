@@ -1,0 +1,73 @@
+"""Input schemas of visits: planning one, changing one, and the window of occurrences."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+
+from ..domain import visits as rules
+from .fields import MAX_ID
+
+# Control characters other than line breaks and tabs, and lone surrogates, have no place in a
+# visit's notes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _no_control(value: str) -> None:
+    if _CONTROL.search(value or ""):
+        raise ma.ValidationError("Remove the control characters from this text.")
+
+
+def _notes(**kwargs) -> ma.fields.String:
+    return ma.fields.String(validate=[ma.validate.Length(max=2000), _no_control], **kwargs)
+
+
+class VisitInputSchema(ma.Schema):
+    """A visit to plan: its first start (UK time when no offset is given), length, mode and
+    how it repeats."""
+
+    starts_at = ma.fields.DateTime(required=True, metadata={
+        "description": "First start, ISO 8601; without an offset it is UK time "
+                       "(Europe/London)."})
+    duration_minutes = ma.fields.Integer(required=True, strict=True, metadata={
+        "description": f"From {rules.MIN_DURATION_MINUTES} to {rules.MAX_DURATION_MINUTES}."})
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(rules.MODES))
+    repeat = ma.fields.String(load_default=rules.ONE_OFF,
+                              validate=ma.validate.OneOf(rules.REPEATS))
+    repeat_until = ma.fields.Date(allow_none=True, load_default=None, metadata={
+        "description": "Last day of a repeating visit (at most a year after the first)."})
+    notes = _notes(load_default="")
+
+
+class VisitPatchSchema(ma.Schema):
+    """A change to a visit: fields of the series, its state, or one occurrence's status.
+    ``version`` (or an ``If-Match`` header) is the version the change was made from."""
+
+    version = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    starts_at = ma.fields.DateTime()
+    duration_minutes = ma.fields.Integer(strict=True)
+    mode = ma.fields.String(validate=ma.validate.OneOf(rules.MODES))
+    repeat = ma.fields.String(validate=ma.validate.OneOf(rules.REPEATS))
+    repeat_until = ma.fields.Date(allow_none=True)
+    notes = _notes(allow_none=True)
+    state = ma.fields.String(validate=ma.validate.OneOf(rules.STATES[1:]), metadata={
+        "description": "confirmed (of a proposed visit) or cancelled (the whole series)."})
+    occurrence = ma.fields.String(validate=ma.validate.Length(max=25), metadata={
+        "description": "Key of one occurrence (its planned start in UTC)."})
+    status = ma.fields.String(validate=ma.validate.OneOf(rules.OCCURRENCE_STATUSES))
+    note = _notes(allow_none=True)
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not set(data) - {"version"}:
+            raise ma.ValidationError("Give something to change.", "_schema")
+
+
+class VisitWindowArgs(ma.Schema):
+    """Which occurrences to list: of a home or a group, between two times."""
+
+    care_home_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
+    group_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
+    from_ = ma.fields.DateTime(data_key="from", attribute="from")
+    to = ma.fields.DateTime()

@@ -1,0 +1,42 @@
+"""Visits in the services: concurrent changes of one visit never lose an update."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from matcher.models import Visit
+from matcher.services import introductions, visits
+from matcher.services.audit import SYSTEM
+from matcher.services.errors import Conflict
+from tests.integration.test_introductions import make_group, make_home
+
+
+@pytest.fixture
+def visit(db):
+    intro = introductions.create_introduction(db.session, make_home(db), make_group(db), SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=5)
+    planned = visits.plan(db.session, intro, {"starts_at": start, "duration_minutes": 60,
+                                              "mode": "video_call"}, SYSTEM)
+    db.session.commit()
+    return planned
+
+
+def test_a_change_written_meanwhile_makes_the_stale_one_a_conflict(db, visit):
+    # Someone else's change lands between our read and our write.
+    db.session.execute(update(Visit).where(Visit.id == visit.id).values(
+        notes="Theirs", version=Visit.version + 1).execution_options(synchronize_session=False))
+    assert visit.version == 1  # our copy is now stale
+    with pytest.raises(Conflict, match="at the same time"):
+        visits.change(db.session, visit, {"notes": "Ours", "version": 1}, SYSTEM)
+    # (the request's unit of work rolls back; nothing of ours was written over theirs)
+    db.session.rollback()
+
+
+def test_planning_the_first_visit_activates_the_introduction(db, visit):
+    assert visit.introduction.status == "active"
+    assert [e.to_status for e in visit.introduction.events][-1] == "active"
