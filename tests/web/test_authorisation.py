@@ -273,6 +273,11 @@ ROUTES = [
           page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/groups/{w.group(a)}/decision",
           form=lambda w, a: {"decision": "pause", "status_reason": "Summer break"}),
+    # No changes wait in this world: a coordinator in scope gets 409 (nothing to decide).
+    Route("POST", "/coordinator/groups/<int:group_id>/changes",
+          page(LOGIN, 403, 403, 409, 404, 409),
+          lambda w, a: f"/coordinator/groups/{w.group(a)}/changes",
+          form=lambda w, a: {"decision": "approve"}),
     Route("POST", "/coordinator/introductions/<int:intro_id>/status",
           page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/introductions/{w.intro(a)}/status",
