@@ -79,12 +79,13 @@ def children_sentence(works_with_children: bool | None) -> str:
 
 
 def remote_sentence(offers_remote: bool | None, modes: Iterable[str] | None) -> str:
-    """How a partner keeps in touch when visits cannot happen."""
-    labels = [_(_REMOTE_LABELS[m]).lower() for m in modes or () if m in _REMOTE_LABELS]
+    """How a partner keeps in touch besides visiting: "Video calls and letters or cards"."""
+    labels = [_(_REMOTE_LABELS[m]) for m in modes or () if m in _REMOTE_LABELS]
     if labels:
-        return _("Can also keep in touch by {modes}").format(modes=_and(labels))
+        words = _and(labels)
+        return words[:1] + words[1:].lower()
     if offers_remote:
-        return _("Can also keep in touch remotely")
+        return _("Remotely (how not said yet)")
     return _("In person only")
 
 

@@ -212,7 +212,7 @@ def test_the_card_says_what_a_home_needs_to_decide(make_user, make_home, make_gr
     assert "Year 5 pupils come to sing and read with residents" in words
     assert "Can visit Tuesday and Thursday afternoons" in words
     assert "Children come on the visits" in words
-    assert "Can also keep in touch by video calls and letters or cards" in words
+    assert "Keeping in touch Video calls and letters or cards" in words
     assert "Safeguarding DBS check valid until 3 March 2099" in words
     assert "Check needed to visit in person" not in words
     lapsed_words = card_text(html, lapsed.id)
