@@ -201,15 +201,18 @@ def finish(seg: Segment, q: Query, c2: np.ndarray, p: np.ndarray, partial: np.nd
     return score, dist, comp_d, comp_a
 
 
-def check_factor(seg: Segment, q: Query, p: np.ndarray) -> np.ndarray:
+def check_factor(seg: Segment, q: Query, p: np.ndarray) -> np.ndarray | float:
     """`safeguarding.factor` of candidates ``p``: below 1 where a visit needs a check and the
     partner has no valid one on ``q.today``. It scales the score in the ordering key (not the
     score shown), before the top k, so the order is right; the score bounds of
     `score_segment` stay upper bounds."""
-    if q.status == "closed":
-        return np.ones(len(p))
-    need = safeguarding.needed_many(q.status, (seg.flags[p] & REMOTE) > 0)
-    return safeguarding.factor(seg.valid_until[p] >= q.today, need)
+    if q.status == "closed":  # remote only: no check needed
+        return 1.0
+    # `safeguarding.needed_many` and `safeguarding.factor`, with fewer temporaries.
+    fine = seg.valid_until[p] >= q.today
+    if q.status == "restricted":
+        fine |= (seg.flags[p] & REMOTE) > 0
+    return np.where(fine, 1.0, safeguarding.FACTOR)
 
 
 def top(parts: list[tuple[Segment, dict]], k: int):
