@@ -421,13 +421,13 @@ def _visible_ranked_homes(session: Session, ranker: Ranker, partner: Partner, li
     """
     k = limit + len(hidden)
     while True:
-        matches = [m for m in ranker.rank_homes(partner, k=k, weights=weights, today=today)
-                   if m.home_id not in hidden]
+        ranked = ranker.rank_homes(partner, k=k, weights=weights, today=today)
+        matches = [m for m in ranked if m.home_id not in hidden]
         if user is None or user.role == "admin":
             return matches[:limit]
         visible = scope.visible_home_ids(session, user, [m.home_id for m in matches])
         kept = [m for m in matches if m.home_id in visible]
-        if len(kept) >= limit or len(matches) < k - len(hidden):
+        if len(kept) >= limit or len(ranked) < k:
             return kept[:limit]
         k *= 4
 
