@@ -369,3 +369,16 @@ def test_the_worker_command_refuses_to_run_when_tasks_run_in_process(runner):
     result = runner.invoke(args=["worker"])
     assert result.exit_code != 0
     assert "TASKS_IMMEDIATE" in result.output
+
+
+def test_only_a_decision_on_a_pending_registration_is_mailed(app, db, smtp_server):
+    coordinator = _coordinator(db, "wales")
+    group, _ = _register(app, db)
+    with unit_of_work(db.session):
+        records.decide_group(db.session, _index(app), coordinator, group.id, "approve")
+    smtp_server.received.clear()
+    for decision in ("pause", "reinstate", "reject"):
+        with unit_of_work(db.session):
+            records.decide_group(db.session, _index(app), coordinator, group.id, decision,
+                                 "Reason")
+    assert smtp_server.received == []
