@@ -157,6 +157,13 @@ def world(app, db, make_user, make_home, make_group) -> World:
         ids[key] = allocations.create_allocation(db.session, cache, SYSTEM, nation=nation,
                                                  per_home=2).id
     db.session.commit()
+    from matcher.services import notifications
+    from matcher.services.uow import unit_of_work
+    with unit_of_work(db.session):
+        ids["outbox"] = notifications.queue_email(
+            db.session, template="registration_approved", to_email="outbox.test@example.org",
+            recipient_role="group", event_key="authorisation-matrix",
+            context={"group_name": "Côr Llanberis"}).id
     users, headers = {}, {}
     for actor, role, kwargs in [
         (ADMIN, "admin", {}),
@@ -231,6 +238,9 @@ ROUTES = [
     Route("GET", "/logout", page(302, 200, None, 200, None, 200), lambda w, a: "/logout"),
     Route("POST", "/logout", api(everyone=303), lambda w, a: "/logout", form=lambda w, a: {}),
     Route("GET", "/groups/withdrawn", api(everyone=200), lambda w, a: "/groups/withdrawn"),
+    Route("GET", "/groups/lost-link", api(everyone=200), lambda w, a: "/groups/lost-link"),
+    Route("POST", "/groups/lost-link", api(everyone=200), lambda w, a: "/groups/lost-link",
+          form=lambda w, a: {"email": "nobody@example.org"}),
     Route("GET", "/static/<path:filename>", api(everyone=200),
           lambda w, a: "/static/css/kith.css"),
     Route("GET", "/api/docs", api(everyone=200), lambda w, a: "/api/docs"),
@@ -286,6 +296,12 @@ ROUTES = [
           lambda w, a: "/coordinator/match-list.csv"),
     Route("GET", "/admin/audit", page(LOGIN, 403, None, 403, None, 200),
           lambda w, a: "/admin/audit"),
+    Route("GET", "/admin/outbox", page(LOGIN, 403, None, 403, None, 200),
+          lambda w, a: "/admin/outbox"),
+    Route("GET", "/admin/outbox/<int:message_id>", page(LOGIN, 403, None, 403, None, 200),
+          lambda w, a: f"/admin/outbox/{w.ids['outbox']}"),
+    Route("POST", "/admin/outbox/<int:message_id>/retry", page(LOGIN, 403, None, 403, None, 303),
+          lambda w, a: f"/admin/outbox/{w.ids['outbox']}/retry", form=lambda w, a: {}),
     # --- the JSON API --------------------------------------------------------------------------
     Route("GET", "/api/v1/care-homes", api(401, 200, None, 200, None, 200),
           lambda w, a: "/api/v1/care-homes"),
