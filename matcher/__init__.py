@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     settle_engine_options(app.config)
     register_extensions(app)
     register_blueprints(app)
+    register_body_limits(app)
     register_rate_limits(app)
     register_errorhandlers(app)
     register_cli(app)
@@ -155,6 +156,21 @@ def register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_web(app)
+
+
+def register_body_limits(app: Flask) -> None:
+    """Limit each request's body to what its route needs: ``MAX_JSON_BYTES`` for the API,
+    ``MAX_FORM_BYTES`` for the pages (both within ``MAX_CONTENT_LENGTH``). A larger body is
+    refused with 413 before it is read."""
+
+    def _limit_body() -> None:
+        limit = app.config["MAX_JSON_BYTES" if request.path.startswith("/api/")
+                           else "MAX_FORM_BYTES"]
+        ceiling = app.config["MAX_CONTENT_LENGTH"]
+        request.max_content_length = min(limit, ceiling) if ceiling else limit
+
+    # First of all the hooks: CSRF protection reads the form in its own before_request.
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
 
 
 def register_rate_limits(app: Flask) -> None:

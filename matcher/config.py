@@ -204,7 +204,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PREFERRED_URL_SCHEME", "http", str, "Flask's scheme for absolute links made "
             "outside a request", env=False),
     Setting("MAX_CONTENT_LENGTH", 60 * 1024 * 1024, int,
-            "largest request body in bytes (imports of regulator files)", env=False),
+            "largest request body in bytes of any route (the ceiling of the two below)",
+            env=False),
+    # Every page and API body is small: a few kilobytes, a few dozen with long texts. Imports
+    # of regulator files run on the command line and are not limited by these.
+    Setting("MAX_FORM_BYTES", 64 * 1024, int,
+            "largest body in bytes of a form sent to a page (registration, sign-in, ...)",
+            env=False),
+    Setting("MAX_JSON_BYTES", 256 * 1024, int,
+            "largest body in bytes of a request to the API (`/api/`)", env=False),
     Setting("SESSION_COOKIE_HTTPONLY", True, boolean, "session cookie hidden from scripts",
             env=False),
     Setting("SESSION_COOKIE_SAMESITE", "Lax", str, "session cookie's SameSite", env=False),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import allocations
 from ..services.uow import unit_of_work
+from .base import Blueprint
 from .common import UtcDateTime, current_user, paginated, service_errors
 from .match_lists import (
     FormatArgs,

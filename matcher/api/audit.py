@@ -6,10 +6,10 @@ import datetime as dt
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..schemas.fields import MAX_ID
 from ..services import audit
+from .base import Blueprint
 from .common import UtcDateTime, current_user, paginated, service_errors
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import flask_smorest
 from flask import render_template, request
 from flask_smorest import Api
+from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import HTTPException
 
 DEFAULT_MESSAGES = {
@@ -20,6 +24,38 @@ DEFAULT_MESSAGES = {
     500: "Something went wrong on our side. It has been logged.",
     503: "The service is briefly unavailable: please try again shortly.",
 }
+
+
+class JSONTooComplex(json.JSONDecodeError):
+    """A body that is valid JSON text but beyond what Python will turn into values."""
+
+
+class KithParser(FlaskParser):
+    """webargs' parser, with JSON nested too deeply (Python's ``RecursionError``) or integers
+    with too many digits (``ValueError`` past ``sys.get_int_max_str_digits()``) refused as a
+    400 like any other malformed body, instead of escaping as a 500."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except RecursionError as exc:
+            raise JSONTooComplex("The JSON body is nested too deeply.", "-", 0) from exc
+        except ValueError as exc:  # only the integer digit limit gets here
+            raise JSONTooComplex("The JSON body holds a number with too many digits.",
+                                 "-", 0) from exc
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        if isinstance(error, JSONTooComplex):
+            abort(400, exc=error, messages={"json": [error.msg]})
+        super()._handle_invalid_json_error(error, req, *args, **kwargs)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, parsing arguments with :class:`KithParser`."""
+
+    ARGUMENTS_PARSER = KithParser()
 
 
 def flatten_errors(errors) -> dict[str, list[str]]:
@@ -61,6 +97,8 @@ class KithApi(Api):
         headers = dict(data.get("headers") or {})
         if error.code == 429 and error.description:
             data.setdefault("message", DEFAULT_MESSAGES[429])
+        if error.code == 413:
+            data.setdefault("message", too_large_message())
         if error.code == 400 and "messages" in data:
             # webargs reports unparseable JSON as 400 with its own wording
             data = {**data, "errors": data["messages"]}
@@ -76,6 +114,15 @@ class KithApi(Api):
                                    ), error.code, headers
         payload = error_payload(error.code, error.name, data.get("message"), errors)
         return payload, error.code, headers
+
+
+def too_large_message() -> str:
+    """413's words, with the limit of the route that refused the body."""
+    limit = request.max_content_length
+    if not limit:
+        return DEFAULT_MESSAGES[413]
+    return (f"The request is too large: at most {limit // 1024} KB may be sent here. "
+            "Shorten long texts or lists and try again.")
 
 
 def _page_message(error: HTTPException) -> str:

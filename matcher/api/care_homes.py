@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import NATIONS, VISITING_STATUSES
@@ -12,6 +11,7 @@ from ..schemas.care_homes import CareHomeInputSchema, CareHomePatchSchema
 from ..schemas.fields import contact_of
 from ..services import records
 from ..services.uow import unit_of_work
+from .base import Blueprint
 from .common import (
     ListArgs,
     UtcDateTime,

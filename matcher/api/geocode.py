@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..domain.geocoding import GeocodingError, InvalidPostcode
 from ..extensions import rate_limited
+from .base import Blueprint
 from .common import postcode_index
 
 blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import GROUP_KINDS, GROUP_STATUSES, NATIONS
@@ -13,6 +12,7 @@ from ..schemas.fields import contact_of
 from ..schemas.groups import GroupInputSchema, GroupPatchSchema
 from ..services import records, scope
 from ..services.uow import unit_of_work
+from .base import Blueprint
 from .common import (
     ListArgs,
     UtcDateTime,

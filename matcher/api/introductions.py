@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS
+from ..schemas.fields import Text
 from ..services import introductions, outcomes
 from ..services.uow import unit_of_work
+from .base import Blueprint
 from .common import UtcDateTime, current_user, paginated, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema, ranker_cache
 
@@ -22,18 +23,18 @@ class IntroductionInputSchema(ma.Schema):
     group_id = ma.fields.Integer(required=True, strict=True)
     status = ma.fields.String(load_default="suggested",
                               validate=ma.validate.OneOf(introductions.CREATE_STATUSES))
-    note = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+    note = Text(max_length=2000, multiline=True, allow_none=True)
 
 
 class FeedbackSchema(ma.Schema):
     rating = ma.fields.Integer(required=True, strict=True,
                                validate=ma.validate.Range(min=1, max=5))
-    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
+    text = Text(load_default="", max_length=5000, multiline=True)
 
 
 class IntroductionPatchSchema(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(INTRODUCTION_STATUSES))
-    note = ma.fields.String(validate=ma.validate.Length(min=1, max=2000), allow_none=True)
+    note = Text(min_length=1, max_length=2000, multiline=True, allow_none=True)
     feedback = ma.fields.Nested(FeedbackSchema, allow_none=True)
 
     @ma.validates_schema

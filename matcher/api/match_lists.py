@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from webargs.fields import DelimitedList
 
 from .. import csvout
@@ -13,6 +12,7 @@ from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..presentation.reasons import with_reasons
 from ..services import match_lists, scope
+from .base import Blueprint
 from .common import current_user, service_errors
 from .matches import ExplanationSchema, MatchSafeguardingSchema
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..domain import catalogue
 from ..domain.ranking.components import resolve_weights
@@ -13,8 +12,9 @@ from ..extensions import db
 from ..models import GROUP_KINDS
 from ..presentation.reasons import with_reasons
 from ..runtime import ranker_cache
-from ..schemas.fields import LanguageName
+from ..schemas.fields import BoundedList, LanguageName
 from ..services import matching
+from .base import Blueprint
 from .common import current_user, service_errors
 
 blp = Blueprint("matches", __name__, url_prefix="/api/v1",
@@ -23,7 +23,7 @@ blp = Blueprint("matches", __name__, url_prefix="/api/v1",
 WEIGHT_NAMES = catalogue.codes(catalogue.RANKING_COMPONENTS)
 
 
-class CommaList(ma.fields.List):
+class CommaList(BoundedList):
     """A list given as repeated parameters or comma-separated (``kinds=choir,school``)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -37,8 +37,9 @@ class CommaList(ma.fields.List):
 class MatchArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
     radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
-    kinds = CommaList(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)))
-    languages = CommaList(LanguageName())
+    kinds = CommaList(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
+                      max_items=len(GROUP_KINDS))
+    languages = CommaList(LanguageName(), max_items=30)
     weight_distance = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
     weight_interests = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
     weight_language = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))

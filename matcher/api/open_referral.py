@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -17,6 +17,7 @@ from ..models import GROUP_KINDS, CommunityGroup
 from ..schemas.fields import MAX_ID
 from ..security import public_url
 from ..services import open_referral
+from .base import Blueprint
 
 blp = Blueprint("open_referral", __name__, url_prefix="/api/v1/open-referral",
                 description="Open Referral UK feed of approved community partners (open data).")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import NATIONS
 from ..services import reports
 from ..services.scope import resolve_nation
+from .base import Blueprint
 from .common import current_user, service_errors
 from .match_lists import FormatArgs, csv_response
 

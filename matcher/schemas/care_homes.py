@@ -5,7 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..domain import catalogue
-from .fields import ContactSchema, Interests, LanguageName, Postcode, flatten_contact
+from .fields import (
+    BoundedList,
+    ContactSchema,
+    Interests,
+    LanguageName,
+    Postcode,
+    Text,
+    flatten_contact,
+)
 
 __all__ = ["CareHomeInputSchema", "CareHomePatchSchema", "ResidentLanguageSchema"]
 
@@ -22,22 +30,23 @@ def _one_of(terms) -> ma.validate.OneOf:
 class CareHomeInputSchema(ma.Schema):
     """What a coordinator or the home's staff may send; also validates the profile form."""
 
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = Text(required=True, min_length=1, max_length=200, blank=False)
     postcode = Postcode(required=True)
     regulator = ma.fields.String(validate=_one_of(catalogue.REGULATORS), allow_none=True)
-    regulator_id = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True)
-    address_line1 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
-    address_line2 = ma.fields.String(validate=ma.validate.Length(max=200), allow_none=True)
-    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
+    regulator_id = Text(max_length=40, allow_none=True)
+    address_line1 = Text(max_length=200, allow_none=True)
+    address_line2 = Text(max_length=200, allow_none=True)
+    town = Text(max_length=100, allow_none=True)
     residents = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000), allow_none=True)
     interests = Interests()
-    interests_text = ma.fields.String(validate=ma.validate.Length(max=5000))
-    languages = ma.fields.List(ma.fields.Nested(ResidentLanguageSchema),
-                               validate=ma.validate.Length(max=50))
-    care_types = ma.fields.List(ma.fields.String(validate=_one_of(catalogue.CARE_TYPES)))
-    facilities = ma.fields.List(ma.fields.String(validate=_one_of(catalogue.FACILITIES)))
-    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
-                                  allow_none=True)
+    interests_text = Text(max_length=5000, multiline=True)
+    languages = BoundedList(ma.fields.Nested(ResidentLanguageSchema), max_items=50)
+    care_types = BoundedList(ma.fields.String(validate=_one_of(catalogue.CARE_TYPES)),
+                             max_items=len(catalogue.CARE_TYPES))
+    facilities = BoundedList(ma.fields.String(validate=_one_of(catalogue.FACILITIES)),
+                             max_items=len(catalogue.FACILITIES))
+    availability = BoundedList(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
+                               max_items=len(catalogue.SLOTS), allow_none=True)
     visiting_status = ma.fields.String(validate=_one_of(catalogue.VISITING_STATUSES))
     visiting_review_date = ma.fields.Date(allow_none=True)
     search_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=100))

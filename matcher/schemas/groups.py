@@ -6,7 +6,15 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..domain import catalogue
-from .fields import ContactSchema, Interests, LanguageName, Postcode, flatten_contact
+from .fields import (
+    BoundedList,
+    ContactSchema,
+    Interests,
+    LanguageName,
+    Postcode,
+    Text,
+    flatten_contact,
+)
 
 __all__ = ["GroupInputSchema", "GroupPatchSchema", "SafeguardingSchema"]
 
@@ -24,20 +32,21 @@ class SafeguardingSchema(ma.Schema):
 class GroupInputSchema(ma.Schema):
     """A group as registered through the API or the public form (the same rules for both)."""
 
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = Text(required=True, min_length=1, max_length=200, blank=False)
     kind = ma.fields.String(required=True, validate=_one_of(catalogue.GROUP_KINDS))
-    description = ma.fields.String(validate=ma.validate.Length(max=5000))
+    description = Text(max_length=5000, multiline=True)
     interests = Interests()
-    languages = ma.fields.List(LanguageName(), validate=ma.validate.Length(max=30))
+    languages = BoundedList(LanguageName(), max_items=30)
     postcode = Postcode(required=True)
-    town = ma.fields.String(validate=ma.validate.Length(max=100), allow_none=True)
+    town = Text(max_length=100, allow_none=True)
     travel_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
-    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
-                                  allow_none=True)
+    availability = BoundedList(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
+                               max_items=len(catalogue.SLOTS), allow_none=True)
     capacity_per_month = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100),
                                            allow_none=True)
     offers_remote = ma.fields.Boolean()
-    remote_modes = ma.fields.List(ma.fields.String(validate=_one_of(catalogue.REMOTE_MODES)))
+    remote_modes = BoundedList(ma.fields.String(validate=_one_of(catalogue.REMOTE_MODES)),
+                               max_items=len(catalogue.REMOTE_MODES))
     works_with_children = ma.fields.Boolean()
     safeguarding = ma.fields.Nested(SafeguardingSchema)
     contact = ma.fields.Nested(ContactSchema)
@@ -68,4 +77,4 @@ class GroupPatchSchema(GroupInputSchema):
 
     consent = ma.fields.Boolean()
     status = ma.fields.String(validate=_one_of(catalogue.GROUP_STATUSES))
-    status_reason = ma.fields.String(validate=ma.validate.Length(max=1000), allow_none=True)
+    status_reason = Text(max_length=1000, multiline=True, allow_none=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import csvout
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS, CommunityGroup
+from ..schemas.fields import check_characters
 from ..services import introductions, records, reports, scope
 from ..services.errors import ServiceError
 from ..services.uow import unit_of_work
@@ -113,6 +115,10 @@ def coordinator_decision(group_id: int):
         errors.add("status_reason", "Enter the reason for not approving this group")
     if len(reason) > 1000:
         errors.add("status_reason", "Reason must be 1000 characters or fewer")
+    try:
+        check_characters(reason, multiline=True)
+    except ma.ValidationError as exc:
+        errors.add("status_reason", str(exc.messages[0]).rstrip("."))
     if errors:
         history = introductions.for_group(db.session, group.id, newest_first=False)
         return render_template("coordinator/group.html", group=group, errors=errors,

@@ -19,6 +19,7 @@ import marshmallow as ma
 from werkzeug.datastructures import MultiDict
 
 from ..schemas import CareHomeInputSchema, GroupInputSchema
+from ..schemas.fields import BLANK_MESSAGE
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -90,13 +91,18 @@ _MAX_LEN = re.compile(r"Longer than maximum length (\d+)\.?$")
 _BETWEEN = re.compile(r"Length must be between (\d+) and (\d+)\.?$")
 
 
+def is_blank(raw: Any) -> bool:
+    """Nothing entered: empty, unticked, or only spaces."""
+    return raw in ("", None, [], False) or (isinstance(raw, str) and not raw.strip())
+
+
 def friendly(message: str, label: str, required: str, blank: bool) -> str:
     """Rephrase marshmallow's default messages in the GOV.UK style (no full stops)."""
     if blank and (message.startswith("Missing data") or message.startswith("Length must be")
                   or message.startswith("Shorter than") or message.startswith("Field may not")):
         return required
     if message.startswith("Missing data for required field") or message.startswith(
-            "Field may not be null"):
+            "Field may not be null") or message == BLANK_MESSAGE:
         return required
     if message.startswith("Not a valid number"):
         return f"{label} must be a number, like 5"
@@ -345,7 +351,7 @@ def validate_group(values: dict[str, Any], form: Mapping, *, editing: bool = Fal
         for path, message in flatten_messages(exc.messages):
             key = _group_key(path)
             raw = values.get(key)
-            blank = raw in ("", None, [], False)
+            blank = is_blank(raw)
             errors.add(key, friendly(message, GROUP_LABELS.get(key, key),
                                      GROUP_REQUIRED.get(key, f"Enter {key}"), blank))
     if errors:
@@ -482,7 +488,7 @@ def validate_home(values: dict[str, Any], form: Mapping
             raw = values.get(key) if key in values else "x"
             errors.add(key, friendly(message, label,
                                      HOME_REQUIRED.get(key, f"Enter {label.lower()}"),
-                                     raw in ("", None, [])))
+                                     is_blank(raw)))
     if errors:
         return None, errors
     return data, errors
