@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher.models import AuditLog, CareHome, CommunityGroup, Introduction
 from matcher.services import introductions, matching, versions
 from matcher.services.audit import Actor
-from matcher.services.errors import Conflict, Forbidden, InvalidInput
+from matcher.services.errors import Conflict, InvalidInput, NotFound
 
 ACTOR = Actor("test:coordinator")
 
@@ -157,11 +157,12 @@ def test_scope_rules_for_introducing(db, make_user):
     approved_elsewhere = make_group(db, name="Chester Choir", nation="england")
     welsh, _ = make_user("coordinator", nation="wales")
     scottish, _ = make_user("coordinator", nation="scotland")
-    with pytest.raises(Forbidden):
+    # out of scope is answered as missing, so no one learns which ids exist elsewhere
+    with pytest.raises(NotFound, match=f"no care home with id {home.id}"):
         introductions.check_can_introduce(scottish, home, approved_elsewhere)
     with pytest.raises(Conflict, match="pending"):
         introductions.check_can_introduce(welsh, home, pending)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound, match=f"no community group with id {english_pending.id}"):
         introductions.check_can_introduce(welsh, home, english_pending)
     # an approved partner over the border may visit: scope follows the home
     introductions.check_can_introduce(welsh, home, approved_elsewhere)
