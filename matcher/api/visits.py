@@ -8,12 +8,13 @@ import re
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..extensions import db
 from ..schemas.visits import VisitInputSchema, VisitPatchSchema, VisitWindowArgs
 from ..services import visits
 from ..services.uow import unit_of_work
+from .base import Blueprint
 from .common import UtcDateTime, current_user, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema
 

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 
 from ..domain import visits as rules
-from .fields import MAX_ID
-
-# Control characters other than line breaks and tabs, and lone surrogates, have no place in a
-# visit's notes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+from .fields import MAX_ID, Text
 
 
-def _no_control(value: str) -> None:
-    if _CONTROL.search(value or ""):
-        raise ma.ValidationError("Remove the control characters from this text.")
-
-
-def _notes(**kwargs) -> ma.fields.String:
-    return ma.fields.String(validate=[ma.validate.Length(max=2000), _no_control], **kwargs)
+def _notes(**kwargs) -> Text:
+    # The one character rule of every text field (tabs and line breaks allowed here).
+    return Text(max_length=2000, multiline=True, **kwargs)
 
 
 class VisitInputSchema(ma.Schema):
