@@ -28,8 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from matcher.domain import catalogue  # noqa: E402
-from matcher.domain.geo import haversine_km  # noqa: E402
+from matcher.domain.geo import haversine_km, limit_km  # noqa: E402
+from matcher.domain.interests import words_to_mask  # noqa: E402
 from matcher.domain.ranking import Home, PartnerTable, Ranker  # noqa: E402
+from matcher.domain.ranking.components import FULL_COVERAGE_AT, PARTIAL_CREDIT  # noqa: E402
 from matcher.domain.ranking.grid import ALIVE as _ALIVE  # noqa: E402
 from matcher.domain.ranking.grid import APPROVED as _APPROVED  # noqa: E402
 from matcher.domain.ranking.grid import CAPACITY_OK as _CAPACITY_OK  # noqa: E402
@@ -218,7 +220,7 @@ class SqliteBaseline:
         self.db = sqlite3.connect(":memory:")
         self.db.execute(
             "CREATE TABLE partner (id INTEGER PRIMARY KEY, lat REAL, lon REAL, travel REAL, "
-            "flags INTEGER, kind INTEGER, cat INTEGER, avail INTEGER, cap REAL, "
+            "flags INTEGER, kind INTEGER, con TEXT, avail INTEGER, cap REAL, "
             "terms BLOB, weights BLOB, langs TEXT)")
         tf_col = seg.tf_keys // n
         tf_pos = seg.tf_keys - tf_col * n
@@ -232,10 +234,10 @@ class SqliteBaseline:
         rows = []
         for p in range(n):
             a, b = bounds[p], bounds[p + 1]
-            cat = int(seg.cat[p])
+            con = words_to_mask(seg.con[:, p].tolist())  # concept words as one integer
             rows.append((
                 int(seg.ids[p]), float(seg.lat[p]), float(seg.lon[p]), float(seg.travel[p]),
-                int(seg.flags[p]), int(seg.kind[p]), cat - (1 << 64) if cat >= 1 << 63 else cat,
+                int(seg.flags[p]), int(seg.kind[p]), str(con),
                 int(seg.avail[p]), float(seg.cap_comp[p]), cols[a:b].tobytes(),
                 vals[a:b].tobytes(), ",".join(langs.get(p, []))))
         self.db.executemany("INSERT INTO partner VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -244,42 +246,42 @@ class SqliteBaseline:
 
     def rank(self, home: Home, k: int = 20):
         q = self.ranker._prepare(home, None, None)
-        radius = q.radius
+        radius = limit_km(q.radius)
         dlat = math.degrees(radius / 6371.0088)
         dlon = dlat / max(math.cos(math.radians(abs(home.lat) + dlat)), 1e-6)
         rows = self.db.execute(
-            "SELECT id, lat, lon, travel, flags, cat, avail, cap, terms, weights, langs "
+            "SELECT id, lat, lon, travel, flags, con, avail, cap, terms, weights, langs "
             "FROM partner WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
             (home.lat - dlat, home.lat + dlat, home.lon - dlon, home.lon + dlon)).fetchall()
-        qterms = dict(zip(q.tf_cols.tolist(), q.tf_w.tolist(), strict=True))
+        items = q.cover.items
         qlangs = dict(zip(map(str, q.lang_ids.tolist()), q.lang_w.tolist(), strict=True))
         w, wsum = q.weights.tolist(), q.weight_sum
         need = int(_ALIVE | _CAPACITY_OK)
         scored = []
-        for pid, lat, lon, travel, flags, cat, avail, cap, terms, weights, langs in rows:
+        for pid, lat, lon, travel, flags, con, avail, cap, terms, _weights, langs in rows:
             if flags & need != need or not flags & _APPROVED:
                 continue
             if q.status == "closed" and not flags & _REMOTE:
                 continue
             d = float(haversine_km(home.lat, home.lon, lat, lon))
-            reach = min(radius, travel)
-            if d > reach:
+            if d > min(radius, limit_km(travel)):
                 continue
+            reach = min(q.radius, travel)
             comp_d = min(max(1 - d / reach, 0.0), 1.0) if reach > 0 else 1.0
-            tf = 0.0
-            if qterms and terms:
-                for c, v in zip(np.frombuffer(terms, np.int32).tolist(),
-                                np.frombuffer(weights, np.float32).tolist(), strict=True):
-                    tf += qterms.get(c, 0.0) * v
-            tf = min(max(tf, 0.0), 1.0)
-            cat &= (1 << 64) - 1
-            if q.cat_n:
-                shared = (cat & int(q.cat)).bit_count()
-                pn = cat.bit_count()
-                tax = shared / math.sqrt(pn * q.cat_n) if pn else 0.0
-                comp_i = 1 - (1 - tf) * (1 - tax)
-            else:
-                comp_i = tf
+            # Coverage, interest by interest (matcher.domain.ranking.coverage).
+            con = int(con)
+            present = set(np.frombuffer(terms, np.int32).tolist()) if terms else set()
+            n_served = n_partial = 0
+            for item in items:
+                m = item.masks
+                ok = bool(con & m.serve) and (not m.qualifier or bool(con & m.qualifier))
+                cols = item.exact_cols
+                ok = ok or (cols is not None and present.issuperset(cols))
+                n_served += ok
+                n_partial += (not ok) and bool(con & (m.partial | m.serve))
+            full = min(len(items), FULL_COVERAGE_AT)
+            comp_i = (n_served + PARTIAL_CREDIT * (n_partial > 0)) / full if items else 0.0
+            comp_i = 0.0 if not w[1] else min(comp_i, 1.0)
             comp_l = min(sum(qlangs.get(t, 0.0) for t in langs.split(",") if t), 1.0)
             if q.avail & (1 << 31) or avail & (1 << 31):
                 comp_a = 0.5
@@ -292,7 +294,7 @@ class SqliteBaseline:
             if w[3]:
                 score += w[3] * comp_a
             score /= wsum
-            tier = 2.0 * (((w[1] > 0) and comp_i > 0) or ((w[2] > 0) and comp_l > 0))
+            tier = 2.0 * (((w[1] > 0) and n_served > 0) or ((w[2] > 0) and comp_l > 0))
             if q.status == "restricted":
                 tier += 4.0 * bool(flags & _REMOTE)
             scored.append((-(tier + score), d, pid, score))

@@ -146,6 +146,10 @@ class HomeMatchesSchema(ma.Schema):
     care_home = ma.fields.Nested(HomeRefSchema)
     weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float(),
                              metadata={"description": WEIGHTS_DESCRIPTION})
+    language_factor = ma.fields.Float(metadata={"description": (
+        "How many times the language weight counts for this home, by need: "
+        "min(3, (1 + 2 × share of residents whose language is not English) × 1.5 with "
+        "dementia care); 0 where every resident speaks English (language left out).")})
     matches = ma.fields.List(ma.fields.Nested(PartnerMatchSchema))
 
 
@@ -174,6 +178,7 @@ class CareHomeMatches(MethodView):
         # schema); dumping twenty matches through marshmallow again would double the cost.
         return jsonify({"care_home": {"id": home.id, "name": home.name, "town": home.town},
                         "weights": cache.weights_used(weights),
+                        "language_factor": matching.language_factor(home),
                         "matches": [with_reasons(m) for m in matches]})
 
 

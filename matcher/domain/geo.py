@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["EARTH_RADIUS_KM", "BoundingBox", "bounding_box", "haversine_km"]
+__all__ = ["DISTANCE_DECIMALS", "EARTH_RADIUS_KM", "BoundingBox", "bounding_box", "haversine_km",
+           "limit_km", "round_km"]
 
 # The WGS84 ellipsoid's radius of curvature across the UK (50-61 degrees north) runs from
 # about 6,373 km (north-south, at 50 N) to 6,394 km (east-west, at 61 N). This radius keeps
@@ -72,3 +74,27 @@ def bounding_box(lat: float, lon: float, radius_km: float, *, margin: float = 0.
         return BoundingBox(min_lat, -180.0, max_lat, 180.0)
     dlon = float(np.degrees(np.arcsin(ratio)))
     return BoundingBox(min_lat, lon - dlon, max_lat, lon + dlon)
+
+
+# Distances are shown to 0.1 km everywhere (cards, reasons, API, CSV): one rounding, and the
+# radius filters compare the figure people see, so "10 km away" is kept "within 10 km".
+DISTANCE_DECIMALS = 1
+
+
+def round_km(km):
+    """A distance as shown: to 0.1 km, halves up (a float, or an array for an array)."""
+    scale = 10.0 ** DISTANCE_DECIMALS
+    if np.ndim(km):
+        return np.floor(np.asarray(km, dtype=np.float64) * scale + 0.5) / scale
+    return math.floor(float(km) * scale + 0.5) / scale
+
+
+def limit_km(radius_km):
+    """The true distance up to which a partner is within ``radius_km``: the distance itself
+    or its shown figure (`round_km`) within the radius (10 km -> 10.05 km, as 10.04 km shows
+    as 10.0 km); arrays give one limit each."""
+    scale = 10.0 ** DISTANCE_DECIMALS
+    radius = np.asarray(radius_km, dtype=np.float64)
+    shown = np.floor(radius * scale + 1e-9) / scale
+    limit = np.maximum(radius, shown + 0.5 / scale - 1e-9)  # 10.05 itself shows as 10.1
+    return float(limit) if np.ndim(limit) == 0 else limit

@@ -1,7 +1,13 @@
 """Interests: tidying user lists, the activity taxonomy and the text analysis shared by ranking.
 
-The taxonomy (``data/taxonomy.json``) groups activities into categories with synonyms so that a
-home that loves *singing* meets a *choir* and one that misses its *dogs* meets *pet visits*.
+The taxonomy (``data/taxonomy.json``) has two levels. Broad categories (music, animals, ...)
+hold specific concepts (hymn singing, male voice choir, sing-along, brass band; dogs, pet
+therapy, ...), and each concept names the other concepts that serve an interest in it, so
+that a home that loves *Welsh hymns* is served by a *male voice choir* and one that misses its
+*dogs* by *pet therapy*, while a brass band only shares the broad category with hymns.
+Serving is one way: a choir serves an interest in hymns, a nursery singing hymns does not
+serve an interest in male voice choirs. A category's
+own words ("music") form its general concept, served by every concept of the category.
 Words are compared after lower-casing, removing accents from Latin letters and English
 (Snowball) stemming, so "singing", "sings" and "sing" are one word, as are "dogs" and "dog".
 """
@@ -23,6 +29,8 @@ __all__ = [
     "DEFAULT_TAXONOMY_PATH",
     "STOP_WORDS",
     "Category",
+    "Concept",
+    "ItemMasks",
     "Taxonomy",
     "clean_interests",
     "content_stems",
@@ -150,12 +158,46 @@ def content_stems(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Category:
-    """One activity category: a stable id, a label for people and its synonyms."""
+class Concept:
+    """One specific activity: a unique id, a label for people, its synonyms, the other
+    concepts that serve an interest in it (``served_by``), a ``broader`` concept (this one
+    serves whatever that one serves: a male voice choir whatever a choir serves), and for a
+    language (a qualifier such as the "Welsh" of "Welsh hymns") its language tag."""
 
     id: str
     label: str
     synonyms: tuple[str, ...]
+    served_by: tuple[str, ...] = ()
+    broader: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    """One activity category: a stable id, a label for people, its general synonyms and its
+    specific concepts."""
+
+    id: str
+    label: str
+    synonyms: tuple[str, ...]
+    concepts: tuple[Concept, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemMasks:
+    """Concept bit masks of one interest of a home, for the coverage model.
+
+    ``serve``: concepts that fully serve its activity; ``qualifier``: its language concepts
+    (a partner must carry one of them as well, "Welsh hymns"); ``partial``: concepts that
+    only share a broad category with it (a small partial credit, never a claim)."""
+
+    serve: int
+    qualifier: int
+    partial: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.serve or self.qualifier)
 
 
 class Taxonomy:
@@ -171,19 +213,86 @@ class Taxonomy:
             raise ValueError("category ids must be unique")
         self._categories = tuple(categories)
         self._index = {c.id: i for i, c in enumerate(categories)}
+        # Concepts in bit order: each category's general concept (its own id), then its
+        # specific ones.
+        concepts: list[Concept] = []
+        concept_category: list[int] = []
+        for bit, category in enumerate(categories):
+            concepts.append(Concept(category.id, category.label, category.synonyms))
+            concept_category.append(bit)
+            for concept in category.concepts:
+                concepts.append(concept)
+                concept_category.append(bit)
+        concept_ids = [c.id for c in concepts]
+        if len(set(concept_ids)) != len(concept_ids):
+            raise ValueError("concept ids must be unique (and differ from category ids)")
+        self._concepts = tuple(concepts)
+        self._concept_index = {c.id: i for i, c in enumerate(concepts)}
+        self._concept_category = tuple(concept_category)
         unigrams: dict[str, int] = {}
         phrases: dict[tuple[str, ...], int] = {}
-        for bit, category in enumerate(categories):
-            for synonym in category.synonyms:
+        c_unigrams: dict[str, int] = {}
+        c_phrases: dict[tuple[str, ...], int] = {}
+        for cbit, concept in enumerate(concepts):
+            bit = concept_category[cbit]
+            for synonym in concept.synonyms:
                 stems = tuple(stem(w) for w in words(synonym))
                 if not stems:
                     continue
-                table = unigrams if len(stems) == 1 else phrases
                 key = stems[0] if len(stems) == 1 else stems
+                table, c_table = (unigrams, c_unigrams) if len(stems) == 1 else (phrases, c_phrases)
                 table[key] = table.get(key, 0) | (1 << bit)
+                c_table[key] = c_table.get(key, 0) | (1 << cbit)
         self._unigrams = unigrams
         self._phrases = phrases
+        self._c_unigrams = c_unigrams
+        self._c_phrases = c_phrases
         self._phrase_lengths = sorted({len(p) for p in phrases})
+        self._build_relations()
+
+    def _build_relations(self) -> None:
+        """Serve and partial masks of every concept (see `item_masks`)."""
+        index = self._concept_index
+        n = len(self._concepts)
+        by_category = [0] * len(self._categories)
+        for cbit, cat in enumerate(self._concept_category):
+            by_category[cat] |= 1 << cbit
+        edges = [1 << c for c in range(n)]
+        for cbit, concept in enumerate(self._concepts):
+            for other in concept.served_by:
+                edges[cbit] |= 1 << self._require(other, concept.id)
+        narrower = [0] * n  # concepts whose broader concept is this one
+        for cbit, concept in enumerate(self._concepts):
+            if concept.broader:
+                narrower[self._require(concept.broader, concept.id)] |= 1 << cbit
+        general = set()
+        for cat_bit in range(len(self._categories)):
+            g = index[self._categories[cat_bit].id]
+            general.add(g)
+            edges[g] = by_category[cat_bit]  # a general interest: any concept of its category
+        # A narrower concept serves whatever its broader one serves (to a fixed point).
+        for c in range(n):
+            while True:
+                grown = edges[c]
+                for b in bits_of(edges[c]):
+                    grown |= narrower[b]
+                if grown == edges[c]:
+                    break
+                edges[c] = grown
+        self._serve = tuple(edges)
+        self._partial = tuple(by_category[self._concept_category[c]] & ~edges[c]
+                              for c in range(n))
+        self._general = frozenset(general)
+        self._language_mask = sum(1 << c for c, concept in enumerate(self._concepts)
+                                  if concept.language)
+        self._language_bits = {concept.language: c for c, concept in enumerate(self._concepts)
+                               if concept.language}
+
+    def _require(self, concept_id: str, named_by: str) -> int:
+        try:
+            return self._concept_index[concept_id]
+        except KeyError:
+            raise ValueError(f"concept '{named_by}' names unknown concept '{concept_id}'") from None
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -194,6 +303,17 @@ class Taxonomy:
                 id=str(item["id"]),
                 label=str(item.get("label") or item["id"]),
                 synonyms=tuple(str(s) for s in item.get("synonyms", ())),
+                concepts=tuple(
+                    Concept(
+                        id=str(c["id"]),
+                        label=str(c.get("label") or c["id"]),
+                        synonyms=tuple(str(s) for s in c.get("synonyms", ())),
+                        served_by=tuple(str(r) for r in c.get("served_by", ())),
+                        broader=str(c["broader"]) if c.get("broader") else None,
+                        language=str(c["language"]) if c.get("language") else None,
+                    )
+                    for c in item.get("concepts", ())
+                ),
             )
             for item in data["categories"]
         ]
@@ -209,10 +329,21 @@ class Taxonomy:
 
     def to_dict(self) -> dict:
         """The JSON structure this taxonomy was built from."""
+        def concept(c: Concept) -> dict:
+            out = {"id": c.id, "label": c.label, "synonyms": list(c.synonyms)}
+            if c.served_by:
+                out["served_by"] = list(c.served_by)
+            if c.broader:
+                out["broader"] = c.broader
+            if c.language:
+                out["language"] = c.language
+            return out
+
         return {
-            "version": 1,
+            "version": 2,
             "categories": [
-                {"id": c.id, "label": c.label, "synonyms": list(c.synonyms)}
+                {"id": c.id, "label": c.label, "synonyms": list(c.synonyms),
+                 "concepts": [concept(x) for x in c.concepts]}
                 for c in self._categories
             ],
         }
@@ -277,6 +408,137 @@ class Taxonomy:
                     found.append((category, " ".join(surface[i : i + length])))
         return found
 
+    # concepts -----------------------------------------------------------------------------
+    @property
+    def n_concepts(self) -> int:
+        """Concept bits (general concepts of the categories included)."""
+        return len(self._concepts)
+
+    @property
+    def concept_words(self) -> int:
+        """64-bit words a concept mask takes in arrays."""
+        return max(1, (len(self._concepts) + 63) // 64)
+
+    def concept_id(self, bit: int) -> str:
+        return self._concepts[bit].id
+
+    def concept_label(self, bit: int) -> str:
+        return self._concepts[bit].label
+
+    def concept_bit(self, concept_id: str) -> int:
+        """Bit of a concept id (``KeyError`` if unknown)."""
+        return self._concept_index[concept_id]
+
+    def is_language(self, bit: int) -> bool:
+        """True for a language concept ("Welsh"), which qualifies other interests."""
+        return bool(self._language_mask >> bit & 1)
+
+    def is_general(self, bit: int) -> bool:
+        """True for a category's general concept ("music")."""
+        return bit in self._general
+
+    def _concept_hits(self, stems: Sequence[str]) -> list[tuple[int, int, int]]:
+        """(start, length, concept mask) of each synonym found. A word inside a phrase found
+        counts only as part of it ("sing-alongs" is a sing-along, not singing as well; "male
+        voice choir" not any choir)."""
+        n = len(stems)
+        hits: list[tuple[int, int, int]] = []
+        covered = [False] * n
+        for i in range(n):
+            for length in self._phrase_lengths:
+                if i + length <= n:
+                    mask = self._c_phrases.get(tuple(stems[i : i + length]), 0)
+                    if mask:
+                        hits.append((i, length, mask))
+                        for j in range(i, i + length):
+                            covered[j] = True
+        for i, s in enumerate(stems):
+            mask = self._c_unigrams.get(s, 0)
+            if mask and not covered[i]:
+                hits.append((i, 1, mask))
+        hits.sort()
+        return hits
+
+    def concept_mask_of_stems(self, stems: Sequence[str]) -> int:
+        """Concept bit mask of a sequence of stems (in text order)."""
+        mask = 0
+        for _, _, found in self._concept_hits(stems):
+            mask |= found
+        return mask
+
+    def concept_mask(self, text: str) -> int:
+        """Concept bit mask of a text."""
+        return self.concept_mask_of_stems([stem(w) for w in words(text)])
+
+    def concepts(self, text: str) -> set[str]:
+        """Ids of the concepts a text mentions, e.g. ``{"male_voice_choir", "choir"}``."""
+        return {self._concepts[b].id for b in bits_of(self.concept_mask(text))}
+
+    def concept_matches(self, text: str) -> list[tuple[int, str]]:
+        """(concept bit, words as written) for each concept synonym found, in text order."""
+        surface = words(text)
+        found: list[tuple[int, str]] = []
+        for i, length, mask in self._concept_hits([stem(w) for w in surface]):
+            for bit in bits_of(mask):
+                found.append((bit, " ".join(surface[i : i + length])))
+        return found
+
+    def language_concepts(self, tags: Iterable[str]) -> int:
+        """Concept mask of the languages (tags) a partner speaks: speaking Welsh serves the
+        "Welsh" of "Welsh hymns"."""
+        mask = 0
+        for tag in tags:
+            bit = self._language_bits.get(tag)
+            if bit is not None:
+                mask |= 1 << bit
+        return mask
+
+    def item_masks(self, concepts: int) -> ItemMasks:
+        """What serves one interest with these concepts (see `ItemMasks`).
+
+        Language concepts qualify the activity concepts of the same interest ("Welsh
+        hymns" needs hymns and Welsh); alone ("Welsh") they are the interest. Where an
+        interest names a specific concept its category's general words are ignored
+        ("folk music" is folk songs, not any music).
+        """
+        language = concepts & self._language_mask
+        activity = concepts & ~self._language_mask
+        specific = activity & ~sum(1 << g for g in self._general)
+        if specific:
+            activity = specific
+        if not activity:
+            activity, language = language, 0
+        serve = partial = 0
+        for bit in bits_of(activity):
+            serve |= self._serve[bit]
+            partial |= self._partial[bit]
+        return ItemMasks(serve=serve, qualifier=language, partial=partial & ~serve)
+
+    def evidence(self, item_concepts: int, served_by: int) -> str | None:
+        """The label of the partner's concept that serves an interest, or None where the
+        partner names the interest's own concept (nothing to add)."""
+        own = item_concepts & ~self._language_mask
+        if own & served_by:
+            return None
+        candidates = [b for b in bits_of(served_by & ~self._language_mask)]
+        if not candidates:
+            return None
+        specific = [b for b in candidates if b not in self._general] or candidates
+        # The narrowest says most: a concept with a broader one, then the fewest it serves.
+        best = min(specific, key=lambda b: (self._concepts[b].broader is None,
+                                            self._serve[b].bit_count(), b))
+        return self._concepts[best].label
+
+    @property
+    def concept_unigram_masks(self) -> dict[str, int]:
+        """Stem -> concept bit mask for one-word synonyms."""
+        return dict(self._c_unigrams)
+
+    @property
+    def concept_phrase_masks(self) -> dict[tuple[str, ...], int]:
+        """Stem sequence -> concept bit mask for multi-word synonyms."""
+        return dict(self._c_phrases)
+
     # tables for the vectorised analyser -------------------------------------------------------
     @property
     def unigram_masks(self) -> dict[str, int]:
@@ -293,6 +555,29 @@ class Taxonomy:
 
     def __repr__(self) -> str:
         return f"Taxonomy({len(self)} categories)"
+
+
+def bits_of(mask: int) -> list[int]:
+    """Set bits of an integer mask, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+def mask_to_words(mask: int, n_words: int):
+    """An integer concept mask as ``n_words`` unsigned 64-bit words (lowest first)."""
+    return [(mask >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(n_words)]
+
+
+def words_to_mask(values: Iterable[int]) -> int:
+    """The integer mask of 64-bit words (lowest first)."""
+    mask = 0
+    for i, value in enumerate(values):
+        mask |= int(value) << (64 * i)
+    return mask
 
 
 @lru_cache(maxsize=1)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..domain.geo import round_km
 from ..domain.languages import language_name
 from ..domain.ranking.explain import CODES, Reason
 from ..domain.ranking.types import describe_slots
 from .partner_card import long_date
 
-__all__ = ["MAX_LISTED", "explanations", "render_reason", "render_reasons", "with_reasons"]
+__all__ = ["MAX_LISTED", "explanations", "format_km", "render_reason", "render_reasons",
+           "with_reasons"]
 
 MAX_LISTED = 5
 
@@ -35,16 +37,27 @@ def _residents(count: int) -> str:
     return _plural(count, _("{count} resident"), _("{count} residents")).format(count=count)
 
 
+def format_km(km) -> str:
+    """A distance as people see it everywhere (card, reasons, exports): the figure of
+    `round_km` (0.1 km), without a trailing ".0": "2.3 km", "10 km", "under 100 m"."""
+    shown = round_km(km)
+    if shown < 0.1:
+        return _("under 100 m")
+    return _("{km} km").format(km=f"{shown:.1f}".removesuffix(".0"))
+
+
 def distance(km: float) -> str:
     """"2.3 km away"; "under 100 m away" when very close."""
-    if km < 0.1:
-        return _("under 100 m away")
-    return _("{km:.1f} km away").format(km=km)
+    return _("{distance} away").format(distance=format_km(km))
 
 
-def shared_interests(interests: Sequence[str]) -> str:
-    """"shares interests: singing, gardening" (long lists end "and N more")."""
-    listed = _(", ").join(list(interests)[:MAX_LISTED])
+def shared_interests(interests: Sequence[str], via: Sequence[str | None] | None = None) -> str:
+    """"shares interests: Welsh hymns — male voice choir, sing-alongs" (each interest with
+    the partner's activity that serves it where given; long lists end "and N more")."""
+    via = list(via or ()) + [None] * (len(interests) - len(via or ()))
+    phrases = [_("{interest} — {via}").format(interest=item, via=how) if how else item
+               for item, how in zip(interests, via, strict=False)]
+    listed = _(", ").join(phrases[:MAX_LISTED])
     if len(interests) > MAX_LISTED:
         return _("shares interests: {listed} and {more} more").format(
             listed=listed, more=len(interests) - MAX_LISTED)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..csvout import write_csv
 from ..domain import catalogue
+from ..domain.geo import DISTANCE_DECIMALS, round_km
 from ..models import CareHome, CommunityGroup
 from ..presentation.reasons import render_reasons
 
@@ -100,6 +101,11 @@ def _number(value: Any, digits: int) -> str:
     return f"{float(value):.{digits}f}"
 
 
+def _distance(value: Any) -> str:
+    """The distance as every page and the API show it (`round_km`)."""
+    return "" if value is None else _number(round_km(value), DISTANCE_DECIMALS)
+
+
 def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
     """CSV rows (without the header) for :func:`match_list` entries."""
     for entry in entries:
@@ -115,7 +121,7 @@ def match_list_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
             components = match.get("components") or {}
             yield prefix + [
                 rank, group["id"], group["name"], group.get("kind", ""),
-                _number(match.get("score"), 4), _number(match.get("distance_km"), 2),
+                _number(match.get("score"), 4), _distance(match.get("distance_km")),
                 *(_number(components.get(name), 4) for name in COMPONENT_COLUMNS),
                 "yes" if match.get("in_person_paused") else "no",
                 "; ".join(render_reasons(match.get("explanations") or ())),

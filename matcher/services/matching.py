@@ -28,6 +28,7 @@ from ..config import DEFAULTS
 from ..domain import catalogue
 from ..domain.ranking import Home, Partner, PartnerTable, Ranker, persistence
 from ..domain.ranking.batch import no_gc
+from ..domain.ranking.components import language_factor as _language_factor
 from ..domain.ranking.components import resolve_weights
 from ..domain.ranking.types import join_text
 from ..models import (
@@ -125,7 +126,17 @@ def home_for(home: CareHome) -> Home:
         residents=home.residents or 0, visiting_status=home.visiting_status or "open",
         availability=set(home.availability) if home.availability else None, town=home.town,
         nation=home.nation,
+        care_types=list(home.care_types or ()),
     )
+
+
+def language_factor(home: CareHome) -> float:
+    """How many times the language weight counts for a home (its need: the share of residents
+    whose language is not English, and dementia care); 0 for an English-only home."""
+    h = home_for(home)
+    if h.non_english_share() == 0:
+        return 0.0
+    return _language_factor(h.non_english_share(), h.has_dementia_care)
 
 
 class RankerCache:

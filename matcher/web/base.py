@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..domain import catalogue
+from ..presentation.reasons import format_km
 from ..services import scope
 from ..services.errors import Forbidden, NotFound, ServiceError
 
@@ -130,9 +131,7 @@ def _km(value) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return ""
-    if number < 0.1:
-        return "less than 0.1 km"
-    return f"{number:.1f} km" if number < 10 else f"{number:.0f} km"
+    return format_km(number)
 
 
 def _nav_items() -> list[dict]:

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.catalogue import SCHEME_FOR_NATION
+from ..domain.geo import round_km
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
@@ -75,7 +76,7 @@ def _map_data(home, matches) -> dict:
              "kind": KIND_LABELS.get(m["group"].get("kind"), ""),
              "lat": m.get("lat"), "lon": m.get("lon"),
              "score": round(float(m.get("score") or 0) * 100),
-             "distance": round(float(m.get("distance_km") or 0), 1)}
+             "distance": round_km(float(m.get("distance_km") or 0))}
             for rank, m in enumerate(matches, start=1) if m.get("lat") is not None
         ],
     }

@@ -45,8 +45,10 @@ def test_synonyms_and_word_forms_find_their_category(taxonomy, text, category):
     assert category in taxonomy.categories(text)
 
 
-def test_hymns_count_as_music_and_faith(taxonomy):
-    assert taxonomy.categories("hymns") == {"music", "faith"}
+def test_hymns_are_the_sacred_singing_of_music(taxonomy):
+    # Hymns are a kind of singing (served by choirs), not any act of worship.
+    assert taxonomy.categories("hymns") == {"music"}
+    assert taxonomy.concepts("Welsh hymns") == {"hymns", "welsh"}
 
 
 def test_words_about_groups_themselves_find_no_category(taxonomy):

@@ -144,7 +144,8 @@ def homes(draw):
                 interests_text=draw(st.sampled_from(["", "Residents love a sing-song."])),
                 languages=languages, residents=40,
                 visiting_status=draw(st.sampled_from(["open", "restricted"])),
-                availability=draw(slots))
+                availability=draw(slots),
+                care_types=draw(st.sampled_from([[], ["dementia"], ["nursing"]])))
 
 
 def partners_around(home: Home, seed: int, max_km: float = 60.0) -> list[Partner]:
@@ -172,9 +173,15 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 def _effective_weights(home: Home, given: dict[str, float]) -> dict[str, float]:
-    # A home whose residents all speak English leaves the language weight out of the sum.
+    # A home whose residents all speak English leaves the language weight out of the sum;
+    # the others weigh it by need: (1 + 2 * share), 1.5 times more in dementia care, at
+    # most 3 times.
     speaks_other = any(tag != "en" and count > 0 for tag, count in home.languages)
-    return {**given, "language": given["language"] if speaks_other else 0.0}
+    others = sum(count for tag, count in home.languages if tag != "en")
+    total = home.residents or sum(count for _, count in home.languages)
+    share = min(1.0, others / total) if total else 0.0
+    factor = min(3.0, (1 + 2 * share) * (1.5 if "dementia" in home.care_types else 1.0))
+    return {**given, "language": given["language"] * factor if speaks_other else 0.0}
 
 
 @RANKING

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from matcher.domain.geo import haversine_km
+from matcher.domain.geo import haversine_km, limit_km
 from matcher.domain.interests import Taxonomy
 from matcher.domain.ranking import (
     DEFAULT_WEIGHTS,
@@ -149,7 +149,7 @@ def test_singing_meets_choir_and_dogs_meet_pet_visits():
                Ranker().fit(partners).rank(home(BANGOR, interests=["singing", "Dogs"]))}
     assert matches[1].components["interests"] > 0
     assert matches[1].shared_interests == ["singing"]
-    assert "shares interests: singing" in said(matches[1])
+    assert "shares interests: singing — choir" in said(matches[1])
     assert matches[2].shared_interests == ["Dogs"]
     assert matches[3].components["interests"] == 0
 
@@ -163,15 +163,15 @@ def test_free_text_interests_count_and_are_explained_in_the_homes_words():
 
 
 def test_distance_component_falls_from_one_at_the_door_to_zero_at_the_radius():
-    partners = [partner(1, at(EALING, 0.05), travel=10), partner(2, at(EALING, 5), travel=10),
+    partners = [partner(1, at(EALING, 0.03), travel=10), partner(2, at(EALING, 5), travel=10),
                 partner(3, at(EALING, 4), travel=4.5)]
     matches = {m.partner_id: m for m in Ranker().fit(partners).rank(home(EALING, radius=10))}
-    assert matches[1].components["distance"] == pytest.approx(0.995, abs=0.001)
+    assert matches[1].components["distance"] == pytest.approx(0.997, abs=0.001)
     assert matches[2].components["distance"] == pytest.approx(0.5, abs=0.01)
     # The effective radius is the smaller of the two.
     assert matches[3].components["distance"] == pytest.approx(1 - 4 / 4.5, abs=0.01)
     assert said(matches[1])[0] == "under 100 m away"
-    assert said(matches[2])[0] == "5.0 km away"
+    assert said(matches[2])[0] == "5 km away"
 
 
 def test_distances_agree_with_the_shared_haversine():
@@ -314,7 +314,7 @@ def test_reverse_matching_finds_homes_that_would_welcome_a_group():
     assert [m.home_id for m in matches] == [1, 2, 5]
     assert matches[0].shared_languages == ["cy"]
     assert "10 residents speak Welsh" in said(matches[0])
-    assert "shares interests: singing" in said(matches[0])
+    assert "shares interests: singing — choir" in said(matches[0])
     assert matches[2].in_person_paused
     assert matches[0].to_dict()["home_id"] == 1
     remote = partner(101, BANGOR, travel=8, offers_remote=True)
@@ -414,8 +414,9 @@ def test_partial_update_gives_what_a_full_refit_gives():
 
 
 def _features(ranker, partners):
-    rows, stems, counts, masks = ranker.analyser_.analyse_many([p.text for p in partners])
-    return ranker.tfidf_.transform_many(rows, stems, counts, len(partners)), masks
+    rows, stems, counts, masks, con = ranker.analyser_.analyse_many([p.text for p in partners],
+                                                                    with_concepts=True)
+    return ranker.tfidf_.transform_many(rows, stems, counts, len(partners)), masks, con
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -538,8 +539,9 @@ def test_spatial_index_finds_exactly_the_partners_within_both_radii():
                         <= min(h.search_radius_km, p.travel_radius_km) - 1e-6}
             found = set(ids(ranker.rank(h, k=10_000)))
             assert expected <= found
+            # Within both radii as shown (to 0.1 km): geo.limit_km.
             assert all(haversine_km(h.lat, h.lon, p.lat, p.lon)
-                       <= min(h.search_radius_km, p.travel_radius_km) + 1e-6
+                       <= min(limit_km(h.search_radius_km), limit_km(p.travel_radius_km)) + 1e-6
                        for p in partners if p.id in found)
 
 

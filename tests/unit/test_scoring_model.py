@@ -88,7 +88,9 @@ def test_reasons_are_structured_and_worded_at_the_edge():
         "has capacity for 1 more visit a month",
         "in-person visits paused while visits are restricted"]
     assert render_reason(reasons[0].to_dict()) == "1.2 km away"
-    assert render_reason({"code": "distance", "params": {"km": 0.05}}) == "under 100 m away"
+    assert render_reason({"code": "distance", "params": {"km": 0.04}}) == "under 100 m away"
+    # One rounding (geo.round_km): 0.05 km is shown as 0.1 km everywhere.
+    assert render_reason({"code": "distance", "params": {"km": 0.05}}) == "0.1 km away"
     assert Reason.from_dict(reasons[2].to_dict()) == reasons[2]
     many = Reason("shared_interests", {"interests": [f"w{i}" for i in range(8)]})
     assert render_reason(many) == "shares interests: w0, w1, w2, w3, w4 and 3 more"

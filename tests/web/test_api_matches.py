@@ -273,9 +273,12 @@ def test_the_api_scores_with_and_reports_the_configured_weights_not_the_saved_on
     assert ranker_cache(app).ranker(db.session).weights_.as_dict() == b
     assert body["weights"] == b
     assert body["matches"]
+    # The language weight counts by the home's need (README: language by need).
+    used = {**b, "language": b["language"] * body["language_factor"]}
     for m in body["matches"]:
         c = m["components"]
-        assert m["score"] == pytest.approx(sum(b[k] * c[k] for k in b), abs=1e-3)
+        assert m["score"] == pytest.approx(sum(used[k] * c[k] for k in b) / sum(used.values()),
+                                           abs=1e-3)
     asked = client.get(f"/api/v1/care-homes/{home['id']}/matches?weight_distance=0.5",
                        headers=headers).json
     assert asked["weights"] == {**b, "distance": 0.5}
@@ -283,7 +286,11 @@ def test_the_api_scores_with_and_reports_the_configured_weights_not_the_saved_on
     assert reverse["weights"] == b
     for m in reverse["matches"]:
         c = m["components"]
-        assert m["score"] == pytest.approx(sum(b[k] * c[k] for k in b), abs=1e-3)
+        factor = client.get(f"/api/v1/care-homes/{m['care_home']['id']}/matches",
+                            headers=headers).json["language_factor"]
+        used = {**b, "language": b["language"] * factor}
+        assert m["score"] == pytest.approx(sum(used[k] * c[k] for k in b) / sum(used.values()),
+                                           abs=1e-3)
 
 
 def test_reasons_come_in_words_and_as_codes_side_by_side(client, network):

@@ -7,40 +7,26 @@ reaches the k-th score found among the best of them are scored in full. This is 
 Ordering (`top`): tiers first, then score (times `check_factor`: partners without a
 safeguarding check a visit needs come after otherwise equal ones), distance and partner id.
 The tier holds (1) when visits are restricted, partners offering video calls or letters;
-(2) partners sharing an interest or a language (with a positive weight), so distance only
-orders partners that are otherwise alike. Scores are therefore not always descending down the list.
+(2) partners serving one of the home's interests or sharing a language (with a positive
+weight), so distance only orders partners that are otherwise alike. Scores are therefore not
+always descending down the list.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import safeguarding
 from . import components as comp
+from .coverage import HomeItems, exact_from_postings, served_matrix
 from .features import km_for_chord2
 from .grid import ALIVE, APPROVED, CAPACITY_OK, ELIGIBLE, REMOTE, UNKNOWN, Segment, scatter
 from .types import Home
 
 # Above this many contenders (beyond 4k) scoring starts from an upper bound (see score_segment).
 _REFINE_AFTER = 1000
-_INV_SQRT = np.array([0.0] + [1.0 / math.sqrt(i) for i in range(1, 65)])
-
-
-@dataclass(frozen=True)
-class HomeText:
-    """Interest features of a home's own words."""
-
-    tf_cols: np.ndarray
-    tf_w: np.ndarray
-    cat: np.uint64
-    cat_n: int
-    items: list[tuple[str, int, list[int]]]
-    text_matches: list[tuple[int, str]]
-    text_words: list[tuple[int, str]]
-    explain_cols: np.ndarray
 
 
 @dataclass
@@ -53,10 +39,7 @@ class Query:
     c2: float
     lo_keys: np.ndarray
     hi_keys: np.ndarray
-    tf_cols: np.ndarray
-    tf_w: np.ndarray
-    cat: np.uint64
-    cat_n: int
+    cover: HomeItems
     lang_ids: np.ndarray
     lang_w: np.ndarray
     lang_counts: list[tuple[str, int]]
@@ -69,14 +52,9 @@ class Query:
     status_bits: np.uint8
     kind_ok: np.ndarray | None
     filter_langs: np.ndarray | None
-    items: list[tuple[str, int, list[int]]]
-    text_matches: list[tuple[int, str]]
-    text_words: list[tuple[int, str]]
-    explain_cols: np.ndarray
     explain_langs: list[tuple[str, int, int]]  # (tag, code, residents)
     today: int = 0  # the day checks are judged on (`safeguarding.ordinal`)
     scheme: str | None = None  # the check scheme of the home's nation
-
 
 
 def score_segment(seg: Segment, q: Query, k: int):
@@ -127,10 +105,6 @@ def score_segment(seg: Segment, q: Query, k: int):
         return None
     c2 = np.maximum(2.0 - 2.0 * dot[sel], 0.0)  # squared chords, for the selected only
     w = q.weights
-    tf = None
-    if w[comp.INTERESTS] > 0:
-        tf = scatter(seg.tf_keys, seg.tf_vals, seg.n, q.tf_cols, q.tf_w,
-                      starts, offsets, ends, total)
     lang = None
     if w[comp.LANGUAGE] > 0 and len(q.lang_ids):
         lang = scatter(seg.lang_keys, None, seg.n, q.lang_ids, q.lang_w,
@@ -139,14 +113,14 @@ def score_segment(seg: Segment, q: Query, k: int):
     # the tiers holding the top k need their full scores.
     run = np.searchsorted(offsets, sel, side="right") - 1
     p = sel + (starts - offsets)[run]
-    shared_cats = None
     relevant = np.zeros(len(sel), dtype=bool)
-    if w[comp.INTERESTS] > 0:
-        if q.cat_n:
-            shared_cats = np.bitwise_count(seg.cat[p] & q.cat)
-            relevant |= shared_cats > 0
-        if tf is not None:
-            relevant |= tf[sel] > 0
+    comp_i = np.zeros(len(sel))
+    if w[comp.INTERESTS] > 0 and len(q.cover):
+        con = [take(word)[sel] for word in seg.con]
+        exact = exact_from_postings(seg.tf_keys, seg.n, starts, offsets, ends, total, sel)
+        served, partial = served_matrix(con, q.cover, exact, len(sel))
+        comp_i = comp.interests(served, partial)
+        relevant |= served.any(axis=1)
     if lang is not None:
         relevant |= lang[sel] > 0
     tier = relevant.astype(np.int8) * np.int8(2)
@@ -160,12 +134,7 @@ def score_segment(seg: Segment, q: Query, k: int):
         if threshold > 0:
             keep = np.flatnonzero(tier >= threshold)
             sel, p, tier, remote, c2 = sel[keep], p[keep], tier[keep], remote[keep], c2[keep]
-            if shared_cats is not None:
-                shared_cats = shared_cats[keep]
-    tax = None
-    if shared_cats is not None:  # cosine of the category sets
-        tax = shared_cats * _INV_SQRT[seg.cat_n[p]] * (1.0 / math.sqrt(q.cat_n))
-    comp_i = comp.interests(np.zeros(len(sel)) if tf is None else tf[sel], tax)
+            comp_i = comp_i[keep]
     comp_l = np.zeros(len(sel)) if lang is None else comp.language(lang[sel])
     comp_c = seg.cap_comp[p].astype(np.float64)  # comp.capacity, computed when indexed
     partial = comp.partial_score(w, comp_i, comp_l, comp_c)

@@ -18,8 +18,8 @@ import numpy as np
 
 from .types import AVAILABILITY_UNKNOWN, COMPONENTS, Weights
 
-__all__ = ["COMPONENTS", "FUNCTIONS", "finish_score", "partial_score", "resolve_weights",
-           "score", "weight_vector"]
+__all__ = ["COMPONENTS", "FUNCTIONS", "LANGUAGE_FACTOR_CAP", "finish_score", "language_factor",
+           "partial_score", "resolve_weights", "score", "weight_vector"]
 
 UNKNOWN = np.uint32(AVAILABILITY_UNKNOWN)
 SLOT_BITS = np.uint32(int(AVAILABILITY_UNKNOWN) - 1)
@@ -40,17 +40,38 @@ def resolve_weights(configured: Mapping | Weights | None,
     return base if requested is None else Weights.from_mapping(requested, base)
 
 
-def weight_vector(weights: Weights, english_only=False) -> np.ndarray:
-    """Weights in `COMPONENTS` order. For homes whose residents all speak English (or have
-    no languages recorded) the language weight is dropped, i.e. spread proportionally over
-    the others; ``english_only`` may be an array (one row of weights per home)."""
+# Language by need: the language weight is multiplied by (1 + SHARE_GAIN * share), and by
+# DEMENTIA_GAIN more in dementia care, at most LANGUAGE_FACTOR_CAP times in all.
+SHARE_GAIN = 2.0
+DEMENTIA_GAIN = 1.5
+LANGUAGE_FACTOR_CAP = 3.0
+
+
+def language_factor(share, dementia=False):
+    """How much the language weight grows with need: ``min(3, (1 + 2 * share) * (1.5 if
+    dementia care else 1))``, ``share`` being the share of residents whose language is not
+    English. With two thirds of residents speaking Welsh the weight is 2.3 times the
+    configured one; in a dementia home, where a mother tongue may be the only way to reach
+    someone, 3 times. Arrays give one factor per home."""
+    factor = 1.0 + SHARE_GAIN * np.clip(share, 0.0, 1.0)
+    factor = factor * np.where(dementia, DEMENTIA_GAIN, 1.0)
+    factor = np.minimum(factor, LANGUAGE_FACTOR_CAP)
+    return float(factor) if np.ndim(factor) == 0 else factor
+
+
+def weight_vector(weights: Weights, english_only=False, language_factor=1.0) -> np.ndarray:
+    """Weights in `COMPONENTS` order, the language weight multiplied by ``language_factor``
+    (see `language_factor`). For homes whose residents all speak English (or have no
+    languages recorded) the language weight is dropped, i.e. spread proportionally over the
+    others; ``english_only`` and ``language_factor`` may be arrays (one row per home)."""
     w = np.array(weights.as_tuple(), dtype=np.float64)
-    if np.ndim(english_only) == 0:
-        if english_only:
-            w[LANGUAGE] = 0.0
+    if np.ndim(english_only) == 0 and np.ndim(language_factor) == 0:
+        w[LANGUAGE] = 0.0 if english_only else w[LANGUAGE] * float(language_factor)
         return w
-    rows = np.tile(w, (len(english_only), 1))
-    rows[np.asarray(english_only, dtype=bool), LANGUAGE] = 0.0
+    n = len(english_only) if np.ndim(english_only) else len(language_factor)
+    rows = np.tile(w, (n, 1))
+    rows[:, LANGUAGE] *= np.broadcast_to(np.asarray(language_factor, dtype=np.float64), (n,))
+    rows[np.broadcast_to(np.asarray(english_only, dtype=bool), (n,)), LANGUAGE] = 0.0
     return rows
 
 
@@ -72,14 +93,40 @@ def distance(km: np.ndarray, reach_km: np.ndarray) -> np.ndarray:
     return value
 
 
-def interests(tfidf_cosine: np.ndarray, taxonomy_cosine: np.ndarray | None) -> np.ndarray:
-    """``1 - (1 - tfidf) * (1 - taxonomy)``: either similarity alone can carry a match, so
-    "singing" meets "choir" through the taxonomy even without a shared word."""
-    tf = np.clip(tfidf_cosine, 0.0, 1.0)
-    if taxonomy_cosine is None:
-        return tf
-    np.minimum(taxonomy_cosine, 1.0, out=taxonomy_cosine)  # a cosine of 1 can be a hair above
-    return 1.0 - (1.0 - tf) * (1.0 - taxonomy_cosine)
+# Share of one interest a partner earns by sharing only its broad category (never a claim);
+# however many interests it meets that way, it earns this at most once.
+PARTIAL_CREDIT = 0.2
+# Interests one partner can serve in full: a group's visits bring one or a few activities, so
+# serving three of a home's ten interests is a full match, and a home listing two is fully
+# served by a partner serving both.
+FULL_COVERAGE_AT = 3
+
+
+def interests(served: np.ndarray, partial: np.ndarray | None = None,
+              partial_credit: float = PARTIAL_CREDIT) -> np.ndarray:
+    """Coverage: how much of what the residents enjoy the partner serves. ``served`` and
+    ``partial`` are boolean ``(candidates, interests)`` matrices (`coverage.served_matrix`).
+    Each interest served counts fully, out of the home's interests but at most
+    `FULL_COVERAGE_AT`; sharing only broad categories adds ``partial_credit`` once. So a shared
+    category alone never comes near 100%, and serving several of the residents' interests
+    beats serving one."""
+    served = np.asarray(served, dtype=bool)
+    n_served = served.sum(axis=-1, dtype=np.float64)
+    n_partial = 0.0 if partial is None else np.asarray(partial, dtype=bool).sum(axis=-1)
+    return coverage_share(n_served, n_partial, served.shape[-1], partial_credit)
+
+
+def coverage_share(n_served, n_partial, n_items, partial_credit: float = PARTIAL_CREDIT):
+    """`interests` from counts: ``(served + partial_credit * [any partial]) / min(interests,
+    FULL_COVERAGE_AT)``, at most 1; 0 for a home without interests (arrays broadcast; reverse
+    matching counts per home)."""
+    n_items = np.asarray(n_items, dtype=np.float64)
+    value = (np.asarray(n_served, dtype=np.float64)
+             + partial_credit * (np.asarray(n_partial) > 0))
+    full = np.minimum(n_items, FULL_COVERAGE_AT)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n_items > 0, value / np.maximum(full, 1.0), 0.0)
+    return np.minimum(share, 1.0)
 
 
 def language(share: np.ndarray) -> np.ndarray:

@@ -5,7 +5,10 @@ Reasons are built only for the few matches that are shown. They carry no wording
 sentence can be translated. Codes and their parameters:
 
 - ``distance`` {km}: how far apart (both directions);
-- ``shared_interests`` {interests}: the home's words the partner shares (both);
+- ``shared_interests`` {interests, via}: the home's interests the partner serves (both
+  directions), and for each the partner's concept that serves it where that adds something
+  (``via``, same order, None where the partner names the interest itself), e.g. "Welsh
+  hymns" via "male voice choir";
 - ``shared_language`` {language (tag), residents}: the partner speaks the language of that
   many residents; ``residents_speak`` the same seen from a partner (reverse matching);
 - ``availability`` {slots}: the slots (e.g. ``"sat_pm"``) both can meet in (both);
@@ -29,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from .. import catalogue, safeguarding
+from ..interests import words_to_mask
 from ..languages import canonical_tag
+from . import coverage
 from .grid import REMOTE, UNKNOWN, Segment, present
 from .types import (
     COMPONENTS,
@@ -76,8 +81,11 @@ def distance(km: float) -> Reason:
     return Reason("distance", {"km": float(km)})
 
 
-def shared_interests(shared: Sequence[str]) -> Reason:
-    return Reason("shared_interests", {"interests": list(shared)})
+def shared_interests(shared: Sequence[str], via: Sequence[str | None] | None = None) -> Reason:
+    """The home's interests ``shared`` that the partner serves, each ``via`` a concept of
+    the partner's (None: the partner names it)."""
+    via = list(via) if via is not None else [None] * len(shared)
+    return Reason("shared_interests", {"interests": list(shared), "via": via})
 
 
 def shared_language(tag: str, residents: int) -> Reason:
@@ -121,34 +129,15 @@ CODES = tuple(f.__name__ for f in (distance, shared_interests, shared_language,
 
 
 # ------------------------------------------------------------------------- shared interests
-def shared_interest_words(ranker, q, present_cols: set[int], cat: int) -> list[str]:
-    """The home's own words (its interests, else words of its free text) that the partner
-    shares, directly or through a taxonomy category."""
-    shared: list[str] = []
-    covered_cols: set[int] = set()
-    covered_cats = 0
-    for item, mask, cols in q.items:  # already de-duplicated by clean_interests
-        if (mask & cat) or not present_cols.isdisjoint(cols):
-            shared.append(item)
-            covered_cols.update(cols)
-            covered_cats |= mask
-    extra = []
-    for bit, surface in q.text_matches:
-        if (cat >> bit & 1) and not (covered_cats >> bit & 1):
-            extra.append(surface)
-            covered_cats |= 1 << bit
-    for col, surface in q.text_words:
-        if col in present_cols and col not in covered_cols:
-            extra.append(surface)
-    if not shared and not extra and int(q.cat) & cat:
-        extra = [ranker.taxonomy_.label(c) for c in ranker.taxonomy_.ids_of(int(q.cat) & cat)]
-    if extra:
-        seen = {s.casefold() for s in shared}
-        for text in extra:
-            if text.casefold() not in seen:
-                seen.add(text.casefold())
-                shared.append(text)
-    return shared
+def shared_interest_pairs(ranker, cover, concepts: int, present_cols: set[int]
+                          ) -> list[tuple[str, str | None]]:
+    """The home's interests the partner serves (the same rule as the score, see `coverage`),
+    each with the partner's concept that serves it where that adds something."""
+    def names(item) -> bool:
+        cols = item.exact_cols
+        return cols is not None and present_cols.issuperset(cols)
+
+    return coverage.shared(ranker.taxonomy_, cover, concepts, names)
 
 
 # -------------------------------------------------------------------------- home -> partners
@@ -161,7 +150,7 @@ def explain_matches(ranker, q, chosen) -> list[Match]:
         group[2].append(slot)
         group[3].append(i)
     lang_ids = [i for _, i, _ in q.explain_langs]
-    cols = q.explain_cols.tolist()
+    cols = q.cover.explain_cols
     rows: list = [None] * len(chosen)
     for seg, result, slots, local in groups.values():
         idx = np.array(local, dtype=np.int64)
@@ -174,7 +163,7 @@ def explain_matches(ranker, q, chosen) -> list[Match]:
             "score": result["score"][idx].tolist(),
             "comps": np.stack([c[idx] for c in result["components"]], axis=1).tolist(),
             "remote": ((seg.flags[p] & REMOTE) > 0).tolist(),
-            "cat": seg.cat[p].tolist(),
+            "con": seg.con[:, p].T.tolist(),
             "avail": seg.avail[p].tolist(),
             "capacity": seg.capacity[p].tolist(),
             "active": seg.active[p].tolist(),
@@ -202,9 +191,10 @@ def _match(ranker, q, cols: list[int], f: dict, j: int) -> Match:
     elif q.status == "closed":
         reasons.insert(0, REMOTE_WHILE_CLOSED)
     present_cols = {c for c, yes in zip(cols, f["terms"][j], strict=True) if yes}
-    shared = shared_interest_words(ranker, q, present_cols, f["cat"][j])
-    if shared:
-        reasons.append(shared_interests(shared))
+    pairs = shared_interest_pairs(ranker, q.cover, words_to_mask(f["con"][j]), present_cols)
+    shared = [item for item, _ in pairs]
+    if pairs:
+        reasons.append(shared_interests(shared, [via for _, via in pairs]))
     shared_langs = []
     for (tag, _, count), spoken in zip(q.explain_langs, f["langs"][j], strict=True):
         if spoken:
@@ -242,18 +232,21 @@ def _match(ranker, q, cols: list[int], f: dict, j: int) -> Match:
 
 # -------------------------------------------------------------------------- partner -> homes
 def home_reasons(ranker, partner: Partner, home: Home, status: str, paused: bool,
-                 dist: float, cols, mask: int, home_avail: int
+                 dist: float, stems: set[int], concepts: int, home_avail: int
                  ) -> tuple[list[Reason], list[str], list[str]]:
-    """Reasons a home suits a partner, with the shared interests and languages."""
+    """Reasons a home suits a partner, with the shared interests and languages; ``stems``
+    are the partner's (analyser stem ids) and ``concepts`` its concept mask."""
     q = ranker._prepare(home, None, {"radius_km": max(float(home.search_radius_km or 0), 1e-3)})
     reasons = [distance(dist)]
     if status == "restricted":
         reasons.insert(0, IN_PERSON_PAUSED if paused else HOME_RESTRICTED_REMOTE)
     elif status == "closed":
         reasons.insert(0, HOME_CLOSED_REMOTE)
-    shared = shared_interest_words(ranker, q, set(cols.tolist()), int(mask))
-    if shared:
-        reasons.append(shared_interests(shared))
+    pairs = coverage.shared(ranker.taxonomy_, q.cover, concepts,
+                            lambda item: bool(item.stems) and stems.issuperset(item.stems))
+    shared = [item for item, _ in pairs]
+    if pairs:
+        reasons.append(shared_interests(shared, [via for _, via in pairs]))
     spoken = {canonical_tag(t) for t in partner.languages or ()}
     shared_langs = [t for t, _ in q.lang_counts if t in spoken]
     counts = dict(q.lang_counts)
@@ -266,11 +259,11 @@ def home_reasons(ranker, partner: Partner, home: Home, status: str, paused: bool
 
 
 def home_match(ranker, partner: Partner, home: Home, status: str, comps, score: float,
-               dist: float, paused: bool, cols, mask: int, home_avail: int,
+               dist: float, paused: bool, stems: set[int], concepts: int, home_avail: int,
                check: safeguarding.Check | None = None) -> HomeMatch:
     """A `HomeMatch` with its reasons (``check``: the partner's, judged for this home)."""
     reasons, shared, shared_langs = home_reasons(ranker, partner, home, status, paused, dist,
-                                                 cols, mask, home_avail)
+                                                 stems, concepts, home_avail)
     if check is not None and check.flagged:
         reasons.append(safeguarding_check(
             check, catalogue.SCHEME_FOR_NATION.get(home.nation or "") or None))

@@ -17,7 +17,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from ..interests import WORD_PATTERN, Taxonomy, is_stop_stem, stem, stem_many, words
+from ..interests import (
+    WORD_PATTERN,
+    Taxonomy,
+    is_stop_stem,
+    mask_to_words,
+    stem,
+    stem_many,
+    words,
+)
 
 try:  # one sphere for the whole application, so distances agree everywhere
     from ..geo import EARTH_RADIUS_KM
@@ -138,10 +146,11 @@ def _inverse(uniq: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 class _Growable:
-    """An append-only numpy array with amortised growth."""
+    """An append-only numpy array (of rows of ``width`` when given) with amortised growth."""
 
-    def __init__(self, dtype, fill=0):
-        self._data = np.full(64, fill, dtype=dtype)
+    def __init__(self, dtype, fill=0, width=None):
+        self._row = () if width is None else (width,)
+        self._data = np.full((64, *self._row), fill, dtype=dtype)
         self._fill = fill
         self.size = 0
 
@@ -149,7 +158,8 @@ class _Growable:
         values = np.asarray(values, dtype=self._data.dtype)
         need = self.size + len(values)
         if need > len(self._data):
-            grown = np.full(max(need, 2 * len(self._data)), self._fill, dtype=self._data.dtype)
+            grown = np.full((max(need, 2 * len(self._data)), *self._row), self._fill,
+                            dtype=self._data.dtype)
             grown[: self.size] = self._data[: self.size]
             self._data = grown
         self._data[self.size:need] = values
@@ -161,7 +171,8 @@ class _Growable:
 
 
 class TextAnalyser:
-    """Words -> stems -> (stem id, count) pairs and taxonomy masks, for one or many texts.
+    """Words -> stems -> (stem id, count) pairs, taxonomy category masks and concept masks
+    (``concept_words`` 64-bit words a text), for one or many texts.
 
     Stem ids are assigned as stems are first seen and never change, so results of different
     calls can be combined.
@@ -169,9 +180,11 @@ class TextAnalyser:
 
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
+        self.concept_words = taxonomy.concept_words
         self._stem_ids: dict[str, int] = {}
         self.stems: list[str] = []
         self._stem_bits = _Growable(np.uint64)
+        self._stem_concepts = _Growable(np.uint64, width=self.concept_words)
         self._stem_stop = _Growable(bool)
         self._phrase_first = _Growable(bool)
         self._word_ids: dict[int, int] = {}
@@ -182,17 +195,23 @@ class TextAnalyser:
         for s, mask in taxonomy.unigram_masks.items():
             sid = self.stem_id(s)
             self._stem_bits.view[sid] |= np.uint64(mask)
-        self._phrases: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        by_length: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        for s, mask in taxonomy.concept_unigram_masks.items():
+            sid = self.stem_id(s)
+            self._stem_concepts.view[sid] = mask_to_words(mask, self.concept_words)
+        concept_phrases = taxonomy.concept_phrase_masks
+        self._phrases: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        by_length: dict[int, list[tuple[tuple[int, ...], int, int]]] = {}
         for phrase, mask in taxonomy.phrase_masks.items():
             ids = tuple(self.stem_id(s) for s in phrase)
-            by_length.setdefault(len(ids), []).append((ids, mask))
+            by_length.setdefault(len(ids), []).append((ids, mask, concept_phrases.get(phrase, 0)))
             self._phrase_first.view[ids[0]] = True
         for length, items in by_length.items():
-            codes = np.array([self._phrase_code(ids) for ids, _ in items], dtype=np.uint64)
-            masks = np.array([m for _, m in items], dtype=np.uint64)
+            codes = np.array([self._phrase_code(ids) for ids, _, _ in items], dtype=np.uint64)
+            masks = np.array([m for _, m, _ in items], dtype=np.uint64)
+            concepts = np.array([mask_to_words(c, self.concept_words) for _, _, c in items],
+                                dtype=np.uint64).reshape(len(items), self.concept_words)
             order = np.argsort(codes)
-            self._phrases[length] = (codes[order], masks[order])
+            self._phrases[length] = (codes[order], masks[order], concepts[order])
         self._unigram_by_stem = {self._stem_ids[s]: m for s, m in taxonomy.unigram_masks.items()}
         self._phrase_by_ids = {
             tuple(self._stem_ids[s] for s in p): m for p, m in taxonomy.phrase_masks.items()
@@ -215,6 +234,7 @@ class TextAnalyser:
             sid = self._stem_ids[s] = len(self.stems)
             self.stems.append(s)
             self._stem_bits.append([0])
+            self._stem_concepts.append(np.zeros((1, self.concept_words), np.uint64))
             self._stem_stop.append([is_stop_stem(s)])
             self._phrase_first.append([False])
         return sid
@@ -245,8 +265,9 @@ class TextAnalyser:
         return np.arange(first, first + len(new_words), dtype=np.int64)
 
     # one text -----------------------------------------------------------------------------
-    def analyse_one(self, text: str) -> tuple[dict[int, int], int]:
-        """Counts of non-stop stem ids and the taxonomy mask of one text."""
+    def analyse_one(self, text: str, with_concepts: bool = False):
+        """Counts of non-stop stem ids and the taxonomy mask of one text (and with
+        ``with_concepts`` its concept mask, an integer, as a third value)."""
         ids = [self.stem_id(stem(w)) for w in words(text)]
         mask = 0
         stop = self._stem_stop.view
@@ -260,22 +281,29 @@ class TextAnalyser:
                         mask |= self._phrase_by_ids.get(tuple(ids[i:i + length]), 0)
             if not stop[sid]:
                 counts[sid] = counts.get(sid, 0) + 1
+        if with_concepts:
+            return counts, mask, self.taxonomy.concept_mask(text)
         return counts, mask
 
     # many texts ---------------------------------------------------------------------------
-    def analyse_many(self, texts: Sequence[str], chunk_size: int = 25_000):
+    def analyse_many(self, texts: Sequence[str], chunk_size: int = 25_000,
+                     with_concepts: bool = False):
         """Analyse many texts at once.
 
         Returns ``(rows, stem_ids, counts, masks)``: for each text (row) and non-stop stem,
         the number of occurrences, sorted by row then stem id; and each text's taxonomy mask.
+        With ``with_concepts`` a fifth value: the concept masks, ``(len(texts),
+        concept_words)`` unsigned 64-bit words.
         """
         n = len(texts)
         masks = np.zeros(n, dtype=np.uint64)
+        concepts = np.zeros((n, self.concept_words), dtype=np.uint64) if with_concepts else None
         rows, stem_ids, counts = [], [], []
         for c0 in range(0, n, chunk_size):
             chunk = texts[c0:c0 + chunk_size]
             doc, sid = self._tokenise(chunk)
-            self._masks_into(doc, sid, masks[c0:c0 + len(chunk)])
+            self._masks_into(doc, sid, masks[c0:c0 + len(chunk)],
+                             None if concepts is None else concepts[c0:c0 + len(chunk)])
             keep = ~self._stem_stop.view[sid]
             doc, sid = doc[keep], sid[keep]
             if len(doc):
@@ -289,10 +317,12 @@ class TextAnalyser:
                 rows.append(((ukey >> 32) + c0).astype(np.int32))
                 stem_ids.append((ukey & 0xFFFFFFFF).astype(np.int32))
                 counts.append(np.diff(np.append(starts, len(key))).astype(np.int32))
+        extra = () if concepts is None else (concepts,)
         if rows:
-            return (np.concatenate(rows), np.concatenate(stem_ids), np.concatenate(counts), masks)
+            return (np.concatenate(rows), np.concatenate(stem_ids), np.concatenate(counts), masks,
+                    *extra)
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy(), empty.copy(), masks
+        return (empty, empty.copy(), empty.copy(), masks, *extra)
 
     def _tokenise(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(text index, stem id) for every word of every text, in text order."""
@@ -353,7 +383,8 @@ class TextAnalyser:
             sid = self._pieces.view[gather_ranges(pstart, npieces)]
         return doc.astype(np.int64, copy=False), sid.astype(np.int64, copy=False)
 
-    def _masks_into(self, doc: np.ndarray, sid: np.ndarray, out: np.ndarray) -> None:
+    def _masks_into(self, doc: np.ndarray, sid: np.ndarray, out: np.ndarray,
+                    concepts: np.ndarray | None = None) -> None:
         if len(sid) == 0:
             return
         bits = self._stem_bits.view[sid]
@@ -362,6 +393,7 @@ class TextAnalyser:
             np.bitwise_or.at(out, doc[hit], bits[hit])
         first = np.flatnonzero(self._phrase_first.view[sid])
         n = len(sid)
+        covered = np.zeros(n, dtype=bool) if concepts is not None else None
         for length in self._phrase_lengths:
             pos = first[first + length <= n]
             if len(pos) == 0:
@@ -371,11 +403,22 @@ class TextAnalyser:
             with np.errstate(over="ignore"):
                 for j in range(length):
                     code = code * _PHRASE_MUL + (sid[pos + j] + 1).astype(np.uint64)
-            codes, phrase_masks = self._phrases[length]
+            codes, phrase_masks, phrase_concepts = self._phrases[length]
             at = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
             found = codes[at] == code
             if found.any():
                 np.bitwise_or.at(out, doc[pos[found]], phrase_masks[at[found]])
+                if concepts is not None:
+                    np.bitwise_or.at(concepts, doc[pos[found]], phrase_concepts[at[found]])
+                    for j in range(length):
+                        covered[pos[found] + j] = True
+        if concepts is not None:
+            # A word inside a phrase found counts only as part of it (as in
+            # `Taxonomy.concept_mask`): "male voice choir" is not any choir as well.
+            cbits = self._stem_concepts.view[sid]
+            hit = np.flatnonzero(cbits.any(axis=1) & ~covered)
+            if len(hit):
+                np.bitwise_or.at(concepts, doc[hit], cbits[hit])
 
 
 class TfidfIndex:

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import safeguarding
+from ..geo import limit_km
 from . import components
 from .features import (
     EARTH_RADIUS_KM,
@@ -49,7 +50,8 @@ SEGMENT_ARRAYS = {
     "ids": np.int64, "id_order": np.int64, "key": np.int64, "lat": np.float64,
     "lon": np.float64, "geo": np.float64, "travel": np.float64, "flags": np.uint8,
     "status": np.int8,
-    "kind": np.int16, "town": np.int32, "cat": np.uint64, "cat_n": np.uint8, "avail": np.uint32,
+    "kind": np.int16, "town": np.int32, "cat": np.uint64, "cat_n": np.uint8, "con": np.uint64,
+    "avail": np.uint32,
     "avail_n": np.uint8, "capacity": np.int32, "active": np.int32, "cap_comp": np.float32,
     "tf_keys": np.int64, "tf_vals": np.float32, "lang_keys": np.int64,
     "names_blob": np.uint8, "names_off": np.int64,
@@ -162,6 +164,7 @@ class Columns:
     town: np.ndarray
     check: np.ndarray
     check_until: np.ndarray
+    con: np.ndarray | None = None  # concept masks, (n, concept words); None: no concepts
     names: list[str] | None = None  # when set, preferred to the blob (cheaper to reorder)
 
     def __len__(self):
@@ -192,6 +195,9 @@ class Columns:
             return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
 
         n_cols = max((p.tfidf.shape[1] for p in parts), default=0)
+        n_words = max((p.con.shape[1] for p in parts if p.con is not None), default=1)
+        con_parts = [p.con if p.con is not None else np.zeros((len(p), n_words), np.uint64)
+                     for p in parts]
         matrices = []
         for p in parts:
             m = p.tfidf.tocsr()
@@ -217,6 +223,8 @@ class Columns:
             town=cat("town", np.int32),
             check=cat("check", np.int8),
             check_until=cat("check_until", np.int32),
+            con=(np.concatenate(con_parts).astype(np.uint64) if con_parts
+                 else np.zeros((0, n_words), np.uint64)),
             names=names,
         )
 
@@ -246,7 +254,9 @@ class Segment:
         # copies one block per grid row instead of four.
         geo = np.empty((n, 4), dtype=np.float64)
         geo[:, 0], geo[:, 1], geo[:, 2] = unit_vectors(a["lat"], a["lon"])
-        geo[:, 3] = 1.0 - 0.5 * chord2_for_km(a["travel"])  # least dot product within reach
+        # Least dot product within reach; reach compares the distance as shown (0.1 km), as
+        # `geo.limit_km` does for the home's radius.
+        geo[:, 3] = 1.0 - 0.5 * chord2_for_km(limit_km(a["travel"]))
         a["geo"] = geo
         a["status"] = cols.status[order]
         a["capacity"], a["active"] = cols.capacity[order], cols.active[order]
@@ -264,6 +274,10 @@ class Segment:
         a["valid_until"] = safeguarding.valid_until(a["check"], a["check_until"])
         a["cat"] = cols.cat[order]
         a["cat_n"] = np.bitwise_count(a["cat"]).astype(np.uint8)
+        # Concept words one row each (word-major), so a query reads one contiguous run per
+        # word and grid row.
+        con = cols.con if cols.con is not None else np.zeros((n, 1), np.uint64)
+        a["con"] = np.ascontiguousarray(con[order].T)
         a["avail"] = cols.avail[order]
         a["avail_n"] = np.bitwise_count(a["avail"] & SLOT_BITS).astype(np.uint8)
         # Stored in single precision (it is read for every candidate of every query).
@@ -317,6 +331,7 @@ class Segment:
             remote=(self.flags[index] & REMOTE) > 0, status=self.status[index],
             tfidf=matrix[index], cat=self.cat[index], town=self.town[index],
             check=self.check[index], check_until=self.check_until[index],
+            con=self.con[:, index].T,
         )
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:

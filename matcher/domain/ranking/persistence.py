@@ -18,7 +18,7 @@ from .components import resolve_weights
 from .features import TextAnalyser, TfidfIndex
 from .grid import ALIVE, SEGMENT_ARRAYS, Segment
 
-FORMAT_VERSION = 4  # 4: safeguarding checks
+FORMAT_VERSION = 5  # 4: safeguarding checks; 5: partners' concept masks (interest coverage)
 
 
 def save(ranker, path: str | Path) -> Path:

@@ -16,20 +16,24 @@ The work is split by concern:
 Scoring (every component in [0, 1]):
 - distance: ``1 - d / r`` where ``r`` is the smaller of the home's search radius and the
   partner's travel radius (hard limits: beyond either the partner is not a candidate);
-- interests: ``1 - (1 - tfidf) * (1 - taxonomy)``: cosine of TF-IDF vectors (interests and
-  description) combined with the cosine of taxonomy category sets, so "singing" meets "choir";
+- interests: coverage (`coverage`): the share of the home's interests the partner serves,
+  through the specific concepts of the activity taxonomy (Welsh hymns ~ male voice choir ~
+  singing; dogs ~ pet therapy) or the same words; an interest whose broad category alone is
+  shared earns a small partial credit and is never claimed;
 - language: of the residents whose language is not English, the share whose language the
-  partner speaks. Homes with only English (or no languages recorded) get 0 for everyone and
-  the language weight is left out of the sum, i.e. spread proportionally over the others;
+  partner speaks. Its weight grows with need (`components.language_factor`: the share of
+  residents whose language is not English, and dementia care). Homes with only English (or
+  no languages recorded) get 0 for everyone and the language weight is left out of the sum,
+  i.e. spread proportionally over the others;
 - availability: shared slots / the smaller of the two schedules; 0.5 when either is unknown;
 - capacity: remaining share of monthly capacity; 0.5 when unknown.
 ``score = sum(w * component) / sum(w)``.
 
 Ordering: (1) when visits are restricted, partners offering video calls or letters first;
-(2) partners sharing an interest or a language (with a positive weight) before those sharing
-neither, so distance only orders partners that are otherwise alike; (3) score; (4) distance;
-(5) partner id. Scores are therefore not always descending down the list. Closed homes only
-see partners offering remote contact.
+(2) partners serving an interest or sharing a language (with a positive weight) before
+those doing neither, so distance only orders partners that are otherwise alike; (3) score;
+(4) distance; (5) partner id. Scores are therefore not always descending down the list.
+Closed homes only see partners offering remote contact.
 """
 
 from __future__ import annotations
@@ -47,10 +51,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from .. import catalogue, safeguarding
-from ..interests import Taxonomy, clean_interests, is_stop_stem, stem, words
+from ..geo import limit_km
+from ..interests import Taxonomy
 from ..languages import is_english
-from . import components, persistence, reverse
-from .candidates import HomeText, Query, score_segment, top
+from . import components, coverage, persistence, reverse
+from .candidates import Query, score_segment, top
 from .explain import explain_matches
 from .features import TextAnalyser, TfidfIndex, chord2_for_km
 from .grid import (
@@ -124,15 +129,16 @@ class Ranker(BaseEstimator):
             self.taxonomy_ = Taxonomy.load(self.taxonomy)
         self.analyser_ = TextAnalyser(self.taxonomy_)
         self.tfidf_ = TfidfIndex(self.analyser_)
-        rows, stems, counts, masks = self.analyser_.analyse_many(table.texts)
+        rows, stems, counts, masks, con = self.analyser_.analyse_many(table.texts,
+                                                                      with_concepts=True)
         matrix = self.tfidf_.fit_transform(rows, stems, counts, len(table))
         del rows, stems, counts  # large: free before the index is built
         self.kind_labels_: list[str] = []
         self.lang_tags_: list[str] = []
         self.town_labels_: list[str] = []
         self._reset_caches()
-        columns = self._columns(table, matrix, masks)
-        del matrix, masks
+        columns = self._columns(table, matrix, masks, con)
+        del matrix, masks, con
         self.main_ = Segment.build(columns, float(self.cell_deg))
         self.delta_ = None
         self.homes_ = None
@@ -141,16 +147,7 @@ class Ranker(BaseEstimator):
     def _reset_caches(self) -> None:
         self._lock = threading.RLock()
         self._text_cache: OrderedDict = OrderedDict()
-        self._item_cache: dict[str, tuple[int, list[int]]] = {}
         self._lang_index_cache = None
-        self.__dict__.pop("_bits_cache", None)
-
-    @property
-    def _category_bits(self) -> dict[str, int]:
-        bits = self.__dict__.get("_bits_cache")
-        if bits is None:
-            bits = self._bits_cache = {c: i for i, c in enumerate(self.taxonomy_.ids)}
-        return bits
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "main_")
@@ -175,10 +172,19 @@ class Ranker(BaseEstimator):
             codes.append(index[label])
         return np.array(codes, dtype=dtype) if codes else np.zeros(0, dtype)
 
-    def _columns(self, table: PartnerTable, matrix: sp.csr_matrix, masks: np.ndarray) -> Columns:
+    def _columns(self, table: PartnerTable, matrix: sp.csr_matrix, masks: np.ndarray,
+                 con: np.ndarray) -> Columns:
         kind_map = self._code_map(table.kind_labels, self.kind_labels_, np.int16)
         lang_map = self._code_map(table.lang_tags, self.lang_tags_, np.int32)
         town = self._code_map(table.towns, self.town_labels_, np.int32)
+        # Speaking a language carries its concept: a Welsh-speaking choir sings Welsh hymns.
+        speaker = np.repeat(np.arange(len(table)), np.diff(table.lang_indptr))
+        for code, tag in enumerate(table.lang_tags):
+            bit_mask = self.taxonomy_.language_concepts([tag])
+            if bit_mask:
+                bit = bit_mask.bit_length() - 1
+                rows = speaker[table.lang_codes == code]
+                con[rows, bit // 64] |= np.uint64(1 << (bit % 64))
         return Columns(
             ids=table.ids,
             names_blob=np.zeros(0, np.uint8),
@@ -200,6 +206,7 @@ class Ranker(BaseEstimator):
             town=town,
             check=table.check,
             check_until=table.check_until,
+            con=con,
         )
 
     @property
@@ -240,9 +247,10 @@ class Ranker(BaseEstimator):
                     segment.flags[pos] &= ~ALIVE
             if table is None:
                 return self
-            rows, stems, counts, masks = self.analyser_.analyse_many(table.texts)
+            rows, stems, counts, masks, con = self.analyser_.analyse_many(table.texts,
+                                                                          with_concepts=True)
             matrix = self.tfidf_.transform_many(rows, stems, counts, len(table))
-            fresh = self._columns(table, matrix, masks)
+            fresh = self._columns(table, matrix, masks, con)
             parts = [fresh]
             if self.delta_ is not None and self.delta_.n:
                 parts.insert(0, self.delta_.columns())
@@ -284,8 +292,9 @@ class Ranker(BaseEstimator):
             cache = self._lang_index_cache = {t: i for i, t in enumerate(self.lang_tags_)}
         return cache
 
-    def _home_text(self, home: Home) -> HomeText:
-        """Interest features of a home's words (cached: homes are asked about repeatedly)."""
+    def _home_items(self, home: Home) -> coverage.HomeItems:
+        """The interests a home's coverage is measured on (cached: homes are asked about
+        repeatedly)."""
         key = (tuple(home.interests or ()), home.interests_text or "")
         cache = self._text_cache
         with self._lock:
@@ -293,38 +302,8 @@ class Ranker(BaseEstimator):
             if found is not None:
                 cache.move_to_end(key)
                 return found
-            counts, mask = self.analyser_.analyse_one(home.text)
-            tf_cols, tf_w = self.tfidf_.transform_one(counts)
-            items = []
-            item_cache = self._item_cache
-            for item in clean_interests(home.interests):
-                # Homes pick their interests from much the same few hundred words.
-                known = item_cache.get(item)
-                if known is None:
-                    item_counts, item_mask = self.analyser_.analyse_one(item)
-                    known = (item_mask, [c for c in map(self.tfidf_.column_of_stem, item_counts)
-                                         if c >= 0])
-                    if len(item_cache) >= _TEXT_CACHE_SIZE:
-                        item_cache.clear()
-                    item_cache[item] = known
-                items.append((item, *known))
-            text = home.interests_text or ""
-            bits = self._category_bits
-            text_matches = [(bits[c], s) for c, s in self.taxonomy_.matches(text)]
-            text_words: list[tuple[int, str]] = []
-            seen_cols: set[int] = set()
-            for word in words(text):
-                s = stem(word)
-                if is_stop_stem(s):
-                    continue
-                col = self.tfidf_.column_of_stem(self.analyser_.known_stem_id(s))
-                if col >= 0 and col not in seen_cols:
-                    seen_cols.add(col)
-                    text_words.append((col, word))
-            explain_cols = sorted({c for _, _, cs in items for c in cs} | seen_cols
-                                  | set(tf_cols.tolist()))
-            found = HomeText(tf_cols, tf_w, np.uint64(mask), int(mask).bit_count(), items,
-                              text_matches, text_words, np.array(explain_cols, dtype=np.int64))
+            found = coverage.home_items(self.taxonomy_, self.analyser_, self.tfidf_,
+                                        home.interests, home.interests_text)
             cache[key] = found
             if len(cache) > _TEXT_CACHE_SIZE:
                 cache.popitem(last=False)
@@ -341,14 +320,18 @@ class Ranker(BaseEstimator):
             raise ValueError("home coordinates are missing or out of range")
         phi, lam = math.radians(lat), math.radians(lon)
         xyz = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
-        lo_keys, hi_keys = search_keys(lat, lon, radius, self.main_.cell)
-        text = self._home_text(home)
+        # The hard limit compares the distance as shown (to 0.1 km) with the radius.
+        limit = limit_km(radius)
+        lo_keys, hi_keys = search_keys(lat, lon, limit, self.main_.cell)
+        cover = self._home_items(home)
         others = [(t, c) for t, c in home.language_counts() if c > 0 and not is_english(t)]
         total = sum(c for _, c in others)
         index = self._lang_index()
         known = [(t, index[t], c) for t, c in others if t in index]
         w = components.weight_vector(components.resolve_weights(self.weights_, weights),
-                                     english_only=total == 0)
+                                     english_only=total == 0,
+                                     language_factor=components.language_factor(
+                                         home.non_english_share(), home.has_dementia_care))
         status = str(home.visiting_status or "open").strip().lower()
         status = status if status in _VISITING else "open"
         status_bits = APPROVED | (PENDING if filters.include_unapproved else np.uint8(0))
@@ -361,18 +344,15 @@ class Ranker(BaseEstimator):
                                     dtype=np.int64)
         avail = encode_availability(home.availability)
         return Query(
-            home=home, radius=radius, xyz=xyz, c2=float(chord2_for_km(radius)),
-            lo_keys=lo_keys, hi_keys=hi_keys, tf_cols=text.tf_cols, tf_w=text.tf_w,
-            cat=text.cat, cat_n=text.cat_n,
+            home=home, radius=radius, xyz=xyz, c2=float(chord2_for_km(limit)),
+            lo_keys=lo_keys, hi_keys=hi_keys, cover=cover,
             lang_ids=np.array([i for _, i, _ in known], dtype=np.int64),
             lang_w=np.array([c / total for _, _, c in known], dtype=np.float64),
             lang_counts=others, english_only=total == 0,
             avail=avail, avail_n=(avail & int(SLOT_BITS)).bit_count(),
             weights=w, weight_sum=components.weight_sum(w),
             status=status, status_bits=np.uint8(status_bits), kind_ok=kind_ok,
-            filter_langs=filter_langs, items=text.items, text_matches=text.text_matches,
-            text_words=text.text_words, explain_cols=text.explain_cols,
-            explain_langs=known,
+            filter_langs=filter_langs, explain_langs=known,
             today=safeguarding.ordinal(today or dt.date.today()),
             scheme=catalogue.SCHEME_FOR_NATION.get(home.nation or "") or None,
         )
@@ -483,7 +463,7 @@ class Ranker(BaseEstimator):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("_lock", "_text_cache", "_item_cache", "_lang_index_cache", "_bits_cache"):
+        for name in ("_lock", "_text_cache", "_lang_index_cache"):
             state.pop(name, None)
         return state
 

@@ -15,9 +15,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from .. import catalogue, safeguarding
+from ..geo import limit_km
+from ..interests import mask_to_words
 from ..languages import canonical_tag, is_english
 from . import components as comp
-from . import explain
+from . import coverage, explain
 from .features import km_for_chord2, unit_vectors
 from .types import Home, HomeMatch, Partner, encode_availability
 
@@ -32,8 +34,17 @@ def fit_homes(ranker, homes: Sequence[Home]) -> dict:
     lon = np.array([h.lon for h in homes], dtype=np.float64)
     x, y, z = unit_vectors(lat, lon)
     with ranker._lock:
-        rows, stems, counts, masks = ranker.analyser_.analyse_many([h.text for h in homes])
-        matrix = ranker.tfidf_.transform_many(rows, stems, counts, n)
+        covers = [ranker._home_items(h) for h in homes]
+    n_words = ranker.taxonomy_.concept_words
+    item_home = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in covers])
+    items = [item for c in covers for item in c.items]
+
+    def word_major(name: str) -> np.ndarray:
+        parts = [getattr(c, name) for c in covers if len(c)]
+        table = np.concatenate(parts) if parts else np.zeros((0, n_words), np.uint64)
+        return np.ascontiguousarray(table.T)
+
+    stem_lengths = np.array([len(i.stems) for i in items], dtype=np.int64)
     index = {t: i for i, t in enumerate(ranker.lang_tags_)}
     lang_rows, lang_cols, lang_vals = [], [], []
     english_only = np.zeros(n, dtype=bool)
@@ -59,11 +70,19 @@ def fit_homes(ranker, homes: Sequence[Home]) -> dict:
         "ids": np.array([h.id for h in homes], dtype=np.int64),
         "x": x, "y": y, "z": z,
         "radius": np.array([float(h.search_radius_km or 0.0) for h in homes]),
-        "tfidf": matrix.tocsc(),
-        "cat": masks,
-        "cat_n": np.bitwise_count(masks).astype(np.float64),
+        "item_home": item_home,
+        "n_items": np.array([len(c) for c in covers], dtype=np.float64),
+        "item_serve": word_major("serve"),
+        "item_qualifier": word_major("qualifier"),
+        "item_partial": word_major("partial"),
+        "item_has_qualifier": np.array([bool(i.masks.qualifier) for i in items], dtype=bool),
+        "item_stems": np.array([s for i in items for s in i.stems], dtype=np.int64),
+        "item_stem_lengths": stem_lengths,
         "languages": languages,
         "english_only": english_only,
+        "language_factor": np.array([comp.language_factor(h.non_english_share(),
+                                                          h.has_dementia_care)
+                                     for h in homes], dtype=np.float64),
         "avail": np.array([encode_availability(h.availability) for h in homes], np.uint32),
         "status": np.array(status, dtype=np.int8),
     }
@@ -82,7 +101,8 @@ def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> lis
     dot = H["x"] * px + H["y"] * py + H["z"] * pz
     dist = km_for_chord2(np.maximum(2.0 - 2.0 * dot, 0.0))
     reach = np.minimum(H["radius"], float(partner.travel_radius_km or 0.0))
-    ok = dist <= reach + 1e-9
+    # Both radii compare the distance as shown (to 0.1 km), as in home -> partners.
+    ok = dist <= limit_km(reach)
     remote = bool(partner.offers_remote)
     if not remote:
         ok &= H["status"] != VISITING.index("closed")
@@ -90,21 +110,14 @@ def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> lis
     if len(sel) == 0:
         return []
     with ranker._lock:
-        counts, mask = ranker.analyser_.analyse_one(partner.text)
-        cols, vals = ranker.tfidf_.transform_one(counts)
+        counts, _, text_concepts = ranker.analyser_.analyse_one(partner.text, with_concepts=True)
+    concepts = coverage.partner_concepts(ranker.taxonomy_, text_concepts,
+                                         [canonical_tag(t) for t in partner.languages or ()])
+    stems = set(counts)
     d = dist[sel]
     comp_d = comp.distance(d, reach[sel])
-    tf = np.zeros(len(sel))
-    if len(cols):
-        tf = np.asarray(H["tfidf"][:, cols] @ vals).ravel()[sel]
-    tax = None
-    pcat_n = int(mask).bit_count()
-    if pcat_n:  # cosine of the category sets
-        shared = np.bitwise_count(H["cat"][sel] & np.uint64(mask)).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tax = shared / np.sqrt(H["cat_n"][sel] * pcat_n)
-        tax[~np.isfinite(tax)] = 0.0
-    comp_i = comp.interests(tf, tax)
+    comp_i, serves = _coverage(H, concepts, stems, ranker.taxonomy_.concept_words)
+    comp_i, serves = comp_i[sel], serves[sel]
     index = {t: i for i, t in enumerate(ranker.lang_tags_)}
     spoken = sorted({index[t] for t in map(canonical_tag, partner.languages or ())
                      if t in index})
@@ -114,8 +127,9 @@ def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> lis
     comp_a = comp.availability(H["avail"][sel], encode_availability(partner.availability))
     cap = -1 if partner.capacity_per_month is None else int(partner.capacity_per_month)
     comp_c = np.full(len(sel), float(comp.capacity(cap, partner.active_introductions or 0)))
-    # One row of weights per home: English-only homes leave the language weight out.
-    rows = comp.weight_vector(used, H["english_only"][sel])
+    # One row of weights per home: English-only homes leave the language weight out, the
+    # others weigh it by need.
+    rows = comp.weight_vector(used, H["english_only"][sel], H["language_factor"][sel])
     components = dict(distance=comp_d, interests=comp_i, language=comp_l,
                       availability=comp_a, capacity=comp_c)
     score = comp.score(rows, components)
@@ -128,7 +142,7 @@ def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> lis
     flagged = np.array([checks[name].flagged for name in status_names], dtype=bool)
     key = score * np.where(flagged, safeguarding.FACTOR, 1.0)  # the order, not the score
     comps = np.stack([components[name] for name in comp.COMPONENTS], axis=1)
-    relevant = ((w[comp.INTERESTS] > 0) & (comp_i > 0)) | ((w[comp.LANGUAGE] > 0) & (comp_l > 0))
+    relevant = ((w[comp.INTERESTS] > 0) & serves) | ((w[comp.LANGUAGE] > 0) & (comp_l > 0))
     paused = (H["status"][sel] == VISITING.index("restricted")) & (not remote)
     rank = key + relevant * 2.0 + (~paused) * 4.0
     order = np.lexsort((H["ids"][sel], d, -rank))[: int(k)]
@@ -137,6 +151,36 @@ def rank_homes(ranker, partner: Partner, k: int, weights, today: dt.date) -> lis
         r = int(sel[i])
         matches.append(explain.home_match(
             ranker, partner, H["homes"][r], VISITING[int(H["status"][r])], comps[i],
-            float(score[i]), float(d[i]), bool(paused[i]), cols, mask, int(H["avail"][r]),
+            float(score[i]), float(d[i]), bool(paused[i]), stems, concepts, int(H["avail"][r]),
             checks[VISITING[int(H["status"][r])]]))
     return matches
+
+
+def _coverage(H: dict, concepts: int, stems: set[int], n_words: int):
+    """The interests component of every home for one partner (the rule of `coverage`), and
+    whether the partner serves any of the home's interests."""
+    n_homes = len(H["ids"])
+    if len(H["item_home"]) == 0:
+        return np.zeros(n_homes), np.zeros(n_homes, dtype=bool)
+    words = mask_to_words(concepts, n_words)
+
+    def hits(table: np.ndarray) -> np.ndarray:
+        out = np.zeros(table.shape[1], dtype=bool)
+        for w, value in enumerate(words):
+            if value:
+                out |= (table[w] & np.uint64(value)) != 0
+        return out
+
+    served = hits(H["item_serve"])
+    served &= ~H["item_has_qualifier"] | hits(H["item_qualifier"])
+    lengths = H["item_stem_lengths"]
+    if stems and len(H["item_stems"]):
+        present = np.isin(H["item_stems"], np.fromiter(stems, dtype=np.int64, count=len(stems)))
+        ends = np.cumsum(lengths)
+        running = np.concatenate(([0], np.cumsum(present)))
+        found = running[ends] - running[ends - lengths]
+        served |= (lengths > 0) & (found == lengths)
+    partial = (hits(H["item_partial"]) | hits(H["item_serve"])) & ~served
+    n_served = np.bincount(H["item_home"], weights=served, minlength=n_homes)
+    n_partial = np.bincount(H["item_home"], weights=partial, minlength=n_homes)
+    return comp.coverage_share(n_served, n_partial, H["n_items"]), n_served > 0

@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import catalogue
 from .. import safeguarding as sg
-from ..languages import canonical_tag
+from ..geo import round_km
+from ..languages import canonical_tag, is_english
 
 if TYPE_CHECKING:
     from .explain import Reason
@@ -152,11 +153,26 @@ class Home:
     availability: set[str] | None = None
     town: str | None = None
     nation: str | None = None
+    care_types: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         """Interests and free text as one text for the interest features."""
         return join_text(self.interests, self.interests_text)
+
+    @property
+    def has_dementia_care(self) -> bool:
+        """True when the home provides dementia care (care type ``dementia``)."""
+        return "dementia" in (self.care_types or ())
+
+    def non_english_share(self) -> float:
+        """Share of the residents recorded as speaking a language other than English:
+        those residents over the home's residents (over the residents recorded by language
+        where the home's number is unknown), at most 1."""
+        counts = self.language_counts()
+        others = sum(c for t, c in counts if not is_english(t))
+        total = int(self.residents or 0) or sum(c for _, c in counts)
+        return min(1.0, others / total) if total > 0 else 0.0
 
     def language_counts(self) -> list[tuple[str, int]]:
         """``(canonical tag, residents)`` pairs, merged by tag, in first-seen order."""
@@ -207,14 +223,14 @@ class Match:
     safeguarding: sg.Check | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
-        ``{code, params}``)."""
+        """JSON-ready dict (score and components to 4 decimals, distance as shown,
+        `geo.round_km`; reasons as ``{code, params}``)."""
         return {
             "partner_id": self.partner_id,
             "name": self.name,
             "kind": self.kind,
             "score": _round(self.score, 4),
-            "distance_km": _round(self.distance_km, 2),
+            "distance_km": round_km(self.distance_km),
             "components": {k: _round(v, 4) for k, v in self.components.items()},
             "reasons": [r.to_dict() for r in self.reasons],
             "in_person_paused": self.in_person_paused,
@@ -246,13 +262,13 @@ class HomeMatch:
     safeguarding: sg.Check | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (score and components to 4 decimals, distance to 2; reasons as
-        ``{code, params}``)."""
+        """JSON-ready dict (score and components to 4 decimals, distance as shown,
+        `geo.round_km`; reasons as ``{code, params}``)."""
         return {
             "home_id": self.home_id,
             "name": self.name,
             "score": _round(self.score, 4),
-            "distance_km": _round(self.distance_km, 2),
+            "distance_km": round_km(self.distance_km),
             "components": {k: _round(v, 4) for k, v in self.components.items()},
             "reasons": [r.to_dict() for r in self.reasons],
             "in_person_paused": self.in_person_paused,
