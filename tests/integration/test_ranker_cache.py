@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from matcher.domain.ranking import Home
+from matcher.domain.ranking.components import language_factor
 from matcher.models import CommunityGroup, utcnow
 from matcher.services import matching, versions
 
@@ -102,9 +103,12 @@ def test_the_configured_weights_win_over_those_of_a_saved_index(db, tmp_path, mo
     assert ranker.weights_.as_dict() == b
     assert worker.weights_used() == b
     assert worker.weights_used({"distance": 2}) == {**b, "distance": 2.0}
-    for m in ranker.rank(_home(), k=10):
+    # The language weight counts by the home's need (all ten recorded residents speak Welsh).
+    home = _home()
+    used = {**b, "language": b["language"] * language_factor(home.non_english_share())}
+    for m in ranker.rank(home, k=10):
         c = m.components
-        assert m.score == pytest.approx(sum(b[k] * c[k] for k in b) / sum(b.values()))
+        assert m.score == pytest.approx(sum(used[k] * c[k] for k in b) / sum(used.values()))
 
 
 def _saved_bytes(path) -> bytes:
