@@ -180,7 +180,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_DEFAULT_SENDER", "Kith <kith@localhost>", str,
             "the `From` of every email"),
     Setting("TASKS_URL", None, storage_url,
-            "task queue storage: `redis://host:6379/N` in production",
+            "task queue storage: `redis://host:6379/N` in production (or `sqlite:///path`)",
             shown_default="unset (SQLite file `instance/tasks.sqlite3`)"),
     Setting("TASKS_IMMEDIATE", None, optional_boolean,
             "run background tasks at once in the process that queued them (tests)",
@@ -341,6 +341,9 @@ def settings_table() -> str:
     return "\n".join(lines)
 
 
+TASKS_URL_SCHEMES = ("redis://", "rediss://", "unix://", "sqlite:///")
+
+
 def check_config(config: dict) -> None:
     """Refuse to start without the settings production needs."""
     if not config["SECRET_KEY"]:
@@ -354,6 +357,14 @@ def check_config(config: dict) -> None:
                 "'import secrets; print(secrets.token_hex(32))')); "
                 "it may only be omitted when FLASK_DEBUG=1 or in tests."
             )
+    # Mistakes that would otherwise only show as every email failing, much later.
+    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+        raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL exclude each other: STARTTLS (usually "
+                          "port 587) or TLS from the start (usually port 465), not both.")
+    url = config["TASKS_URL"] or ""
+    if url and not url.startswith(TASKS_URL_SCHEMES):
+        raise ConfigError(f"TASKS_URL must start with one of {', '.join(TASKS_URL_SCHEMES)} "
+                          f"(for example redis://127.0.0.1:6379/3), not {url!r}.")
 
 
 def settle_engine_options(config: dict) -> None:

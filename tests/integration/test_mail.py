@@ -353,8 +353,17 @@ def test_the_queue_is_a_sqlite_file_by_default_and_redis_with_tasks_url(app, tmp
     assert isinstance(huey_for(TASKS_URL="redis://127.0.0.1:6379/3"), RedisHuey)
     assert isinstance(huey_for(TASKS_IMMEDIATE=True), MemoryHuey)
     assert isinstance(huey_for(TASKS_IMMEDIATE=None, TESTING=True), MemoryHuey)
-    with pytest.raises(ValueError):
-        huey_for(TASKS_URL="amqp://elsewhere")
+    assert isinstance(huey_for(TASKS_URL=f"sqlite:///{tmp_path}/q.sqlite3"), SqliteHuey)
+
+
+@pytest.mark.parametrize("config", [{"TASKS_URL": "amqp://elsewhere"},
+                                    {"MAIL_USE_TLS": True, "MAIL_USE_SSL": True}])
+def test_settings_that_would_make_every_email_fail_stop_the_start(config):
+    from matcher import create_app
+    from matcher.config import ConfigError
+
+    with pytest.raises(ConfigError):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", **config})
 
 
 def test_each_app_has_its_own_queue(app):
