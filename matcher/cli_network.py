@@ -99,20 +99,28 @@ def match_list(nation, local_authority, kinds, per_home, out):
 @click.option("--nation", type=click.Choice(NATIONS), help="Leave out for the whole network.")
 @click.option("--per-home", type=click.IntRange(1, 20), default=3, show_default=True)
 @click.option("--kinds", help="Comma-separated partner kinds.")
+@click.option("--strategy", type=click.Choice(["fair", "total"]), default="fair",
+              show_default=True,
+              help="fair: every reachable home gets one partner before any gets a second.")
+@click.option("--max-homes-per-partner", type=click.IntRange(1, 100))
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),
               help="Also write the allocation as CSV here.")
 @with_appcontext
-def allocate(nation, per_home, kinds, out):
+def allocate(nation, per_home, kinds, strategy, max_homes_per_partner, out):
     """Compute and store the optimal allocation of partners to homes."""
-    from .services.allocations import allocation_csv, create_allocation
+    from .services.allocations import allocation_csv, create_allocation, homes_without_partner
 
     allocation = create_allocation(db.session, _cache(), _actor(), nation=nation,
-                                   per_home=per_home, kinds=_kinds(kinds), n_jobs=_jobs())
+                                   per_home=per_home, kinds=_kinds(kinds), strategy=strategy,
+                                   max_homes_per_partner=max_homes_per_partner, n_jobs=_jobs())
     db.session.commit()
     if out:
         _write(allocation_csv(allocation), out)
-    click.echo(f"Allocation {allocation.id}: {len(allocation.assignments)} links, total score "
-               f"{allocation.total_score:.3f}.")
+    unserved = homes_without_partner(db.session, allocation)
+    click.echo(f"Allocation {allocation.id} ({strategy}): {len(allocation.assignments)} links, "
+               f"total score {allocation.total_score:.3f}; {unserved['count']} homes got "
+               f"nobody ({unserved['no_partner_in_reach']} with no partner in reach, "
+               f"{unserved['all_taken']} whose partners were all taken).")
 
 
 @click.group("import")

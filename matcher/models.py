@@ -402,6 +402,11 @@ class Allocation(db.Model):
     per_home: Mapped[int] = mapped_column(Integer)
     kinds: Mapped[list[str] | None] = mapped_column(JSON)
     total_score: Mapped[float] = mapped_column(Float)
+    # Allocations stored before strategies existed maximised the total score.
+    strategy: Mapped[str] = mapped_column(String(10), default="fair", server_default="total")
+    max_homes_per_partner: Mapped[int | None] = mapped_column(Integer)
+    # The homes that got nobody, each with why: [{"id", "reason"}] (see domain.allocation).
+    unserved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     assignments: Mapped[list[AllocationAssignment]] = relationship(
         back_populates="allocation", cascade="all, delete-orphan"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
+from ..domain.allocation import STRATEGIES
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..services import allocations
@@ -20,7 +21,8 @@ from .match_lists import (
 )
 
 blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
-                description="Assign partners to homes to maximise the total match score.")
+                description="Assign partners to homes: fairly (every reachable home first), "
+                            "or for the highest total match score.")
 
 
 class AllocationInputSchema(ma.Schema):
@@ -31,6 +33,30 @@ class AllocationInputSchema(ma.Schema):
     kinds = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
                            allow_none=True, validate=ma.validate.Length(max=len(GROUP_KINDS)))
     local_authority = ma.fields.String(validate=ma.validate.Length(max=9), allow_none=True)
+    strategy = ma.fields.String(load_default="fair", validate=ma.validate.OneOf(STRATEGIES),
+                                metadata={"description": (
+                                    "`fair` (default): every home that has any eligible partner "
+                                    "with spare capacity gets one before any home gets a "
+                                    "second, then the highest total score within that. "
+                                    "`total`: the highest total score alone.")})
+    max_homes_per_partner = ma.fields.Integer(
+        allow_none=True, validate=ma.validate.Range(min=1, max=100),
+        metadata={"description": "At most this many homes proposed to one partner."})
+
+
+class UnservedHomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    reason = ma.fields.String(metadata={"description": (
+        "`no_partner_in_reach`: no eligible partner reaches this home; `all_taken`: the "
+        "partners in reach were all given to other homes.")})
+
+
+class HomesWithoutPartnerSchema(ma.Schema):
+    count = ma.fields.Integer()
+    no_partner_in_reach = ma.fields.Integer()
+    all_taken = ma.fields.Integer()
+    homes = ma.fields.List(ma.fields.Nested(UnservedHomeSchema))
 
 
 class AssignmentSchema(ma.Schema):
@@ -46,7 +72,10 @@ class AllocationSchema(ma.Schema):
     kinds = ma.fields.List(ma.fields.String(), allow_none=True)
     created_at = ma.fields.String(allow_none=True)
     total_score = ma.fields.Float()
+    strategy = ma.fields.String()
+    max_homes_per_partner = ma.fields.Integer(allow_none=True)
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
+    homes_without_partner = ma.fields.Nested(HomesWithoutPartnerSchema)
 
 
 class AllocationSummarySchema(ma.Schema):
@@ -69,8 +98,10 @@ class Allocations(MethodView):
             allocation = allocations.allocate_for(
                 db.session, ranker_cache(), current_user(), nation=data.get("nation"),
                 per_home=data["per_home"],
-                kinds=data.get("kinds") or None, local_authority=data.get("local_authority"))
-            return allocations.allocation_dict(allocation)
+                kinds=data.get("kinds") or None, local_authority=data.get("local_authority"),
+                strategy=data["strategy"],
+                max_homes_per_partner=data.get("max_homes_per_partner"))
+            return allocations.allocation_dict(allocation, db.session)
 
     @blp.response(200, AllocationSummarySchema(many=True))
     @blp.paginate()
@@ -92,4 +123,4 @@ class AllocationById(MethodView):
         if args["format"] == "csv":
             return csv_response(allocations.allocation_csv(allocation),
                                 f"allocation-{allocation.id}")
-        return allocations.allocation_dict(allocation)
+        return allocations.allocation_dict(allocation, db.session)

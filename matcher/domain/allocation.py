@@ -1,4 +1,4 @@
-"""Network allocation: assign partners to care homes to maximise the total match score.
+"""Network allocation: assign partners to care homes, fairly or for the highest total score.
 
 The problem is a bipartite transportation problem. Each candidate pair (home ``h``, partner
 ``p``) with score ``s`` is a variable ``x`` in [0, 1]; each home takes at most its number of
@@ -12,6 +12,18 @@ returns such a vertex (simplex, or interior point followed by crossover); should
 back a fractional point, the same model is solved again as an integer programme, which on
 this structure closes at the root.
 
+Two strategies:
+
+* ``total``: maximise ``sum(s * x)`` as above. One home may fill all its slots with strong
+  partners while a neighbour that could have had one of them gets nobody.
+* ``fair`` (what coordinators get by default): first as many homes as possible get one
+  partner, then the total score is maximised among the allocations that reach that number.
+  Each home gets a "served" variable ``y <= 1`` with ``y <= sum of its pairs``, worth more
+  than all scores together (``sum(s) + 1``), so serving one more home always beats any gain
+  in score: the optimum is exactly lexicographic, with no weight of fairness against score
+  to tune. The extra rows can spoil total unimodularity, so a fractional answer is solved
+  again as an integer programme (on the national networks measured it never was).
+
 Pure numpy/scipy: no Flask, no database.
 """
 
@@ -23,7 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Allocation", "AllocationError", "allocate", "unlimited_capacity"]
+__all__ = ["STRATEGIES", "Allocation", "AllocationError", "allocate", "unlimited_capacity",
+           "unserved_homes"]
+
+STRATEGIES = ("fair", "total")
 
 _INTEGRAL_TOLERANCE = 1e-6
 
@@ -74,7 +89,8 @@ def _as_capacity(value: int | Sequence[int] | np.ndarray, size: int, what: str) 
 def allocate(home_index: Sequence[int] | np.ndarray, partner_index: Sequence[int] | np.ndarray,
              scores: Sequence[float] | np.ndarray, *, n_homes: int, n_partners: int,
              home_slots: int | Sequence[int] | np.ndarray,
-             partner_capacity: int | Sequence[int] | np.ndarray) -> Allocation:
+             partner_capacity: int | Sequence[int] | np.ndarray,
+             strategy: str = "total") -> Allocation:
     """Choose candidate pairs maximising the total score within every capacity.
 
     The candidates are given as three aligned arrays (a sparse score matrix): pair ``k`` links
@@ -84,7 +100,10 @@ def allocate(home_index: Sequence[int] | np.ndarray, partner_index: Sequence[int
     one per home); ``partner_capacity`` how many homes each partner may take (see
     :func:`unlimited_capacity`). Returns the optimal :class:`Allocation`; ties between equally
     good allocations are broken by the solver, deterministically for the same input.
+    ``strategy`` is ``"total"`` or ``"fair"`` (see the module's notes).
     """
+    if strategy not in STRATEGIES:
+        raise AllocationError(f"strategy must be one of: {', '.join(STRATEGIES)}")
     rows = np.asarray(home_index, dtype=np.int64).ravel()
     cols = np.asarray(partner_index, dtype=np.int64).ravel()
     values = np.asarray(scores, dtype=float).ravel()
@@ -123,15 +142,48 @@ def allocate(home_index: Sequence[int] | np.ndarray, partner_index: Sequence[int
     a_ub = sparse.vstack([a_homes, a_partners], format="csr")
     b_ub = np.concatenate([slots[used_homes], capacity[used_partners]])
 
-    x = _solve_lp(values, a_ub, b_ub)
-    if x is None or np.any(np.abs(x - np.round(x)) > _INTEGRAL_TOLERANCE):
-        x = _solve_integer(values, a_ub, b_ub)
+    if strategy == "fair":
+        x = _solve_fair(values, home_row, len(used_homes), a_ub, b_ub)
+    else:
+        x = _solve_lp(values, a_ub, b_ub)
+        if x is None or np.any(np.abs(x - np.round(x)) > _INTEGRAL_TOLERANCE):
+            x = _solve_integer(values, a_ub, b_ub)
     chosen = np.flatnonzero(np.round(x) >= 1)
     # Best first within each home, so callers can present the list as it is.
     chosen = chosen[np.lexsort((-values[chosen], rows[chosen]))]
     pairs = [(int(rows[k]), int(cols[k])) for k in chosen]
     picked = [float(values[k]) for k in chosen]
     return Allocation(pairs, picked, float(np.sum(picked)) if picked else 0.0)
+
+
+def unserved_homes(home_index: Sequence[int] | np.ndarray, n_homes: int,
+                   allocation: Allocation) -> dict[int, str]:
+    """Why each home that got nobody got nobody: ``"no_partner_in_reach"`` (no candidate pair
+    at all) or ``"all_taken"`` (candidates, but their capacity went to other homes)."""
+    candidates = set(np.asarray(home_index, dtype=np.int64).ravel().tolist())
+    served = {home for home, _ in allocation.pairs}
+    return {h: ("all_taken" if h in candidates else "no_partner_in_reach")
+            for h in range(n_homes) if h not in served}
+
+
+def _solve_fair(values: np.ndarray, home_row: np.ndarray, n_used_homes: int,
+                a_ub, b_ub: np.ndarray) -> np.ndarray:
+    """``x`` per pair for the fair strategy: most homes served first, then the best total."""
+    n = len(values)
+    # One more variable per home, "served" (at most 1, at most the home's number of pairs),
+    # worth more than every score together: one more home served always wins.
+    served_weight = float(values.sum()) + 1.0
+    a_homes = sparse.csr_matrix((np.ones(n), (home_row, np.arange(n))), shape=(n_used_homes, n))
+    a_fair = sparse.vstack([
+        sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], n_used_homes))]),
+        sparse.hstack([-a_homes, sparse.identity(n_used_homes)]),
+    ], format="csr")
+    b_fair = np.concatenate([b_ub, np.zeros(n_used_homes)])
+    objective = np.concatenate([values, np.full(n_used_homes, served_weight)])
+    x = _solve_lp(objective, a_fair, b_fair)
+    if x is None or np.any(np.abs(x - np.round(x)) > _INTEGRAL_TOLERANCE):
+        x = _solve_integer(objective, a_fair, b_fair)
+    return x[:n]
 
 
 def _solve_lp(values: np.ndarray, a_ub, b_ub: np.ndarray) -> np.ndarray | None:

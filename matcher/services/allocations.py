@@ -11,7 +11,10 @@ highest total score such that
   ``active`` introductions. A partner who gave no capacity counts as unlimited, which in
   practice means at most one slot per home (the number of homes).
 
-The result is optimal over those candidates, not greedy.
+The result is optimal over those candidates, not greedy. ``strategy="fair"`` (the API's
+default) first serves as many homes as possible with one partner each, then maximises the
+total; ``"total"`` maximises the total alone. ``max_homes_per_partner`` caps how many homes
+one partner is proposed to. The homes that got nobody are stored with the reason.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..csvout import write_csv
-from ..domain.allocation import allocate, unlimited_capacity
-from ..models import Allocation, AllocationAssignment, CommunityGroup, User
+from ..domain.allocation import allocate, unlimited_capacity, unserved_homes
+from ..models import Allocation, AllocationAssignment, CareHome, CommunityGroup, User
 from . import audit, scope
 from .errors import NotFound
 from .introductions import active_counts, open_pairs
@@ -61,7 +64,8 @@ def remaining_capacity(session: Session, groups: Sequence[CommunityGroup], n_hom
 
 def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
                       nation: str | None, per_home: int, kinds: Sequence[str] | None = None,
-                      local_authority: str | None = None, n_jobs: int = 1) -> Allocation:
+                      local_authority: str | None = None, strategy: str = "fair",
+                      max_homes_per_partner: int | None = None, n_jobs: int = 1) -> Allocation:
     """Compute, store and return the optimal allocation for the homes of ``nation`` (all
     homes when None; callers check the nation is in scope, see ``resolve_nation``).
     ``n_jobs``: processes for the ranking batch, command line only (see ``batch_matches``)."""
@@ -70,7 +74,9 @@ def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
     homes = homes_for(session, nation, local_authority)
     kinds = list(kinds) if kinds else None
     allocation = Allocation(created_by_id=actor.user_id, nation=nation, per_home=per_home,
-                            kinds=kinds, total_score=0.0)
+                            kinds=kinds, total_score=0.0, strategy=strategy,
+                            max_homes_per_partner=max_homes_per_partner)
+    unserved: dict[int, str] = {i: "no_partner_in_reach" for i in range(len(homes))}
     if homes and any_partners(session):
         depth = max(CANDIDATES_PER_HOME, 4 * per_home)
         found = matching.batch_matches(session, cache, homes, per_home=depth, kinds=kinds,
@@ -103,17 +109,24 @@ def create_allocation(session: Session, cache: Any, actor: audit.Actor, *,
             cols = [t[1] for t in triples]
             scores = [t[2] for t in triples]
         capacity = remaining_capacity(session, groups, len(homes))
+        if max_homes_per_partner is not None:
+            capacity = np.minimum(capacity, max_homes_per_partner)
         result = allocate(rows, cols, scores, n_homes=len(homes), n_partners=len(groups),
-                          home_slots=per_home, partner_capacity=capacity)
+                          home_slots=per_home, partner_capacity=capacity, strategy=strategy)
+        unserved = unserved_homes(rows, len(homes), result)
         for (h, g), score in zip(result.pairs, result.scores, strict=True):
             allocation.assignments.append(AllocationAssignment(
                 care_home=homes[h], group=groups[g], score=round(score, 6)))
         allocation.total_score = round(result.total, 6)
+    allocation.unserved = [{"id": homes[i].id, "reason": reason}
+                           for i, reason in sorted(unserved.items())]
     session.add(allocation)
     session.flush()
     audit.record(session, actor, "create", allocation, {
-        "nation": nation, "per_home": per_home, "kinds": kinds,
-        "assignments": len(allocation.assignments), "total_score": allocation.total_score})
+        "nation": nation, "per_home": per_home, "kinds": kinds, "strategy": strategy,
+        "max_homes_per_partner": max_homes_per_partner,
+        "assignments": len(allocation.assignments), "total_score": allocation.total_score,
+        "homes_without_partner": len(allocation.unserved)})
     return allocation
 
 
@@ -154,9 +167,25 @@ def _ordered(allocation: Allocation) -> list[AllocationAssignment]:
     return sorted(allocation.assignments, key=lambda a: (a.care_home_id, -a.score, a.group_id))
 
 
-def allocation_dict(allocation: Allocation) -> dict[str, Any]:
-    """The allocation as the API answers it."""
-    return {
+def homes_without_partner(session: Session, allocation: Allocation) -> dict[str, Any]:
+    """How many homes got nobody and why, with each home's id and name."""
+    entries = allocation.unserved or []
+    ids = [e["id"] for e in entries]
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        names.update((home_id, name) for home_id, name in session.execute(
+            select(CareHome.id, CareHome.name).where(CareHome.id.in_(ids[start:start + 500]))))
+    homes = [{"id": e["id"], "name": names[e["id"]], "reason": e["reason"]}
+             for e in entries if e["id"] in names]
+    return {"count": len(homes),
+            "no_partner_in_reach": sum(h["reason"] == "no_partner_in_reach" for h in homes),
+            "all_taken": sum(h["reason"] == "all_taken" for h in homes),
+            "homes": homes}
+
+
+def allocation_dict(allocation: Allocation, session: Session | None = None) -> dict[str, Any]:
+    """The allocation as the API answers it (``homes_without_partner`` needs the session)."""
+    out = {
         "id": allocation.id,
         "nation": allocation.nation,
         "per_home": allocation.per_home,
@@ -168,7 +197,12 @@ def allocation_dict(allocation: Allocation) -> dict[str, Any]:
             "group": {"id": a.group.id, "name": a.group.name, "kind": a.group.kind},
             "score": a.score,
         } for a in _ordered(allocation)],
+        "strategy": allocation.strategy,
+        "max_homes_per_partner": allocation.max_homes_per_partner,
     }
+    if session is not None:
+        out["homes_without_partner"] = homes_without_partner(session, allocation)
+    return out
 
 
 def allocation_csv(allocation: Allocation) -> str:

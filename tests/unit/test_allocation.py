@@ -7,7 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from matcher.domain.allocation import AllocationError, allocate, unlimited_capacity
+from matcher.domain.allocation import (
+    AllocationError,
+    allocate,
+    unlimited_capacity,
+    unserved_homes,
+)
 
 
 def greedy(rows, cols, scores, *, home_slots, partner_capacity):
@@ -159,3 +164,62 @@ def test_brute_force_helper_agrees_with_hand_worked_example():
                        home_slots=np.array([1, 1]), partner_capacity=np.array([1, 1])
                        ) == pytest.approx(1.65)
 
+
+
+# --- the fair strategy ------------------------------------------------------------------------
+
+def brute_force_fair(rows, cols, scores, *, n_homes, n_partners, home_slots, partner_capacity):
+    """The best (homes served, total score) over every feasible subset, lexicographically."""
+    best = (0, 0.0)
+    n = len(scores)
+    for mask in range(1 << n):
+        chosen = [k for k in range(n) if mask >> k & 1 and scores[k] > 0]
+        homes = np.bincount([rows[k] for k in chosen], minlength=n_homes)
+        partners = np.bincount([cols[k] for k in chosen], minlength=n_partners)
+        if np.any(homes > home_slots) or np.any(partners > partner_capacity):
+            continue
+        value = (int(np.count_nonzero(homes)), round(sum(scores[k] for k in chosen), 9))
+        best = max(best, value)
+    return best
+
+
+def test_fair_gives_every_reachable_home_one_before_any_home_gets_a_second():
+    # Home 0 likes partners A (0.9) and B (0.8); home 1 reaches only A (0.5); each partner
+    # takes one home. The highest total gives home 0 both and home 1 nobody.
+    rows, cols, scores = [0, 0, 1], [0, 1, 0], [0.9, 0.8, 0.5]
+    total = allocate(rows, cols, scores, n_homes=3, n_partners=2, home_slots=2,
+                     partner_capacity=1, strategy="total")
+    fair = allocate(rows, cols, scores, n_homes=3, n_partners=2, home_slots=2,
+                    partner_capacity=1, strategy="fair")
+    assert sorted(total.pairs) == [(0, 0), (0, 1)] and total.total == pytest.approx(1.7)
+    assert sorted(fair.pairs) == [(0, 1), (1, 0)] and fair.total == pytest.approx(1.3)
+    assert unserved_homes(rows, 3, total) == {1: "all_taken", 2: "no_partner_in_reach"}
+    assert unserved_homes(rows, 3, fair) == {2: "no_partner_in_reach"}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fair_is_lexicographically_best_on_small_random_networks(seed):
+    rng = np.random.default_rng(1000 + seed)
+    n_homes, n_partners = rng.integers(2, 5), rng.integers(2, 5)
+    pairs = [(h, p) for h in range(n_homes) for p in range(n_partners)]
+    rng.shuffle(pairs)
+    pairs = pairs[: rng.integers(3, min(len(pairs), 12) + 1)]
+    rows = np.array([h for h, _ in pairs])
+    cols = np.array([p for _, p in pairs])
+    scores = rng.integers(1, 6, size=len(pairs)) / 5
+    slots = rng.integers(1, 4, size=n_homes)
+    capacity = rng.integers(0, 3, size=n_partners)
+    result = allocate(rows, cols, scores, n_homes=n_homes, n_partners=n_partners,
+                      home_slots=slots, partner_capacity=capacity, strategy="fair")
+    check_feasible(result, home_slots=slots, partner_capacity=capacity)
+    served, best_total = brute_force_fair(rows, cols, scores, n_homes=n_homes,
+                                          n_partners=n_partners, home_slots=slots,
+                                          partner_capacity=capacity)
+    assert len(result.by_home()) == served
+    assert result.total == pytest.approx(best_total)
+
+
+def test_an_unknown_strategy_is_refused():
+    with pytest.raises(AllocationError, match="strategy"):
+        allocate([0], [0], [0.5], n_homes=1, n_partners=1, home_slots=1, partner_capacity=1,
+                 strategy="greedy")

@@ -194,11 +194,12 @@ def test_allocation_is_optimal_within_capacity_and_stored(client, network):
                   for e in listed["homes"] for m in e["matches"]]
     assert 3 <= len(candidates) <= 14
     capacity = {groups["Côr Bangor"]: 1, groups["Llanberis Singers"]: 2, groups[HOSTILE]: 99}
-    response = client.post("/api/v1/allocations", json={"nation": "wales", "per_home": 1},
-                           headers=admin)
+    response = client.post("/api/v1/allocations", json={"nation": "wales", "per_home": 1,
+                                                         "strategy": "total"}, headers=admin)
     assert response.status_code == 201, response.json
     body = response.json
     assert body["id"] and body["per_home"] == 1 and body["nation"] == "wales"
+    assert body["strategy"] == "total"
     pairs = body["assignments"]
     assert len({a["care_home"]["id"] for a in pairs}) == len(pairs)  # one each
     for group_id, limit in capacity.items():
@@ -211,6 +212,52 @@ def test_allocation_is_optimal_within_capacity_and_stored(client, network):
     listing = client.get("/api/v1/allocations", headers=admin)
     assert listing.json[0]["id"] == body["id"]
     assert listing.json[0]["assignment_count"] == len(pairs)
+
+
+def test_fair_allocation_serves_every_reachable_home_first_and_says_who_got_nobody(
+        client, network):
+    homes, groups, admin = network
+    listed = client.get("/api/v1/match-lists?nation=wales&per_home=20", headers=admin).json
+    candidates = [(e["care_home"]["id"], m["group"]["id"], m["score"])
+                  for e in listed["homes"] for m in e["matches"]]
+    capacity = {groups["Côr Bangor"]: 1, groups["Llanberis Singers"]: 2, groups[HOSTILE]: 99}
+    fair = client.post("/api/v1/allocations", json={"nation": "wales", "per_home": 3},
+                       headers=admin)
+    assert fair.status_code == 201, fair.json
+    body = fair.json
+    assert body["strategy"] == "fair"  # the default
+    served = {a["care_home"]["id"] for a in body["assignments"]}
+    # The most homes any allocation could serve with one partner each: all of them served.
+    best_cover = max(
+        len({h for h, _, _ in subset})
+        for size in range(len({h for h, _, _ in candidates}) + 1)
+        for subset in itertools.combinations(candidates, size)
+        if all(sum(g == gid for _, g, _ in subset) <= capacity[gid] for gid in capacity)
+        and len({h for h, _, _ in subset}) == len(subset))
+    assert len(served) == best_cover
+    total = client.post("/api/v1/allocations", json={"nation": "wales", "per_home": 3,
+                                                      "strategy": "total"}, headers=admin).json
+    assert len(served) >= len({a["care_home"]["id"] for a in total["assignments"]})
+    assert total["total_score"] >= body["total_score"] - 1e-6
+
+    nobody = body["homes_without_partner"]
+    reachable = {h for h, _, _ in candidates}
+    wales = {e["care_home"]["id"] for e in listed["homes"]}
+    assert nobody["count"] == len(nobody["homes"]) == len(wales - served)
+    for home in nobody["homes"]:
+        expected = "all_taken" if home["id"] in reachable else "no_partner_in_reach"
+        assert home["reason"] == expected and home["name"]
+    assert nobody["no_partner_in_reach"] + nobody["all_taken"] == nobody["count"]
+    stored = client.get(f"/api/v1/allocations/{body['id']}", headers=admin).json
+    assert stored["homes_without_partner"] == nobody and stored["strategy"] == "fair"
+
+    capped = client.post("/api/v1/allocations", json={
+        "nation": "wales", "per_home": 3, "max_homes_per_partner": 1}, headers=admin).json
+    given = [a["group"]["id"] for a in capped["assignments"]]
+    assert len(given) == len(set(given))  # the unlimited knitting club too: one home only
+    refused = client.post("/api/v1/allocations", json={"per_home": 1, "strategy": "greedy"},
+                          headers=admin)
+    assert refused.status_code == 422 and "strategy" in refused.json["errors"]
 
 
 def test_active_introductions_use_up_capacity(client, network):
