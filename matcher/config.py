@@ -235,7 +235,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RANKING_JOBS", 2, int,
             "processes the command line's batch ranking uses (the web never forks)", env=False),
     Setting("MAIL_BACKEND", None, str, "Flask-Mailman backend; unset: SMTP with `MAIL_SERVER`, "
-            "else `.eml` files in `MAIL_OUTBOX_DIR`", env=False),
+            "else `.eml` files in `MAIL_OUTBOX_DIR` (in tests that set none: in memory)",
+            env=False),
     Setting("MAIL_OUTBOX_DIR", None, str, "where `.eml` files go without `MAIL_SERVER`; unset: "
             "`instance/outbox`", env=False),
     Setting("MAIL_TIMEOUT", 10, int, "seconds to wait for the SMTP server", env=False),

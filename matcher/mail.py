@@ -45,9 +45,16 @@ def outbox_dir(app: Flask) -> Path:
 def init_mail(app: Flask) -> None:
     """Choose the backend (SMTP with ``MAIL_SERVER``, else ``.eml`` files) and set up
     Flask-Mailman for this app."""
-    if not app.config.get("MAIL_BACKEND"):
-        app.config["MAIL_BACKEND"] = ("smtp" if app.config["MAIL_SERVER"]
-                                      else "matcher.mail.EmlEmailBackend")
+    if not app.config["MAIL_BACKEND"]:
+        if app.config["MAIL_SERVER"]:
+            backend = "smtp"
+        elif app.config["TESTING"] and not app.config["MAIL_OUTBOX_DIR"]:
+            # A test app that did not say where its outbox is keeps its mail in memory
+            # (Flask-Mailman's own choice in tests), never in the real instance/outbox/.
+            backend = "locmem"
+        else:
+            backend = "matcher.mail.EmlEmailBackend"
+        app.config["MAIL_BACKEND"] = backend
     app.config["MAIL_FILE_PATH"] = str(outbox_dir(app))
     mail.init_app(app)
 

@@ -391,3 +391,16 @@ def test_only_a_decision_on_a_pending_registration_is_mailed(app, db, smtp_serve
             records.decide_group(db.session, _index(app), coordinator, group.id, decision,
                                  "Reason")
     assert smtp_server.received == []
+
+
+def test_a_test_app_without_an_outbox_directory_writes_no_files(tmp_path):
+    from matcher import create_app
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:",
+                        "INSTANCE_DIR": str(tmp_path)})
+    assert other.config["MAIL_BACKEND"] == "locmem"
+    production_like = create_app({"TESTING": False, "SECRET_KEY": "x",
+                                  "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:",
+                                  "INSTANCE_DIR": str(tmp_path)})
+    assert production_like.config["MAIL_BACKEND"] == "matcher.mail.EmlEmailBackend"
+    assert production_like.config["MAIL_FILE_PATH"] == str(tmp_path / "outbox")
