@@ -53,7 +53,13 @@ def _make_huey(app: Flask) -> Huey:
     if immediate:
         return MemoryHuey(immediate=True, **common)
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(url=url, **common)
+        import redis
+
+        # A Redis that has gone away must not hold a request for long: queuing then fails
+        # fast and the message waits in the outbox for the periodic task. (The consumer's
+        # blocking reads last read_timeout=1 s, well within the socket timeout.)
+        pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+        return RedisHuey(connection_pool=pool, **common)
     if url and url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
     else:  # no TASKS_URL (check_config refused any other kind)
