@@ -130,6 +130,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter rule for sign-in attempts, per address"),
     Setting("RATELIMIT_GEOCODE", "120 per minute", str,
             "Flask-Limiter rule for `GET /api/v1/geocode`, per address"),
+    Setting("REMINDERS_EVERY_MINUTES", 5, int,
+            "how often (minutes, 1-59) the worker looks for visit reminders, feedback requests "
+            "and safeguarding notices that are due"),
+    Setting("RATELIMIT_VISIT_LINKS", "60 per minute", str,
+            "Flask-Limiter rule for the private calendar feeds and the feedback form, per "
+            "address"),
     Setting("RATELIMIT_KEY_PREFIX", "kith", str,
             "prefix of the rate-limit keys in Redis (one per deployment sharing a Redis)"),
     Setting("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True, boolean,

@@ -21,7 +21,7 @@ from flask_mailman import EmailMultiAlternatives, Mail
 from flask_mailman.backends.base import BaseEmailBackend
 
 from .models import OutboxMessage
-from .services.notifications import header_text
+from .services.notifications import ATTACHMENTS_KEY, header_text
 
 mail = Mail()
 
@@ -140,6 +140,9 @@ def render_message(app: Flask, message: OutboxMessage) -> EmailMultiAlternatives
         headers={"X-Kith-Outbox-Id": str(message.id),
                  "Auto-Submitted": "auto-generated"})
     email.attach_alternative(html, "text/html")
+    for attachment in (message.context or {}).get(ATTACHMENTS_KEY) or []:
+        email.attach(attachment["filename"], attachment["content"],
+                     attachment.get("content_type") or "application/octet-stream")
     return email
 
 

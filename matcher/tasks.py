@@ -41,6 +41,7 @@ class Tasks:
     requeue_due: Any
     coordinator_digest: Any
     purge_expired: Any
+    send_reminders: Any
 
 
 def _make_huey(app: Flask) -> Huey:
@@ -110,8 +111,14 @@ def _register(app: Flask, huey: Huey) -> Tasks:
     def purge_expired() -> int:
         return _in_app(app, purge_expired_data, app)
 
+    @huey.periodic_task(crontab(minute=f"*/{app.config['REMINDERS_EVERY_MINUTES']}"),
+                        name="send_reminders")
+    def send_reminders() -> dict:
+        return _in_app(app, queue_reminders)
+
     return Tasks(huey=huey, send_email=send_email, requeue_due=requeue_due,
-                 coordinator_digest=coordinator_digest, purge_expired=purge_expired)
+                 coordinator_digest=coordinator_digest, purge_expired=purge_expired,
+                 send_reminders=send_reminders)
 
 
 def deliver(app: Flask, message_id: int) -> str:
@@ -192,6 +199,18 @@ def queue_digests() -> int:
         session.close()
 
 
+def queue_reminders(now=None) -> dict:
+    """Visit reminders, feedback requests and safeguarding notices that are due (each sent
+    once, however often this runs)."""
+    from .services import reminders
+    session = new_session()
+    try:
+        with unit_of_work(session):
+            return reminders.send_due(session, now)
+    finally:
+        session.close()
+
+
 def purge_expired_data(app: Flask) -> int:
     """The daily purge (as ``flask purge`` does): registrations never approved, audit
     entries past ``AUDIT_RETENTION_DAYS`` and stale failed sign-ins; returns how many
@@ -243,6 +262,26 @@ def worker(workers: int) -> None:
     consumer.run()
 
 
+@click.command("send-reminders")
+@click.option("--now", "now", default=None, metavar="ISO-DATETIME",
+              help="act as if it were this time (UK time when it has no offset)")
+def send_reminders_command(now: str | None) -> None:
+    """Queue the visit reminders, feedback requests and safeguarding notices due now."""
+    import datetime as dt
+
+    from .domain.visits import local
+    moment = None
+    if now:
+        try:
+            moment = local(dt.datetime.fromisoformat(now))
+        except ValueError:
+            raise click.BadParameter("Give a time such as 2027-01-14T09:00 or "
+                                     "2027-01-14T09:00:00+00:00.", param_hint="--now") from None
+    counts = queue_reminders(moment)
+    click.echo(", ".join(f"{name}: {number}" for name, number in counts.items()))
+
+
 def register(app: Flask) -> None:
     """Add the ``worker`` command."""
     app.cli.add_command(worker)
+    app.cli.add_command(send_reminders_command)

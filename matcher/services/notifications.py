@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # session.info key: ids of the messages this transaction queued, for matcher.tasks to send.
 PENDING_KEY = "kith.outbox.pending"
+# context key of a message's attachments (``queue_email(attachments=...)``).
+ATTACHMENTS_KEY = "_attachments"
 
 STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 RECIPIENT_ROLES = ("group", "care_home", "coordinator", "admin", "user")
@@ -60,7 +62,8 @@ def header_text(text: str | None, limit: int = 200) -> str:
 
 def queue_email(session: Session, *, template: str, to_email: str, to_name: str = "",
                 recipient_role: str, event_key: str, context: dict,
-                about: tuple[str, int] | None = None) -> OutboxMessage | None:
+                about: tuple[str, int] | None = None,
+                attachments: list[dict[str, str]] | None = None) -> OutboxMessage | None:
     """Record one email to send, inside the caller's unit of work.
 
     ``event_key`` names the event (e.g. ``f"registration-received:{group.id}"``); the same
@@ -70,6 +73,8 @@ def queue_email(session: Session, *, template: str, to_email: str, to_name: str 
     work commits. ``about`` (``(table name, id)``) ties the message to the record it is about:
     a withdrawn group's messages are cancelled and erased. An address that is not valid is
     recorded as ``failed`` (visible to admins) rather than failing the caller.
+    ``attachments`` (``[{filename, content_type, content}]``, text content such as an
+    ``.ics`` file) are kept with the context and attached when the message is sent.
     """
     if not TEMPLATE_NAME.match(template):
         raise ValueError(f"Not a template name: {template!r}")
@@ -85,7 +90,8 @@ def queue_email(session: Session, *, template: str, to_email: str, to_name: str 
         return None
     message = OutboxMessage(
         event_key=key, template=template, to_email=address[:254],
-        to_name=header_text(to_name), recipient_role=recipient_role, context=dict(context),
+        to_name=header_text(to_name), recipient_role=recipient_role,
+        context={**context, ATTACHMENTS_KEY: list(attachments)} if attachments else dict(context),
         about_type=about[0] if about else None, about_id=about[1] if about else None,
         status="queued", attempts=0, next_attempt_at=utcnow())
     if not valid_email(address):

@@ -226,8 +226,11 @@ def change_home(session: Session, index: PostcodeIndex, user: User, home_id: int
     """Change a home the user may access (a coordinator cannot move it to another nation,
     nor can its staff: a new postcode in another nation is a 422 on ``postcode``)."""
     home = get_home(session, home_id, user)
-    nation = home.nation
+    nation, visiting = home.nation, home.visiting_status
     update_home(session, index, home, data, audit.Actor.for_user(user))
+    if home.visiting_status != visiting and home.visiting_status != "open":
+        from .reminders import visiting_restricted
+        visiting_restricted(session, home)
     if home.nation != nation and not scope.can_move_between_nations(user):
         raise InvalidInput({"postcode": [
             f"This postcode is in {home.nation}, not {nation}. Moving a care home to another "

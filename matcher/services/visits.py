@@ -137,6 +137,8 @@ def plan(session: Session, intro: Introduction, data: dict[str, Any], actor: aud
     if intro.status == "introduced" and state == "confirmed":
         introductions.transition(session, intro, "active", actor, note="First visit planned.")
     outcomes.refresh(session, intro)
+    from .reminders import visit_planned
+    visit_planned(session, visit, now)
     return visit
 
 

@@ -7,7 +7,15 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     """Register the ``web`` blueprint, its template helpers and its error pages."""
-    from . import admin, auth, care_home, coordinator, group_link, public  # noqa: F401  (routes)
+    from . import (  # noqa: F401  (routes)
+        admin,
+        auth,
+        care_home,
+        coordinator,
+        group_link,
+        public,
+        visits,
+    )
     from .base import bp, install
 
     app.register_blueprint(bp)

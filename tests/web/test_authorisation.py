@@ -60,6 +60,7 @@ class World:
     users: dict[str, object]
     headers: dict[str, dict[str, str]]
     link_token: str
+    calendar_token: str = ""
 
     def inside(self, actor: str) -> bool:
         return actor not in OUTSIDE
@@ -110,7 +111,7 @@ def world(app, db, make_user, make_home, make_group) -> World:
     """Wales and England, each with a home, approved groups, an introduction and an
     allocation; a pending Welsh registration with a private link; a user for every role."""
     from matcher.runtime import postcode_index, ranker_cache
-    from matcher.services import allocations, introductions, records, visits
+    from matcher.services import allocations, calendars, introductions, records, visits
     from matcher.services.audit import SYSTEM
 
     ids: dict[str, int] = {}
@@ -151,6 +152,7 @@ def world(app, db, make_user, make_home, make_group) -> World:
             "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
             "duration_minutes": 60, "mode": "letters"}, SYSTEM)
         ids[f"group_v{suffix}"] = group.id
+        calendar_token = calendars.address_token(db.session, app.config["SECRET_KEY"], home_w)
         ids[f"intro_v{suffix}"], ids[f"visit_{suffix}"] = intro.id, visit.id
     db.session.commit()
     for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
@@ -173,7 +175,8 @@ def world(app, db, make_user, make_home, make_group) -> World:
         users[actor], headers[actor] = make_user(role, **kwargs)
     users[COORD_OUT], headers[COORD_OUT] = users[COORD], headers[COORD]
     users[STAFF_OUT], headers[STAFF_OUT] = users[STAFF], headers[STAFF]
-    return World(ids=ids, users=users, headers=headers, link_token=token)
+    return World(ids=ids, users=users, headers=headers, link_token=token,
+                 calendar_token=calendar_token)
 
 
 # --- the matrix ---------------------------------------------------------------------------------
@@ -274,6 +277,18 @@ ROUTES = [
           lambda w, a: f"/care-homes/{w.home(a)}/profile"),
     Route("POST", "/care-homes/<int:home_id>/profile", page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/profile", form=lambda w, a: PROFILE_FORM),
+    Route("GET", "/care-homes/<int:home_id>/visits", page(LOGIN, 200, 404, 200, 404, 200),
+          lambda w, a: f"/care-homes/{w.home(a)}/visits"),
+    Route("POST", "/care-homes/<int:home_id>/calendar", page(LOGIN, 303, 404, 303, 404, 303),
+          lambda w, a: f"/care-homes/{w.home(a)}/calendar", form=lambda w, a: {}),
+    # --- private visit links: the calendar address is the key; a made-up feedback link ----
+    Route("GET", "/calendar/<token>.ics", api(everyone=200),
+          lambda w, a: f"/calendar/{w.calendar_token}.ics"),
+    Route("GET", "/feedback/<token>", api(everyone=404),
+          lambda w, a: "/feedback/not-a-feedback-link-0123456789"),
+    Route("POST", "/feedback/<token>", api(everyone=404),
+          lambda w, a: "/feedback/not-a-feedback-link-0123456789",
+          form=lambda w, a: {"rating": "5"}),
     # --- coordinator and admin pages -----------------------------------------------------------
     Route("GET", "/coordinator", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator"),
@@ -292,6 +307,8 @@ ROUTES = [
           page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/introductions/{w.intro(a)}/status",
           form=lambda w, a: {"status": "requested"}),
+    Route("GET", "/coordinator/visits", page(LOGIN, 403, None, 200, None, 200),
+          lambda w, a: "/coordinator/visits"),
     Route("GET", "/coordinator/match-list.csv", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator/match-list.csv"),
     Route("GET", "/admin/audit", page(LOGIN, 403, None, 403, None, 200),

@@ -1,0 +1,136 @@
+"""Visit pages: a home's upcoming visits and calendar address, the coordinator's view of
+visits per home, the private calendar feed, and the one-click feedback form."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain import catalogue
+from ..extensions import db, rate_limited
+from ..services import calendars, feedback, records, visits
+from ..services.audit import Actor
+from ..services.errors import Conflict, InvalidInput, ServiceError
+from ..services.uow import unit_of_work
+from .base import bp, roles_required, service_abort
+from .forms import FormErrors
+
+STAFF_ROLES = ("care_home", "coordinator", "admin")
+COORDINATOR_ROLES = ("coordinator", "admin")
+MODE_LABELS = catalogue.labels(catalogue.VISIT_MODES)
+OCCURRENCE_LABELS = catalogue.labels(catalogue.VISIT_OCCURRENCE_STATUSES)
+OCCURRENCE_TAGS = catalogue.tags(catalogue.VISIT_OCCURRENCE_STATUSES)
+RATINGS = [{"value": str(n), "text": text} for n, text in (
+    (5, "5 – very well"), (4, "4 – well"), (3, "3 – all right"), (2, "2 – not so well"),
+    (1, "1 – badly"))]
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def calendar_url(token: str) -> str:
+    """The absolute address a calendar app subscribes to."""
+    return url_for("web.calendar_feed", token=token, _external=True)
+
+
+@bp.route("/care-homes/<int:home_id>/visits")
+@roles_required(*STAFF_ROLES)
+def home_visits(home_id: int):
+    """The home's visits of the next 60 days and its private calendar address."""
+    try:
+        with unit_of_work(db.session):
+            home = records.get_home(db.session, home_id, _user())
+            token = calendars.address_token(db.session, _secret(), home)
+            rows = visits.upcoming_for_home(db.session, home.id)
+    except ServiceError as exc:
+        service_abort(exc)
+    return render_template("care_home/visits.html", home=home, rows=rows,
+                           calendar=calendar_url(token), modes=MODE_LABELS,
+                           labels=OCCURRENCE_LABELS, tags=OCCURRENCE_TAGS)
+
+
+@bp.route("/care-homes/<int:home_id>/calendar", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def home_calendar_renew(home_id: int):
+    """Revoke the home's calendar address and make a new one."""
+    try:
+        with unit_of_work(db.session):
+            home = records.get_home(db.session, home_id, _user())
+            calendars.renew(db.session, _secret(), home, Actor.for_user(_user()))
+    except ServiceError as exc:
+        service_abort(exc)
+    flash("A new calendar address has been made; the old one no longer works. Subscribe "
+          "to the new one in your calendar app.", "success")
+    return redirect(url_for("web.home_visits", home_id=home_id), code=303)
+
+
+@bp.route("/calendar/<token>.ics")
+@rate_limited("RATELIMIT_VISIT_LINKS")
+def calendar_feed(token: str):
+    """The private calendar of a home or group (iCalendar), for calendar apps."""
+    record = calendars.record_for_token(db.session, _secret(), token)
+    if record is None:
+        abort(404)
+    body = calendars.feed(db.session, record)
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'inline; filename="kith-visits.ics"',
+        "Cache-Control": "private, max-age=300"})
+
+
+@bp.route("/coordinator/visits")
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_visits():
+    """Visits of the next 60 days per home, and the homes with no visit for 60 days."""
+    user = _user()
+    rows = visits.list_occurrences(db.session, user, {})
+    per_home: dict[int, dict] = {}
+    for row in rows:
+        home = row["visit"].introduction.care_home
+        per_home.setdefault(home.id, {"home": home, "rows": []})["rows"].append(row)
+    quiet = visits.homes_without_visits(db.session, user, days=60)
+    return render_template("coordinator/visits.html", per_home=list(per_home.values()),
+                           quiet=quiet, modes=MODE_LABELS, labels=OCCURRENCE_LABELS,
+                           tags=OCCURRENCE_TAGS)
+
+
+@bp.route("/feedback/<token>", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_VISIT_LINKS", methods=["POST"])
+def visit_feedback(token: str):
+    """How did the visit go? A rating 1-5 and a comment, through a single-use link."""
+    asked = feedback.for_token(db.session, token)
+    if asked is None:
+        abort(404)
+    if asked.answered_at is not None:
+        return render_template("public/feedback_done.html", used=True)
+    visit = asked.visit
+    values = {"rating": request.form.get("rating", ""),
+              "comment": request.form.get("comment", "")}
+    errors = FormErrors(["rating", "comment"])
+    if request.method == "POST":
+        rating = values["rating"]
+        if rating not in {r["value"] for r in RATINGS}:
+            errors.add("rating", "Choose a rating from 1 to 5.")
+        if len(values["comment"]) > 2000:
+            errors.add("comment", "Keep the comment to 2,000 characters or fewer.")
+        if not errors:
+            try:
+                with unit_of_work(db.session):
+                    feedback.answer(db.session, asked, int(rating), values["comment"])
+            except Conflict:
+                return render_template("public/feedback_done.html", used=True)
+            except InvalidInput as exc:
+                for key, messages in exc.errors.items():
+                    for message in messages:
+                        errors.add(key, message)
+            else:
+                return render_template("public/feedback_done.html", used=False)
+    starts = visits.rules.parse_key(asked.occurrence_key)
+    return render_template(
+        "public/feedback.html", token=token, visit=visit, values=values, errors=errors,
+        ratings=RATINGS, mode=MODE_LABELS.get(visit.mode, visit.mode),
+        when=visits.rules.local(starts)), 422 if errors else 200
