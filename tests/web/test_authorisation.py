@@ -61,6 +61,7 @@ class World:
     headers: dict[str, dict[str, str]]
     link_token: str
     calendar_token: str = ""
+    feedback_token: str = ""
 
     def inside(self, actor: str) -> bool:
         return actor not in OUTSIDE
@@ -110,8 +111,9 @@ def _contact(key: str) -> dict[str, str]:
 def world(app, db, make_user, make_home, make_group) -> World:
     """Wales and England, each with a home, approved groups, an introduction and an
     allocation; a pending Welsh registration with a private link; a user for every role."""
+    from matcher.models import VisitFeedback
     from matcher.runtime import postcode_index, ranker_cache
-    from matcher.services import allocations, calendars, introductions, records, visits
+    from matcher.services import allocations, calendars, introductions, records, reminders, visits
     from matcher.services.audit import SYSTEM
 
     ids: dict[str, int] = {}
@@ -153,6 +155,11 @@ def world(app, db, make_user, make_home, make_group) -> World:
             "duration_minutes": 60, "mode": "letters"}, SYSTEM)
         ids[f"group_v{suffix}"] = group.id
         calendar_token = calendars.address_token(db.session, app.config["SECRET_KEY"], home_w)
+        if suffix == "w":
+            feedback_token = "feedback-link-of-the-welsh-visit-0123456789"
+            db.session.add(VisitFeedback(visit_id=visit.id, respondent="group",
+                                         occurrence_key=visits.occurrences(visit)[0].key,
+                                         token_hash=reminders.hash_token(feedback_token)))
         ids[f"intro_v{suffix}"], ids[f"visit_{suffix}"] = intro.id, visit.id
     db.session.commit()
     for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
@@ -176,7 +183,7 @@ def world(app, db, make_user, make_home, make_group) -> World:
     users[COORD_OUT], headers[COORD_OUT] = users[COORD], headers[COORD]
     users[STAFF_OUT], headers[STAFF_OUT] = users[STAFF], headers[STAFF]
     return World(ids=ids, users=users, headers=headers, link_token=token,
-                 calendar_token=calendar_token)
+                 calendar_token=calendar_token, feedback_token=feedback_token)
 
 
 # --- the matrix ---------------------------------------------------------------------------------
@@ -281,14 +288,13 @@ ROUTES = [
           lambda w, a: f"/care-homes/{w.home(a)}/visits"),
     Route("POST", "/care-homes/<int:home_id>/calendar", page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/calendar", form=lambda w, a: {}),
-    # --- private visit links: the calendar address is the key; a made-up feedback link ----
+    # --- private visit links: the address or link is the key, whoever holds it -------------
     Route("GET", "/calendar/<token>.ics", api(everyone=200),
           lambda w, a: f"/calendar/{w.calendar_token}.ics"),
-    Route("GET", "/feedback/<token>", api(everyone=404),
-          lambda w, a: "/feedback/not-a-feedback-link-0123456789"),
-    Route("POST", "/feedback/<token>", api(everyone=404),
-          lambda w, a: "/feedback/not-a-feedback-link-0123456789",
-          form=lambda w, a: {"rating": "5"}),
+    Route("GET", "/feedback/<token>", api(everyone=200),
+          lambda w, a: f"/feedback/{w.feedback_token}"),
+    Route("POST", "/feedback/<token>", api(everyone=200),
+          lambda w, a: f"/feedback/{w.feedback_token}", form=lambda w, a: {"rating": "5"}),
     # --- coordinator and admin pages -----------------------------------------------------------
     Route("GET", "/coordinator", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator"),
