@@ -187,13 +187,16 @@ class Category:
 class ItemMasks:
     """Concept bit masks of one interest of a home, for the coverage model.
 
-    ``serve``: concepts that fully serve its activity; ``qualifier``: its language concepts
-    (a partner must carry one of them as well, "Welsh hymns"); ``partial``: concepts that
-    only share a broad category with it (a small partial credit, never a claim)."""
+    ``serve``: concepts that serve its activities; ``qualifier``: its language concepts;
+    ``each``: one mask per part of the interest (each activity concept, then the languages),
+    a partner must carry a concept of every one ("music hall songs" needs music hall and
+    singing, "Welsh hymns" hymns and Welsh); ``partial``: concepts that only share a broad
+    category with it (a small partial credit, never a claim)."""
 
     serve: int
     qualifier: int
     partial: int
+    each: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -512,7 +515,17 @@ class Taxonomy:
         for bit in bits_of(activity):
             serve |= self._serve[bit]
             partial |= self._partial[bit]
-        return ItemMasks(serve=serve, qualifier=language, partial=partial & ~serve)
+        each = tuple(self._serve[bit] for bit in bits_of(activity)) + (
+            (language,) if language else ())
+        return ItemMasks(serve=serve, qualifier=language, partial=partial & ~serve, each=each)
+
+    def uncovered(self, stems: Sequence[str]) -> list[int]:
+        """Positions of the stems no concept synonym covers ("bhangra" in "bhangra music")."""
+        covered = [False] * len(stems)
+        for start, length, _ in self._concept_hits(stems):
+            for j in range(start, start + length):
+                covered[j] = True
+        return [i for i, c in enumerate(covered) if not c]
 
     def evidence(self, item_concepts: int, served_by: int) -> str | None:
         """The label of the partner's concept that serves an interest, or None where the

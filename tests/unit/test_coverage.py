@@ -242,3 +242,23 @@ def test_a_partner_shown_as_10_km_away_is_kept_within_10_km():
     assert [m.partner_id for m in far.rank(home(radius=30))] == [3]
     assert [m.home_id for m in far.rank_homes(partner(3, 10.04, travel=10),
                                               homes=[home(radius=30)])] == [1]
+
+
+def test_every_part_of_an_interest_must_be_met():
+    partners = [
+        partner(1, 2, ["brass band"], "Marches, hymn tunes and film themes"),
+        partner(2, 2, ["bhangra"], "Bhangra music and dhol drumming"),
+        partner(3, 2, ["Urdu poetry"], "Ghazals read and recited with residents"),
+        partner(4, 2, ["Scottish country dancing"], "Seated dancing with recorded music"),
+        partner(5, 2, ["music hall"], "We sing the old music hall songs"),
+    ]
+    h = home(interests=["music hall songs", "bhangra music", "Quran recitation",
+                        "fiddle music", "old films"])
+    found = by_id(Ranker().fit(partners).rank(h))
+    # Hymn tunes played are not songs sung, and film themes are music, not films.
+    assert found[1].shared_interests == []
+    # Words the taxonomy does not know must be the partner's own: bhangra.
+    assert found[2].shared_interests == ["bhangra music"]
+    assert found[3].shared_interests == []  # reciting poetry is not reciting the Quran
+    assert found[4].shared_interests == []  # recorded music is no fiddle
+    assert found[5].shared_interests == ["music hall songs"]

@@ -3,10 +3,11 @@
 A home's interests are its list of short phrases ("Welsh hymns", "dogs"); where it has none,
 the taxonomy concepts found in its free text. A partner serves an interest when
 
-- one of the partner's concepts serves the interest's concept (`Taxonomy.item_masks`: the
-  concept itself, its related and broader concepts; any concept of the category for a
-  general interest such as "music"), and, for an interest qualified by a language ("Welsh
-  hymns"), the partner names or speaks that language too; or
+- every part of the interest is met: each of its concepts by one of the partner's that
+  serves it (`Taxonomy.item_masks`: the concept itself, those that serve it and narrower
+  ones; any concept of the category for a general interest such as "music"), its language
+  ("Welsh hymns") by the partner naming or speaking it, and its words the taxonomy does not
+  know ("bhangra" of "bhangra music") by the partner's own words; or
 - the partner's own words contain every meaningful word of the interest (exact stems).
 
 A partner that only shares a broad category with an interest (a brass band and "Welsh
@@ -33,30 +34,45 @@ __all__ = ["PARTIAL_CREDIT", "HomeItems", "Item", "home_items", "served_matrix",
 @dataclass(frozen=True)
 class Item:
     """One interest of a home: its words as written, concepts and what serves them, and the
-    stems (analyser ids) and TF-IDF columns (-1 where none) of its meaningful words."""
+    stems (analyser ids) and TF-IDF columns (-1 where none) of its meaningful words, all of
+    them and those no concept covers (``extra_``)."""
 
     text: str
     concepts: int
     masks: ItemMasks
     stems: tuple[int, ...]
     cols: tuple[int, ...]
+    extra_stems: tuple[int, ...] = ()
+    extra_cols: tuple[int, ...] = ()
 
     @property
     def exact_cols(self) -> tuple[int, ...] | None:
         """Columns all present in a partner's words mean the partner names the interest;
         None where that cannot be (a word no partner used when the index was fitted)."""
-        if not self.cols or min(self.cols) < 0:
-            return None
-        return self.cols
+        return _possible(self.cols)
+
+    @property
+    def by_concepts(self) -> bool:
+        """Whether concepts can serve the interest (it has some, and its other words are
+        words partners use)."""
+        return bool(self.masks.each) and (not self.extra_cols or
+                                          _possible(self.extra_cols) is not None)
+
+
+def _possible(cols: tuple[int, ...]) -> tuple[int, ...] | None:
+    if not cols or min(cols) < 0:
+        return None
+    return cols
 
 
 @dataclass(frozen=True)
 class HomeItems:
-    """A home's interests with their masks as ``(len(items), concept_words)`` arrays."""
+    """A home's interests with their masks as arrays of ``concept_words`` columns: ``each``
+    one ``(parts, words)`` array per interest, ``partial`` (interests, words) of the
+    concepts sharing a category with it (or serving it)."""
 
     items: tuple[Item, ...]
-    serve: np.ndarray
-    qualifier: np.ndarray
+    each: tuple[np.ndarray, ...]
     partial: np.ndarray
 
     def __len__(self) -> int:
@@ -65,19 +81,27 @@ class HomeItems:
     @property
     def explain_cols(self) -> list[int]:
         """Every column an exact match can need, ascending."""
-        return sorted({c for item in self.items for c in (item.exact_cols or ())})
+        return sorted({c for item in self.items
+                       for c in (*(item.exact_cols or ()), *item.extra_cols) if c >= 0})
 
 
 def _item(taxonomy: Taxonomy, analyser: TextAnalyser, tfidf: TfidfIndex | None, text: str,
           concepts: int) -> Item:
-    stems = []
-    for word in split_words(text):
-        s = stem(word)
-        if not is_stop_stem(s):
-            stems.append(analyser.stem_id(s))
-    stems = tuple(dict.fromkeys(stems))
-    cols = tuple(tfidf.column_of_stem(s) for s in stems) if tfidf is not None else ()
-    return Item(text, concepts, taxonomy.item_masks(concepts), stems, cols)
+    all_stems = [stem(w) for w in split_words(text)]
+    uncovered = set(taxonomy.uncovered(all_stems))
+
+    def ids(positions) -> tuple[int, ...]:
+        found = [analyser.stem_id(all_stems[i]) for i in positions
+                 if not is_stop_stem(all_stems[i])]
+        return tuple(dict.fromkeys(found))
+
+    def columns(stems: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(tfidf.column_of_stem(s) for s in stems) if tfidf is not None else ()
+
+    stems = ids(range(len(all_stems)))
+    extra = ids(sorted(uncovered)) if concepts else ()
+    return Item(text, concepts, taxonomy.item_masks(concepts), stems, columns(stems),
+                extra, columns(extra))
 
 
 def home_items(taxonomy: Taxonomy, analyser: TextAnalyser, tfidf: TfidfIndex | None,
@@ -85,8 +109,8 @@ def home_items(taxonomy: Taxonomy, analyser: TextAnalyser, tfidf: TfidfIndex | N
     """The interests a home's coverage is measured on.
 
     Its listed interests, then each concept of its free text that no listed interest names
-    (by the words as written); a home with neither list nor concepts has each meaningful
-    word of its free text as an interest (served only by partners using that word).
+    (by the words as written); a home with only free text also has each other meaningful
+    word of it as an interest (served only by partners using that word).
     """
     items: list[Item] = []
     named = 0
@@ -114,11 +138,12 @@ def home_items(taxonomy: Taxonomy, analyser: TextAnalyser, tfidf: TfidfIndex | N
                 items.append(_item(taxonomy, analyser, tfidf, word, 0))
     n_words = taxonomy.concept_words
 
-    def table(name: str) -> np.ndarray:
-        rows = [mask_to_words(getattr(i.masks, name), n_words) for i in items]
-        return np.array(rows, dtype=np.uint64).reshape(len(items), n_words)
+    def rows(masks) -> np.ndarray:
+        return np.array([mask_to_words(m, n_words) for m in masks],
+                        dtype=np.uint64).reshape(len(masks), n_words)
 
-    return HomeItems(tuple(items), table("serve"), table("qualifier"), table("partial"))
+    return HomeItems(tuple(items), tuple(rows(i.masks.each) for i in items),
+                     rows([i.masks.partial | i.masks.serve for i in items]))
 
 
 def _hits(con: Sequence[np.ndarray], masks: np.ndarray) -> np.ndarray | None:
@@ -131,27 +156,31 @@ def _hits(con: Sequence[np.ndarray], masks: np.ndarray) -> np.ndarray | None:
 
 
 def served_matrix(con: Sequence[np.ndarray], cover: HomeItems,
-                  exact: Callable[[Item], np.ndarray | None] | None, n: int):
+                  has: Callable[[tuple[int, ...]], np.ndarray | None] | None, n: int):
     """``(served, partial)`` boolean ``(n, len(items))`` matrices for ``n`` candidates.
 
-    ``con`` holds the candidates' concept words (one array of ``n`` per word); ``exact(item)``
-    gives per candidate whether its words contain the item's (or None where none can).
+    ``con`` holds the candidates' concept words (one array of ``n`` per word); ``has(cols)``
+    gives per candidate whether its words contain all those TF-IDF columns.
     """
     m = len(cover)
     served = np.zeros((n, m), dtype=bool)
     partial = np.zeros((n, m), dtype=bool)
     for i, item in enumerate(cover.items):
-        hit = _hits(con, cover.serve[i])
-        if hit is not None and item.masks.qualifier:
-            qual = _hits(con, cover.qualifier[i])
-            hit = hit & qual
-        if hit is not None:
-            served[:, i] = hit
-        if exact is not None:
-            found = exact(item)
+        if item.by_concepts:
+            hit = None
+            for part in cover.each[i]:
+                got = _hits(con, part)
+                hit = got if hit is None else hit & got
+            if hit is not None and item.extra_cols:
+                found = has(item.extra_cols) if has is not None else None
+                hit = hit & found if found is not None else np.zeros(n, dtype=bool)
+            if hit is not None:
+                served[:, i] = hit
+        if has is not None and item.exact_cols is not None:
+            found = has(item.exact_cols)
             if found is not None:
                 served[:, i] |= found
-        near = _hits(con, cover.partial[i] | cover.serve[i])
+        near = _hits(con, cover.partial[i])
         if near is not None:
             partial[:, i] = near & ~served[:, i]
     return served, partial
@@ -159,14 +188,13 @@ def served_matrix(con: Sequence[np.ndarray], cover: HomeItems,
 
 def exact_from_postings(keys: np.ndarray, n: int, starts: np.ndarray, offsets: np.ndarray,
                         ends: np.ndarray, total: int, select: np.ndarray):
-    """An ``exact`` function for `served_matrix` reading TF-IDF posting keys (``col * n +
+    """A ``has`` function for `served_matrix` reading TF-IDF posting keys (``col * n +
     position``) over candidate ranges; ``select`` picks the candidates (indices into the
     concatenated ranges)."""
     shift_base = starts - offsets
 
-    def exact(item: Item) -> np.ndarray | None:
-        cols = item.exact_cols
-        if cols is None or len(keys) == 0:
+    def has(cols: tuple[int, ...]) -> np.ndarray | None:
+        if len(keys) == 0:
             return None
         count = None
         for col in cols:
@@ -180,22 +208,23 @@ def exact_from_postings(keys: np.ndarray, n: int, starts: np.ndarray, offsets: n
             count = here if count is None else count + here
         return count[select] == len(cols)
 
-    return exact
+    return has
 
 
 def shared(taxonomy: Taxonomy, cover: HomeItems, concepts: int,
-           names: Callable[[Item], bool]) -> list[tuple[str, str | None]]:
+           names: Callable[[Item, bool], bool]) -> list[tuple[str, str | None]]:
     """The interests one partner serves, in the home's order, each with the partner's
     concept that serves it where that adds something ("Welsh hymns", "male voice choir");
-    ``names(item)`` says whether the partner's words contain the item's."""
+    ``names(item, extra)`` says whether the partner's words contain the item's (only those no
+    concept covers, with ``extra``)."""
     found = []
     for item in cover.items:
         masks = item.masks
-        by_concept = concepts & masks.serve
-        qualified = not masks.qualifier or concepts & masks.qualifier
-        if by_concept and qualified:
-            found.append((item.text, taxonomy.evidence(item.concepts, by_concept)))
-        elif names(item):
+        by_concept = (item.by_concepts and all(concepts & part for part in masks.each)
+                      and (not item.extra_stems or names(item, True)))
+        if by_concept:
+            found.append((item.text, taxonomy.evidence(item.concepts, concepts & masks.serve)))
+        elif names(item, False):
             found.append((item.text, None))
     return found
 

@@ -133,9 +133,9 @@ def shared_interest_pairs(ranker, cover, concepts: int, present_cols: set[int]
                           ) -> list[tuple[str, str | None]]:
     """The home's interests the partner serves (the same rule as the score, see `coverage`),
     each with the partner's concept that serves it where that adds something."""
-    def names(item) -> bool:
-        cols = item.exact_cols
-        return cols is not None and present_cols.issuperset(cols)
+    def names(item, extra: bool) -> bool:
+        cols = item.extra_cols if extra else item.exact_cols
+        return bool(cols) and min(cols) >= 0 and present_cols.issuperset(cols)
 
     return coverage.shared(ranker.taxonomy_, cover, concepts, names)
 
@@ -243,7 +243,8 @@ def home_reasons(ranker, partner: Partner, home: Home, status: str, paused: bool
     elif status == "closed":
         reasons.insert(0, HOME_CLOSED_REMOTE)
     pairs = coverage.shared(ranker.taxonomy_, q.cover, concepts,
-                            lambda item: bool(item.stems) and stems.issuperset(item.stems))
+                            lambda item, extra: stems.issuperset(item.extra_stems) if extra
+                            else bool(item.stems) and stems.issuperset(item.stems))
     shared = [item for item, _ in pairs]
     if pairs:
         reasons.append(shared_interests(shared, [via for _, via in pairs]))

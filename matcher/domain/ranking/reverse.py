@@ -39,12 +39,19 @@ def fit_homes(ranker, homes: Sequence[Home]) -> dict:
     item_home = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in covers])
     items = [item for c in covers for item in c.items]
 
-    def word_major(name: str) -> np.ndarray:
-        parts = [getattr(c, name) for c in covers if len(c)]
+    def word_major(parts) -> np.ndarray:
+        parts = [p for p in parts if len(p)]
         table = np.concatenate(parts) if parts else np.zeros((0, n_words), np.uint64)
         return np.ascontiguousarray(table.T)
 
-    stem_lengths = np.array([len(i.stems) for i in items], dtype=np.int64)
+    each = [part for c in covers for part in c.each]
+    n_parts = np.array([len(p) if i.by_concepts else 0 for p, i in zip(each, items, strict=True)],
+                       dtype=np.int64)
+    kept = [p for p, i in zip(each, items, strict=True) if i.by_concepts]
+
+    def csr(lists) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([s for one in lists for s in one], dtype=np.int64),
+                np.array([len(one) for one in lists], dtype=np.int64))
     index = {t: i for i, t in enumerate(ranker.lang_tags_)}
     lang_rows, lang_cols, lang_vals = [], [], []
     english_only = np.zeros(n, dtype=bool)
@@ -72,12 +79,12 @@ def fit_homes(ranker, homes: Sequence[Home]) -> dict:
         "radius": np.array([float(h.search_radius_km or 0.0) for h in homes]),
         "item_home": item_home,
         "n_items": np.array([len(c) for c in covers], dtype=np.float64),
-        "item_serve": word_major("serve"),
-        "item_qualifier": word_major("qualifier"),
-        "item_partial": word_major("partial"),
-        "item_has_qualifier": np.array([bool(i.masks.qualifier) for i in items], dtype=bool),
-        "item_stems": np.array([s for i in items for s in i.stems], dtype=np.int64),
-        "item_stem_lengths": stem_lengths,
+        "part_item": np.repeat(np.arange(len(items), dtype=np.int64), n_parts),
+        "n_parts": n_parts,
+        "parts": word_major(kept),
+        "item_partial": word_major([c.partial for c in covers]),
+        "stems": csr([i.stems for i in items]),
+        "extra_stems": csr([i.extra_stems for i in items]),
         "languages": languages,
         "english_only": english_only,
         "language_factor": np.array([comp.language_factor(h.non_english_share(),
@@ -171,16 +178,21 @@ def _coverage(H: dict, concepts: int, stems: set[int], n_words: int):
                 out |= (table[w] & np.uint64(value)) != 0
         return out
 
-    served = hits(H["item_serve"])
-    served &= ~H["item_has_qualifier"] | hits(H["item_qualifier"])
-    lengths = H["item_stem_lengths"]
-    if stems and len(H["item_stems"]):
-        present = np.isin(H["item_stems"], np.fromiter(stems, dtype=np.int64, count=len(stems)))
+    n_items = len(H["n_parts"])
+    spoken = np.fromiter(stems, dtype=np.int64, count=len(stems))
+
+    def contains(table) -> np.ndarray:
+        """Per item: all its stems (of ``table``, CSR) among the partner's."""
+        flat, lengths = table
+        present = np.isin(flat, spoken) if len(flat) else np.zeros(0, dtype=bool)
         ends = np.cumsum(lengths)
         running = np.concatenate(([0], np.cumsum(present)))
-        found = running[ends] - running[ends - lengths]
-        served |= (lengths > 0) & (found == lengths)
-    partial = (hits(H["item_partial"]) | hits(H["item_serve"])) & ~served
+        return (running[ends] - running[ends - lengths]) == lengths
+
+    met = np.bincount(H["part_item"], weights=hits(H["parts"]), minlength=n_items)
+    served = (H["n_parts"] > 0) & (met == H["n_parts"]) & contains(H["extra_stems"])
+    served |= (H["stems"][1] > 0) & contains(H["stems"])
+    partial = hits(H["item_partial"]) & ~served
     n_served = np.bincount(H["item_home"], weights=served, minlength=n_homes)
     n_partial = np.bincount(H["item_home"], weights=partial, minlength=n_homes)
     return comp.coverage_share(n_served, n_partial, H["n_items"]), n_served > 0
