@@ -230,6 +230,11 @@ def purge_expired_data(app: Flask) -> int:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # SQLAlchemy fires after_commit for a savepoint's release too; only the real end of the
+    # unit of work makes its messages visible to the task.
+    root = session.get_transaction()
+    if root is not None and root.is_active:
+        return
     ids = notifications.take_pending(session)
     if not ids:
         return

@@ -4,6 +4,7 @@ outage, the daily digest, header injection, withdrawal, and the Redis task queue
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import uuid
 
@@ -404,3 +405,43 @@ def test_a_test_app_without_an_outbox_directory_writes_no_files(tmp_path):
                                   "INSTANCE_DIR": str(tmp_path)})
     assert production_like.config["MAIL_BACKEND"] == "matcher.mail.EmlEmailBackend"
     assert production_like.config["MAIL_FILE_PATH"] == str(tmp_path / "outbox")
+
+
+@pytest.mark.no_db_rollback
+def test_messages_are_sent_only_once_their_unit_of_work_has_committed(tmp_path):
+    """On an app with a database of its own (the suite's tests share one connection, which
+    would hide this): several messages in one unit of work, each recorded in a savepoint,
+    are all sent, and only after the commit makes them visible to the task's session."""
+    from matcher import create_app
+    from matcher.cli import upgrade_schema
+    from matcher.extensions import db
+
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    other = create_app({"TESTING": True, "TASKS_IMMEDIATE": True,
+                        "SQLALCHEMY_DATABASE_URI": url if url and url.startswith("postgresql")
+                        else f"sqlite:///{tmp_path / 'own.sqlite3'}",
+                        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
+    key = uuid.uuid4().hex
+    with other.app_context():
+        upgrade_schema()
+        try:
+            with unit_of_work(db.session):
+                for n in range(3):
+                    notifications.queue_email(
+                        db.session, template="registration_approved",
+                        to_email=f"n{n}@example.org", recipient_role="group",
+                        event_key=f"own-db:{key}", context={"group_name": f"Group {n}"})
+                # Nothing is sent while the unit of work is open.
+                assert not (tmp_path / "outbox").exists()
+            rows = list(db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.event_key == f"own-db:{key}")))
+            assert [row.status for row in rows] == ["sent"] * 3
+            assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+        finally:
+            db.session.execute(OutboxMessage.__table__.delete().where(
+                OutboxMessage.event_key == f"own-db:{key}"))
+            db.session.execute(AuditLog.__table__.delete().where(
+                AuditLog.entity_type == "outbox_messages", AuditLog.action == "email",
+                AuditLog.changes["event"].as_string() == f"own-db:{key}"))
+            db.session.commit()
+            db.engine.dispose()
