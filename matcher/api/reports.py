@@ -43,6 +43,9 @@ class NetworkReportSchema(ma.Schema):
     active_links = ma.fields.List(ma.fields.Dict())
     cold_spots = ma.fields.List(ma.fields.Nested(ColdSpotSchema), metadata={
         "description": "Homes with no approved partner within both radii."})
+    outcomes = ma.fields.Dict(metadata={
+        "description": "Introductions that led to at least 3 visits done, visits done, and "
+                       "the share of rated visits rated 4 or 5."})
 
 
 @blp.route("/network")

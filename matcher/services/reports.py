@@ -182,6 +182,43 @@ def network_report(session: Session, nation: str | None) -> dict[str, Any]:
         "introductions": {"total": sum(by_status.values()), "by_status": by_status},
         "active_links": active,
         "cold_spots": cold_spots(session, homes),
+        "outcomes": outcomes_report(session, nation),
+    }
+
+
+LASTING_VISITS = 3
+
+
+def outcomes_report(session: Session, nation: str | None) -> dict[str, Any]:
+    """How introductions turned out: those that led to at least three visits done, and the
+    share of rated visits rated 4 or 5 (a visit's rating: the mean of both sides' answers)."""
+    from ..models import PairOutcome, Visit, VisitFeedback
+
+    lasting = select(func.count()).select_from(PairOutcome).where(
+        PairOutcome.visits_done >= LASTING_VISITS)
+    done = select(func.coalesce(func.sum(PairOutcome.visits_done), 0))
+    if nation:
+        lasting = lasting.join(CareHome, PairOutcome.care_home_id == CareHome.id).where(
+            CareHome.nation == nation)
+        done = done.join(CareHome, PairOutcome.care_home_id == CareHome.id).where(
+            CareHome.nation == nation)
+    ratings = (select(VisitFeedback.visit_id, VisitFeedback.occurrence_key,
+                      func.avg(VisitFeedback.rating).label("rating"))
+               .join(Visit, VisitFeedback.visit_id == Visit.id)
+               .join(Introduction, Visit.introduction_id == Introduction.id)
+               .where(VisitFeedback.rating.is_not(None))
+               .group_by(VisitFeedback.visit_id, VisitFeedback.occurrence_key))
+    if nation:
+        ratings = ratings.join(CareHome, Introduction.care_home_id == CareHome.id).where(
+            CareHome.nation == nation)
+    per_visit = [float(row.rating) for row in session.execute(ratings)]
+    high = sum(1 for rating in per_visit if rating >= 4)
+    return {
+        "introductions_with_3_visits": int(session.scalar(lasting) or 0),
+        "visits_done": int(session.scalar(done) or 0),
+        "visits_rated": len(per_visit),
+        "visits_rated_4_or_5": high,
+        "share_rated_4_or_5": round(high / len(per_visit), 3) if per_visit else None,
     }
 
 
@@ -203,6 +240,8 @@ def report_csv(report: dict[str, Any]) -> str:
         rows.append(["active_link", link["introduction_id"], "", home["id"], home["name"],
                      home["postcode"], home["local_authority_name"] or "", group["id"],
                      group["name"], group["kind"], link["since"] or "", "", ""])
+    for item, count in (report.get("outcomes") or {}).items():
+        rows.append(["outcomes", item, "" if count is None else count, *blank])
     for spot in report["cold_spots"]:
         nearest = spot["nearest_partner_km"]
         rows.append(["cold_spot", spot["id"], "", spot["id"], spot["name"], spot["postcode"],

@@ -21,7 +21,7 @@ from ..domain import catalogue
 from ..domain import visits as rules
 from ..models import CareHome, Introduction, User, Visit, VisitOccurrence, utcnow
 from . import audit, introductions, outcomes, scope
-from .errors import Conflict, Forbidden, InvalidInput
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .records import fetch_in_scope
 
 PLANNABLE = catalogue.VISIT_INTRODUCTION_STATUSES
@@ -390,3 +390,37 @@ def in_person_planned(session: Session, home: CareHome, *, now: dt.datetime | No
     return [v for v in session.scalars(query).unique()
             if any(o.status == rules.PLANNED for o in occurrences(v, after=now))]
 
+
+
+# --- a group through its private link ------------------------------------------------------
+
+GROUP_LINK = audit.Actor("group-link")
+
+
+def _group_intro(session: Session, group: Any, intro_id: int) -> Introduction:
+    intro = session.get(Introduction, intro_id)
+    if intro is None or intro.group_id != group.id:
+        raise NotFound(f"There is no introduction with id {intro_id}.")
+    return intro
+
+
+def propose_by_group(session: Session, group: Any, intro_id: int, data: dict[str, Any], *,
+                     now: dt.datetime | None = None) -> Visit:
+    """A group proposes a visit on one of its introductions; the home (or its coordinator)
+    confirms it."""
+    intro = _group_intro(session, group, intro_id)
+    return plan(session, intro, data, GROUP_LINK, proposed_by="group", state="proposed",
+                now=now)
+
+
+def change_by_group(session: Session, group: Any, visit_id: int, state: str,
+                    version: int | None = None, *, now: dt.datetime | None = None) -> Visit:
+    """A group confirms a visit the home proposed, or cancels one of its visits."""
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.introduction.group_id != group.id:
+        raise NotFound(f"There is no visit with id {visit_id}.")
+    if state == "confirmed" and (visit.state != "proposed" or visit.proposed_by == "group"):
+        message = "Only a visit the home proposed can be confirmed here."
+        raise Conflict(message, {"state": [message]})
+    return change(session, visit, {"state": state, "version": version}, GROUP_LINK, now=now,
+                  allowed_states=("confirmed", "cancelled"))

@@ -219,3 +219,23 @@ def test_the_send_reminders_command_acts_at_the_time_given(app, db, visit):
     assert "reminders: 0" in again.output
     bad = runner.invoke(args=["send-reminders", "--now", "next tuesday"])
     assert bad.exit_code != 0 and "--now" in bad.output
+
+
+def test_the_network_report_counts_lasting_introductions_and_good_ratings(db, visit):
+    from matcher.services import reports
+
+    later = START + dt.timedelta(days=40)
+    for occ in visits.occurrences(visit)[:3]:
+        visits.change(db.session, visit, {"occurrence": occ.key, "status": "done"}, SYSTEM,
+                      now=later)
+    reminders.send_due(db.session, START + dt.timedelta(days=1))
+    db.session.commit()
+    for row, rating in zip(db.session.scalars(select(VisitFeedback).order_by(
+            VisitFeedback.respondent)), (3, 5), strict=True):
+        feedback.answer(db.session, row, rating, None)
+    db.session.commit()
+    wales = reports.network_report(db.session, "wales")["outcomes"]
+    assert wales == {"introductions_with_3_visits": 1, "visits_done": 3, "visits_rated": 1,
+                     "visits_rated_4_or_5": 1, "share_rated_4_or_5": 1.0}
+    england = reports.network_report(db.session, "england")["outcomes"]
+    assert england["introductions_with_3_visits"] == 0 and england["share_rated_4_or_5"] is None

@@ -40,3 +40,26 @@ def test_a_change_written_meanwhile_makes_the_stale_one_a_conflict(db, visit):
 def test_planning_the_first_visit_activates_the_introduction(db, visit):
     assert visit.introduction.status == "active"
     assert [e.to_status for e in visit.introduction.events][-1] == "active"
+
+
+def test_a_group_proposes_and_the_home_confirms(db):
+    from matcher.services.errors import NotFound
+
+    home, group = make_home(db), make_group(db)
+    other = make_group(db, name="Someone Else")
+    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=8)
+    data = {"starts_at": start, "duration_minutes": 45, "mode": "phone"}
+    with pytest.raises(NotFound):
+        visits.propose_by_group(db.session, other, intro.id, data)
+    proposed = visits.propose_by_group(db.session, group, intro.id, data)
+    assert (proposed.state, proposed.proposed_by) == ("proposed", "group")
+    assert intro.status == "introduced"  # a proposal is not yet a visit
+    with pytest.raises(Conflict):  # the group cannot confirm its own proposal
+        visits.change_by_group(db.session, group, proposed.id, "confirmed")
+    visits.change(db.session, proposed, {"state": "confirmed"}, SYSTEM)
+    assert proposed.state == "confirmed" and intro.status == "active"
+    visits.change_by_group(db.session, group, proposed.id, "cancelled", proposed.version)
+    assert proposed.state == "cancelled"
