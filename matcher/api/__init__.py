@@ -44,7 +44,7 @@ def register_api(app: Flask) -> None:
     OpenAPI document on the ``Api``); all but the public ones need a bearer token."""
     from ..extensions import csrf
     from . import docs
-    from .base import KithApi
+    from .base import KithApi, make_spec_exact
 
     api = KithApi(app)
     app.extensions["kith.api"] = api
@@ -53,3 +53,4 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(docs.bp)
+    make_spec_exact(api, tuple(blp.url_prefix for blp in public))

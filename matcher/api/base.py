@@ -131,3 +131,66 @@ def _page_message(error: HTTPException) -> str:
         403: "You do not have permission to see this page.",
         429: "You have tried too many times. Please wait a few minutes and try again.",
     }.get(error.code, DEFAULT_MESSAGES.get(error.code, error.name))
+
+
+PAGINATION_HEADER_DOC = {
+    "description": "The page's place in the whole list, as a JSON object (text): "
+                   '{"total", "total_pages", "first_page", "last_page", "page", '
+                   '"previous_page", "next_page"}, e.g. {"total": 30, "total_pages": 3, '
+                   '"first_page": 1, "last_page": 3, "page": 1, "next_page": 2}.',
+    "schema": {"type": "string"},
+}
+CSV_CONTENT = {"schema": {"type": "string",
+                          "description": "CSV with a header row; columns in docs/csv-formats.md."}}
+
+
+# The highest page number a list takes (``common.check_page``): beyond it, the offset is
+# more than a database can hold.
+MAX_PAGE = 1_000_000_000
+
+
+def make_spec_exact(api: Api, public_prefixes: tuple[str, ...]) -> None:
+    """Say in the OpenAPI document what the code does beyond flask-smorest's defaults: the
+    public operations need no token, ``X-Pagination`` is a header of JSON text (not a
+    header-encoded object), operations with ``format=csv`` may answer ``text/csv``, and a
+    nested object that may be null is that object or null (not any object at all)."""
+    components = api.spec.components
+    for schema in components.schemas.values():
+        _nullable_refs(schema)
+    for store in (components.headers, components.headers_lazy):
+        if "PAGINATION" in store:
+            store["PAGINATION"] = dict(PAGINATION_HEADER_DOC)
+    for path, operations in api.spec._paths.items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or method not in (
+                    "get", "post", "put", "patch", "delete"):
+                continue
+            if path.startswith(public_prefixes):
+                operation["security"] = []
+            for parameter in operation.get("parameters", []):
+                if (isinstance(parameter, dict) and parameter.get("in") == "query"
+                        and parameter.get("name") == "page" and "schema" in parameter):
+                    parameter["schema"]["maximum"] = MAX_PAGE
+            formats = [p for p in operation.get("parameters", [])
+                       if isinstance(p, dict) and p.get("name") == "format"
+                       and p.get("in") == "query"]
+            if formats and "csv" in (formats[0].get("schema", {}).get("enum") or ()):
+                ok = operation.get("responses", {}).get("200")
+                if isinstance(ok, dict):
+                    ok.setdefault("content", {})["text/csv"] = dict(CSV_CONTENT)
+
+
+def _nullable_refs(schema) -> None:
+    """apispec documents a nullable nested schema as ``anyOf: [{type: object, nullable},
+    {$ref}]``, which admits any object; make it ``allOf: [{$ref}], nullable``."""
+    if isinstance(schema, dict):
+        options = schema.get("anyOf")
+        if (isinstance(options, list) and len(options) == 2
+                and options[0] == {"type": "object", "nullable": True} and "$ref" in options[1]):
+            del schema["anyOf"]
+            schema.update(allOf=[options[1]], nullable=True)
+        for value in schema.values():
+            _nullable_refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _nullable_refs(value)

@@ -19,6 +19,7 @@ from ..models import NATIONS, User
 from ..services import accounts
 from ..services.audit import Actor
 from ..services.errors import ServiceError
+from .base import MAX_PAGE
 
 
 def authenticate_request() -> None:
@@ -38,9 +39,14 @@ def authenticate_request() -> None:
 
 
 def require_json_body() -> None:
-    """415 for a body that is not JSON, before webargs quietly ignores it."""
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length \
-            and not request.is_json:
+    """415 for a body that is not JSON, before webargs quietly ignores it; 422 for a POST,
+    PUT or PATCH without any body (every one of them documents a required JSON body)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        abort(422, message="Send the request's fields as a JSON body.",
+              errors={"_request": ["The request has no body."]})
+    if not request.is_json:
         abort(415)
 
 
@@ -102,8 +108,16 @@ class ListArgs(ma.Schema):
                          metadata={"description": "Search by name or postcode."})
 
 
+def check_page(pagination_parameters) -> None:
+    """422 for a page number beyond ``MAX_PAGE`` (the documented maximum): its offset is more
+    than a database can hold."""
+    if pagination_parameters.page > MAX_PAGE:
+        abort(422, errors={"page": [f"Must be between 1 and {MAX_PAGE}."]})
+
+
 def paginated(query, pagination_parameters):
     """One page of ``query``'s rows, with the total recorded for the ``X-Pagination`` header."""
+    check_page(pagination_parameters)
     page = db.paginate(query, page=pagination_parameters.page,
                        per_page=pagination_parameters.page_size, error_out=False)
     pagination_parameters.item_count = page.total

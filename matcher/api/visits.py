@@ -15,7 +15,7 @@ from ..schemas.visits import VisitInputSchema, VisitPatchSchema, VisitWindowArgs
 from ..services import visits
 from ..services.uow import unit_of_work
 from .base import Blueprint
-from .common import UtcDateTime, current_user, service_errors
+from .common import UtcDateTime, check_page, current_user, service_errors
 from .match_lists import NetworkGroupRefSchema, NetworkRefSchema
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1",
@@ -104,6 +104,7 @@ class VisitOccurrences(MethodView):
     def get(self, args, pagination_parameters):
         """The occurrences in a window (``from``, ``to``; the next 92 days by default) of the
         visits you may see, repeats expanded, soonest first."""
+        check_page(pagination_parameters)
         with service_errors():
             rows = visits.list_occurrences(db.session, current_user(), args)
         pagination_parameters.item_count = len(rows)
