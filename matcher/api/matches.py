@@ -86,7 +86,9 @@ class ExplanationSchema(ma.Schema):
         "home_closed_remote.")})
     params = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": (
         "The values the sentence is made from, by code: distance {km}; shared_interests "
-        "{interests: [words]}; shared_language and residents_speak {language: tag, "
+        "{interests: [the home's interests the partner serves], via: [for each, the "
+        "partner's activity that serves it, or null where the partner names it]}; "
+        "shared_language and residents_speak {language: tag, "
         "residents}; availability {slots: [e.g. sat_pm]}; capacity {remaining}; "
         "safeguarding_check {scheme, status: expired|pending|none, expires_on}; "
         "the others none.")})
@@ -117,7 +119,9 @@ class _MatchFields(ma.Schema):
     explanations = ma.fields.List(ma.fields.Nested(ExplanationSchema), metadata={
         "description": "The same reasons as codes with parameters."})
     in_person_paused = ma.fields.Boolean()
-    shared_interests = ma.fields.List(ma.fields.String())
+    shared_interests = ma.fields.List(ma.fields.String(), metadata={"description": (
+        "The home's interests this partner serves (by the same words or an activity that "
+        "serves them), in the home's order; a shared broad category alone is never listed.")})
     shared_languages = ma.fields.List(ma.fields.String())
     lat = ma.fields.Float(allow_none=True)
     lon = ma.fields.Float(allow_none=True)
