@@ -42,6 +42,17 @@ def test_two_million_availability_entries_on_the_public_form_are_refused_fast(cl
     assert count_groups(db) == before
 
 
+def test_two_million_availability_entries_on_the_api_are_refused_fast(client, db, coordinator):
+    before = count_groups(db)
+    body = json.dumps({**GROUP, "availability": ["mon_am"] * 2_000_000})
+    started = time.monotonic()
+    response = client.post("/api/v1/groups", data=body, content_type="application/json",
+                           headers=coordinator)
+    assert time.monotonic() - started < 5
+    assert response.status_code == 413 and response.json["code"] == 413
+    assert count_groups(db) == before
+
+
 def test_a_form_with_more_slots_than_exist_is_shown_again_with_an_error(client, db):
     before = count_groups(db)
     form = group_form(description="We sing on Tuesdays.")
