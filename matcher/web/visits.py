@@ -3,11 +3,13 @@ visits per home, the private calendar feed, and the one-click feedback form."""
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain import catalogue
 from ..extensions import db, rate_limited
+from ..schemas.visits import VisitInputSchema
 from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
@@ -38,20 +40,88 @@ def calendar_url(token: str) -> str:
     return url_for("web.calendar_feed", token=token, _external=True)
 
 
-@bp.route("/care-homes/<int:home_id>/visits")
+PLAN_ORDER = ["introduction_id", "date", "time", "duration_minutes", "mode", "repeat",
+              "repeat_until", "notes"]
+REPEAT_LABELS = catalogue.labels(catalogue.VISIT_REPEATS)
+STATE_LABELS = catalogue.labels(catalogue.VISIT_STATES)
+
+
+def _visits_page(home, values=None, errors=None, status=200):
+    with unit_of_work(db.session):
+        token = calendars.address_token(db.session, _secret(), home)
+    rows = visits.upcoming_for_home(db.session, home.id)
+    plannable = [intro for intro in home.introductions if intro.status in visits.PLANNABLE]
+    return render_template(
+        "care_home/visits.html", home=home, rows=rows, calendar=calendar_url(token),
+        modes=MODE_LABELS, labels=OCCURRENCE_LABELS, tags=OCCURRENCE_TAGS,
+        states=STATE_LABELS, plannable=plannable,
+        values=values or {"duration_minutes": "60", "mode": "in_person", "repeat": "none"},
+        errors=errors, mode_options=[{"value": k, "text": v} for k, v in MODE_LABELS.items()],
+        repeat_options=[{"value": k, "text": v} for k, v in REPEAT_LABELS.items()]), status
+
+
+def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
+    """The plan form's values (kept for the page) and the API's JSON shape of them."""
+    values = {key: (form.get(key) or "").strip() for key in PLAN_ORDER}
+    errors = FormErrors(PLAN_ORDER)
+    if not values["introduction_id"].isdigit():
+        errors.add("introduction_id", "Choose who is visiting.")
+    if not values["date"]:
+        errors.add("date", "Enter the date of the (first) visit.")
+    if not values["time"]:
+        errors.add("time", "Enter the time the visit starts, for example 14:30.")
+    body = {"starts_at": f"{values['date']}T{values['time']}",
+            "duration_minutes": int(values["duration_minutes"])
+            if values["duration_minutes"].isdigit() else values["duration_minutes"],
+            "mode": values["mode"], "repeat": values["repeat"] or "none",
+            "repeat_until": values["repeat_until"] or None, "notes": values["notes"]}
+    data: dict = {}
+    try:
+        data = VisitInputSchema().load(body)
+    except ma.ValidationError as exc:
+        for key, messages in exc.messages.items():
+            field = {"starts_at": "date"}.get(key, key)
+            if key == "starts_at" and (errors.get("date") or errors.get("time")):
+                continue
+            for message in messages if isinstance(messages, list) else [str(messages)]:
+                errors.add(field, "Enter a real date and time." if key == "starts_at"
+                           else message)
+    return values, data, errors
+
+
+@bp.route("/care-homes/<int:home_id>/visits", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def home_visits(home_id: int):
-    """The home's visits of the next 60 days and its private calendar address."""
+    """The home's visits of the next 60 days, a form to plan one, and its private calendar
+    address."""
     try:
-        with unit_of_work(db.session):
-            home = records.get_home(db.session, home_id, _user())
-            token = calendars.address_token(db.session, _secret(), home)
-            rows = visits.upcoming_for_home(db.session, home.id)
+        home = records.get_home(db.session, home_id, _user())
     except ServiceError as exc:
         service_abort(exc)
-    return render_template("care_home/visits.html", home=home, rows=rows,
-                           calendar=calendar_url(token), modes=MODE_LABELS,
-                           labels=OCCURRENCE_LABELS, tags=OCCURRENCE_TAGS)
+    if request.method == "GET":
+        return _visits_page(home)
+    values, data, errors = _plan_from_form(request.form)
+    if not errors:
+        intro_id = int(values["introduction_id"])
+        if intro_id not in {i.id for i in home.introductions}:
+            errors.add("introduction_id", "Choose who is visiting.")
+    if errors:
+        return _visits_page(home, values, errors, 422)
+    try:
+        with unit_of_work(db.session):
+            visits.plan_visit(db.session, _user(), intro_id, data)
+    except (InvalidInput, Conflict) as exc:
+        for key, messages in exc.errors.items():
+            field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
+            for message in messages:
+                errors.add(field if field in PLAN_ORDER else "date", message)
+        return _visits_page(records.get_home(db.session, home_id, _user()), values, errors,
+                            422)
+    except ServiceError as exc:
+        service_abort(exc)
+    flash("The visit has been planned; both sides have been emailed with a calendar file.",
+          "success")
+    return redirect(url_for("web.home_visits", home_id=home_id), code=303)
 
 
 @bp.route("/care-homes/<int:home_id>/calendar", methods=["POST"])

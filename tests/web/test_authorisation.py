@@ -286,6 +286,12 @@ ROUTES = [
           lambda w, a: f"/care-homes/{w.home(a)}/profile", form=lambda w, a: PROFILE_FORM),
     Route("GET", "/care-homes/<int:home_id>/visits", page(LOGIN, 200, 404, 200, 404, 200),
           lambda w, a: f"/care-homes/{w.home(a)}/visits"),
+    Route("POST", "/care-homes/<int:home_id>/visits", page(LOGIN, 303, 404, 303, 404, 303),
+          lambda w, a: f"/care-homes/{w.home(a)}/visits",
+          form=lambda w, a: {"introduction_id": str(w.visit_intro(a)),
+                             "date": (dt.date.today() + dt.timedelta(days=9)).isoformat(),
+                             "time": "14:00", "duration_minutes": "45", "mode": "phone",
+                             "repeat": "none"}),
     Route("POST", "/care-homes/<int:home_id>/calendar", page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/calendar", form=lambda w, a: {}),
     # --- private visit links: the address or link is the key, whoever holds it -------------

@@ -157,3 +157,35 @@ def test_feedback_link_no_sign_in_single_use(client, db, planned):
     from matcher.services import outcomes
     summary = outcomes.for_introduction(db.session, visit.introduction_id)
     assert summary["average_rating"] == 4 and summary["visits_done"] == 1
+
+
+def test_staff_plan_a_fortnightly_visit_on_the_page(client, db, make_home, make_group,
+                                                    make_user, sign_in):
+    home = make_home()
+    intro = introductions.create_introduction(db.session, home, make_group(), SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    db.session.commit()
+    user, _ = make_user("care_home", care_home_id=home.id, password=PASSWORD)
+    sign_in(user.email, PASSWORD)
+    first = dt.date.today() + dt.timedelta(days=5)
+    form = {"introduction_id": str(intro.id), "date": first.isoformat(), "time": "14:30",
+            "duration_minutes": "60", "mode": "in_person", "repeat": "fortnightly",
+            "repeat_until": "", "notes": "Hymns in the lounge"}
+    refused = client.post(f"/care-homes/{home.id}/visits", data=form)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "needs an end date" in html and "Hymns in the lounge" in html  # entries kept
+    assert intro.visits == []
+    past = client.post(f"/care-homes/{home.id}/visits",
+                       data={**form, "date": "2020-01-01",
+                             "repeat_until": (first + dt.timedelta(days=60)).isoformat()})
+    assert past.status_code == 422 and "in the past" in past.get_data(as_text=True)
+    done = client.post(f"/care-homes/{home.id}/visits", data={
+        **form, "repeat_until": (first + dt.timedelta(days=60)).isoformat()})
+    assert done.status_code == 303
+    db.session.expire_all()
+    [visit] = db.session.get(type(intro), intro.id).visits
+    assert visit.repeat == "fortnightly" and visit.start_local.startswith(
+        f"{first.isoformat()}T14:30:00")
+    assert db.session.get(type(intro), intro.id).status == "active"
