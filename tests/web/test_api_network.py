@@ -70,7 +70,9 @@ def network(client, make_user):
 
 
 def rows_of(response):
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark for Excel
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
 # --- match lists ------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def test_match_list_cli_writes_the_same_csv(runner, network, tmp_path):
     out = tmp_path / "wales.csv"
     result = runner.invoke(args=["match-list", "--nation", "wales", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.reader(out.open(encoding="utf-8-sig", newline="")))
     assert tuple(rows[0]) == MATCH_LIST_COLUMNS
     assert {r[4] for r in rows[1:]} == {"Cartref Bangor", "Plas Menai", "Bryn Awel",
                                         "Cartref Bae"}

@@ -130,6 +130,7 @@ def test_match_list_downloads_as_csv(make_user, make_home, make_group, sign_in, 
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert any(row["care_home_id"] == str(home.id) and row["group_id"] == str(group.id)
                for row in rows)
