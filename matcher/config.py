@@ -128,6 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter rule for sending the public registration form, per address"),
     Setting("RATELIMIT_LOGIN", "10 per minute", str,
             "Flask-Limiter rule for sign-in attempts, per address"),
+    Setting("RATELIMIT_PASSWORD_RESET", "5 per minute;20 per hour", str,
+            "Flask-Limiter rule for asking for a password link and setting a password, "
+            "per address"),
+    Setting("PASSWORD_RESET_TTL_MINUTES", 60, int,
+            "how long a password reset link works (it also stops once used)"),
+    Setting("INVITATION_TTL_DAYS", 7, int,
+            "how long an invitation to set a first password works (it also stops once used)"),
     Setting("RATELIMIT_GEOCODE", "120 per minute", str,
             "Flask-Limiter rule for `GET /api/v1/geocode`, per address"),
     Setting("REMINDERS_EVERY_MINUTES", 5, int,

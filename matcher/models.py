@@ -164,6 +164,8 @@ class Introduction(TimestampMixin, db.Model):
     # The group's place (1 = first) in the home's suggestions when it was requested.
     position: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The home's words to the group when it asks; the group sees them (notes stay internal).
+    message: Mapped[str | None] = mapped_column(Text)
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
     feedback_text: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS
+from ..schemas import message_field
 from ..schemas.fields import Text
 from ..services import introductions, outcomes
 from ..services.uow import unit_of_work
@@ -24,6 +25,9 @@ class IntroductionInputSchema(ma.Schema):
     status = ma.fields.String(load_default="suggested",
                               validate=ma.validate.OneOf(introductions.CREATE_STATUSES))
     note = Text(max_length=2000, multiline=True, allow_none=True)
+    message = message_field(allow_none=True, metadata={
+        "description": "The care home's words to the group, shown to the group with the "
+                       "request (plain text)."})
 
 
 class FeedbackSchema(ma.Schema):
@@ -64,6 +68,10 @@ class IntroductionSchema(ma.Schema):
         "description": "Visits done and missed, and the average rating (1-5) of their "
                        "feedback."})
     notes = ma.fields.String()
+    message = ma.fields.String(allow_none=True)
+    group_contact = ma.fields.Function(
+        introductions.group_contact, allow_none=True,
+        metadata={"description": "The group's name, email and phone: only once introduced."})
     feedback = ma.fields.Function(lambda i: None if i.feedback_rating is None and not
                                   i.feedback_text else {"rating": i.feedback_rating,
                                                         "text": i.feedback_text or ""})
@@ -103,7 +111,8 @@ class Introductions(MethodView):
         with service_errors(), unit_of_work(db.session):
             return introductions.request_introduction(
                 db.session, ranker_cache(), current_user(), data["care_home_id"],
-                data["group_id"], status=data["status"], note=data.get("note"))
+                data["group_id"], status=data["status"], note=data.get("note"),
+                message=(data.get("message") or "").strip() or None)
 
 
 @blp.route("/<int:intro_id>")
@@ -119,7 +128,9 @@ class IntroductionById(MethodView):
     @blp.alt_response(409, description="The lifecycle does not allow this move.")
     def patch(self, data, intro_id):
         """Move an introduction on (``suggested -> requested -> introduced -> active ->
-        ended``, or ``declined`` before ``active``), add a note, or give feedback."""
+        ended``, ``declined`` before ``active``, ``withdrawn`` by the home before
+        ``introduced``), add a note, or give feedback. Care-home staff may request, withdraw,
+        start and end visits; introducing and declining are the group's or a coordinator's."""
         feedback = data.get("feedback") or {}
         with service_errors(), unit_of_work(db.session):
             return introductions.change_introduction(

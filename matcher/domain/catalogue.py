@@ -23,8 +23,10 @@ __all__ = [
     "GROUP_KINDS",
     "GROUP_PURGEABLE_STATUSES",
     "GROUP_STATUSES",
+    "INTRODUCTION_CONTACT_STATUSES",
     "INTRODUCTION_CREATE_STATUSES",
     "INTRODUCTION_OPEN_STATUSES",
+    "INTRODUCTION_STAFF_STATUSES",
     "INTRODUCTION_STATUSES",
     "INTRODUCTION_TRANSITIONS",
     "NATIONS",
@@ -316,18 +318,26 @@ INTRODUCTION_STATUSES: tuple[Status, ...] = (
     Status("active", "Visiting", "govuk-tag--green", summary="visiting regularly"),
     Status("ended", "Ended", "govuk-tag--grey"),
     Status("declined", "Declined", "govuk-tag--red"),
+    Status("withdrawn", "Withdrawn by the home", "govuk-tag--grey"),
 )
-# Where each status may go next; ``declined`` and ``ended`` are final.
+# Where each status may go next; ``declined``, ``ended`` and ``withdrawn`` are final. The
+# home may withdraw its request until it is introduced (contacts exchanged), not after.
 INTRODUCTION_TRANSITIONS = MappingProxyType({
-    "suggested": ("requested", "declined"),
-    "requested": ("introduced", "declined"),
+    "suggested": ("requested", "declined", "withdrawn"),
+    "requested": ("introduced", "declined", "withdrawn"),
     "introduced": ("active", "declined"),
     "active": ("ended",),
     "ended": (),
     "declined": (),
+    "withdrawn": (),
 })
 INTRODUCTION_OPEN_STATUSES = ("suggested", "requested", "introduced", "active")
 INTRODUCTION_CREATE_STATUSES = ("suggested", "requested")
+# From these on, each side may see the other's contact details (pages, API, emails).
+INTRODUCTION_CONTACT_STATUSES = ("introduced", "active")
+# Moves care-home staff make themselves; introducing and declining are the group's or the
+# coordinator's (so a home cannot reach a group's contact details on its own).
+INTRODUCTION_STAFF_STATUSES = ("requested", "withdrawn", "active", "ended")
 
 # --- visits ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ validates a care home or a group with the same rules. Response schemas stay in `
 from .care_homes import CareHomeInputSchema, CareHomePatchSchema, ResidentLanguageSchema
 from .fields import ContactSchema, Interests, LanguageName, Postcode, contact_of, flatten_contact
 from .groups import GroupInputSchema, GroupPatchSchema, SafeguardingSchema
+from .introductions import IntroductionMessageSchema, message_field
 
 __all__ = [
     "CareHomeInputSchema",
@@ -14,6 +15,7 @@ __all__ = [
     "ContactSchema",
     "GroupInputSchema",
     "GroupPatchSchema",
+    "IntroductionMessageSchema",
     "Interests",
     "LanguageName",
     "Postcode",
@@ -21,4 +23,5 @@ __all__ = [
     "SafeguardingSchema",
     "contact_of",
     "flatten_contact",
+    "message_field",
 ]

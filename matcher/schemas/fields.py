@@ -14,6 +14,7 @@ MAX_ID = 2**31 - 1
 
 __all__ = [
     "BoundedList",
+    "MESSAGE_MAX",
     "ContactSchema",
     "Interests",
     "LanguageName",
@@ -27,6 +28,8 @@ __all__ = [
 # Longest language name or code accepted; langcodes parses a tag recursively, one level per
 # subtag, so an unbounded "en-x-x-x-..." would exhaust the stack.
 MAX_LANGUAGE_LENGTH = 100
+# Longest message a care home may send a group with its request.
+MESSAGE_MAX = 1000
 
 BLANK_MESSAGE = "Enter more than spaces."
 

@@ -245,3 +245,11 @@ def forget_sign_in_failures(session: Session, now: dt.datetime | None = None) ->
         session.execute(delete(SignInFailure).where(stale),
                         execution_options={"synchronize_session": False})
     return count
+
+
+def clear_lockouts(session: Session, email: str) -> None:
+    """Forget the failed sign-ins and lock-outs of an account name, from every address
+    (after its owner has proved who they are, e.g. with a password link)."""
+    session.execute(
+        delete(SignInFailure).where(SignInFailure.account_key == _account_key(email)),
+        execution_options={"synchronize_session": False})

@@ -1,7 +1,10 @@
 """Introductions between a care home and a partner, through their lifecycle.
 
-``suggested -> requested -> introduced -> active -> ended``, and ``declined`` from any step
-before ``active``. Every step is kept as an :class:`IntroductionEvent` (who, when, from what,
+``suggested -> requested -> introduced -> active -> ended``, ``declined`` from any step
+before ``active``, and ``withdrawn`` (by the home) before ``introduced``. A requested
+introduction is answered by the group on its private page (accept: introduced; or decline)
+or by a coordinator; from ``introduced`` on, each side may see the other's contact details.
+Every step is kept as an :class:`IntroductionEvent` (who, when, from what,
 to what, why) and in the audit log. Active introductions use up the partner's monthly
 capacity, so entering or leaving ``active`` marks the partners' data as changed and every
 worker's ranker refreshes.
@@ -9,6 +12,7 @@ worker's ranker refreshes.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -18,13 +22,15 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, IntroductionEvent, User
 from . import audit, scope, versions
-from .errors import Conflict, InvalidInput
-from .records import fetch_in_scope, get_home, not_found
+from .errors import Conflict, Forbidden, InvalidInput
+from .records import fetch_in_scope, get_home, link_actor, not_found
 
 # The lifecycle lives in the catalogue: where each status may go next, which are open.
 TRANSITIONS = catalogue.INTRODUCTION_TRANSITIONS
 OPEN_STATUSES = catalogue.INTRODUCTION_OPEN_STATUSES
 CREATE_STATUSES = catalogue.INTRODUCTION_CREATE_STATUSES
+CONTACT_STATUSES = catalogue.INTRODUCTION_CONTACT_STATUSES
+STATUS_LABELS = catalogue.labels(catalogue.INTRODUCTION_STATUSES)
 
 
 def allowed_next(status: str) -> tuple[str, ...]:
@@ -73,8 +79,11 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
                         actor: audit.Actor, *, status: str = "suggested",
                         score: float | None = None,
                         components: dict[str, float] | None = None,
-                        note: str | None = None, position: int | None = None) -> Introduction:
-    """Start an introduction (``suggested`` or ``requested``); 409 if one is already open."""
+                        note: str | None = None, position: int | None = None,
+                        message: str | None = None) -> Introduction:
+    """Start an introduction (``suggested`` or ``requested``); 409 if one is already open.
+
+    ``message`` is the home's words to the group, shown to the group with the request."""
     if status not in CREATE_STATUSES:
         raise InvalidInput({"status": [
             f"A new introduction starts as {' or '.join(CREATE_STATUSES)}, not {status}."]})
@@ -83,6 +92,7 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
         raise duplicate_conflict(existing)
     intro = Introduction(care_home_id=home.id, group_id=group.id, status=status, score=score,
                          components=components, position=position, notes=note or "",
+                         message=message or None,
                          created_by_id=actor.user_id, updated_by_id=actor.user_id)
     intro.events.append(IntroductionEvent(from_status=None, to_status=status, note=note,
                                           user_id=actor.user_id))
@@ -98,7 +108,9 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
             raise
         raise duplicate_conflict(existing) from None
     audit.record(session, actor, "create", intro, {
-        "care_home_id": home.id, "group_id": group.id, "status": status, "score": score})
+        "care_home_id": home.id, "group_id": group.id, "status": status, "score": score,
+        **({"message": message} if message else {})})
+    _status_changed(session, intro, None)
     return intro
 
 
@@ -147,14 +159,23 @@ def transition(session: Session, intro: Introduction, new_status: str | None,
     audit.record(session, actor, "status" if target != old else "update", intro, changes)
     if (old == "active") != (target == "active"):
         versions.bump(session, versions.PARTNERS)
+    if target != old:
+        _status_changed(session, intro, old)
     return intro
+
+
+def _status_changed(session: Session, intro: Introduction, old: str | None) -> None:
+    """Tell the people concerned (see ``services.introduction_mail``)."""
+    from . import introduction_mail
+
+    introduction_mail.status_changed(session, intro, old)
 
 
 # --- the use cases -----------------------------------------------------------------------------
 
 def request_introduction(session: Session, cache: Any, user: User, home_id: int,
                          group_id: int, *, status: str = "suggested",
-                         note: str | None = None) -> Introduction:
+                         note: str | None = None, message: str | None = None) -> Introduction:
     """``user`` asks for ``group_id`` to be introduced to ``home_id``.
 
     404 for a missing home or group, 403 outside the user's scope, 409 when the group is not
@@ -172,16 +193,109 @@ def request_introduction(session: Session, cache: Any, user: User, home_id: int,
     score, components, position = score_pair(session, cache, home, group)
     return create_introduction(session, home, group, audit.Actor.for_user(user),
                                status=status, score=score, components=components, note=note,
-                               position=position)
+                               position=position, message=message)
 
 
 def change_introduction(session: Session, user: User, intro_id: int, new_status: str | None,
                         *, note: str | None = None, feedback_rating: int | None = None,
                         feedback_text: str | None = None) -> Introduction:
-    """Move an introduction the user may see on, and/or record a note or feedback."""
+    """Move an introduction the user may see on, and/or record a note or feedback.
+
+    Care-home staff make only their side's moves (request, withdraw, start and end visits):
+    introducing or declining is the group's or the coordinator's (403 otherwise)."""
     intro = get_introduction(session, intro_id, user)
+    if new_status and new_status != intro.status and \
+            not scope.may_move_introduction_to(user, new_status):
+        raise Forbidden(f"Only the group or your network coordinator can mark an introduction "
+                        f"{STATUS_LABELS.get(new_status, new_status).lower()}.",
+                        {"status": ["Ask your network coordinator to make this change."]})
     return transition(session, intro, new_status, audit.Actor.for_user(user), note=note,
                       feedback_rating=feedback_rating, feedback_text=feedback_text)
+
+
+def withdraw_request(session: Session, user: User, home_id: int, intro_id: int
+                     ) -> Introduction:
+    """The home takes back its request before it is introduced (409 once introduced)."""
+    intro = get_introduction(session, intro_id, user)
+    if intro.care_home_id != home_id:
+        raise not_found("introduction", intro_id)
+    if "withdrawn" not in allowed_next(intro.status):
+        label = STATUS_LABELS.get(intro.status, intro.status).lower()
+        message = (f"This introduction is {label}, so it can no longer be withdrawn. "
+                   "Ask your network coordinator if you want to end it.")
+        raise Conflict(message, {"status": [message]})
+    return transition(session, intro, "withdrawn", audit.Actor.for_user(user))
+
+
+# The group's answers on its private page, as the status they lead to.
+GROUP_ANSWERS = MappingProxyType({"accept": "introduced", "decline": "declined"})
+
+
+def for_group_link(session: Session, group: CommunityGroup) -> list[Introduction]:
+    """What the group sees on its private page: every request made to it (not a
+    coordinator's private suggestions), most recently changed first."""
+    return list(session.scalars(
+        select(Introduction).where(Introduction.group_id == group.id,
+                                   Introduction.status != "suggested")
+        .options(selectinload(Introduction.care_home))
+        .order_by(Introduction.updated_at.desc(), Introduction.id.desc())))
+
+
+def answer_as_group(session: Session, group: CommunityGroup, intro_id: int, answer: str
+                    ) -> Introduction:
+    """The group accepts (introduced: contacts exchanged) or declines a home's request
+    through its private link; 404 for another group's introduction, 409 when it is no
+    longer waiting for an answer."""
+    if answer not in GROUP_ANSWERS:
+        raise InvalidInput({"answer": ["Choose to accept or decline the introduction."]})
+    intro = session.get(Introduction, intro_id)
+    if intro is None or intro.group_id != group.id or intro.status == "suggested":
+        raise not_found("introduction", intro_id)
+    if intro.status != "requested":
+        label = STATUS_LABELS.get(intro.status, intro.status).lower()
+        raise Conflict(f"This introduction is already {label}: there is nothing to answer.",
+                       {"answer": [f"This introduction is already {label}."]})
+    return transition(session, intro, GROUP_ANSWERS[answer], link_actor(group))
+
+
+# --- contact details, once introduced ------------------------------------------------------
+
+def contacts_shared(intro: Introduction) -> bool:
+    """Whether the home and the group may see each other's contact details."""
+    return intro.status in CONTACT_STATUSES
+
+
+def group_contact(intro: Introduction) -> dict[str, str | None] | None:
+    """The group's contact details for the home, only once introduced (and never for a
+    group that withdrew: its details are erased)."""
+    group = intro.group
+    if not contacts_shared(intro) or group.status == "withdrawn" or not group.contact_email:
+        return None
+    return {"name": group.contact_name, "email": group.contact_email,
+            "phone": group.contact_phone}
+
+
+def home_contact(session: Session, home: CareHome) -> dict[str, str | None] | None:
+    """Who speaks for a home: its contact details, or else its first staff account."""
+    if home.contact_email:
+        return {"name": home.contact_name, "email": home.contact_email,
+                "phone": home.contact_phone}
+    email = session.scalar(select(User.email).where(
+        User.care_home_id == home.id, User.role == "care_home", User.active.is_(True))
+        .order_by(User.id).limit(1))
+    if email is None:
+        return None
+    return {"name": home.contact_name, "email": email, "phone": home.contact_phone}
+
+
+def partner_contacts(intros) -> dict[int, dict[str, str | None]]:
+    """``{group_id: contact}`` of the partners a home has been introduced to."""
+    out = {}
+    for intro in intros:
+        contact = group_contact(intro)
+        if contact is not None:
+            out[intro.group_id] = contact
+    return out
 
 
 def for_home(session: Session, home_id: int, *, limit: int = 20

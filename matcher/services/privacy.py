@@ -36,7 +36,7 @@ ERASED_FIELDS = (
 # Replaced by something coarser on withdrawal: a volunteer's full postcode is nearly an address.
 BLURRED_FIELDS = ("name", "postcode", "lat", "lon", "geocode_precision")
 # Free text on an introduction, where people write names and phone numbers.
-INTRODUCTION_TEXT_FIELDS = ("notes", "note", "feedback_text")
+INTRODUCTION_TEXT_FIELDS = ("notes", "note", "feedback_text", "message")
 # Never exported: secrets that only prove who may edit.
 SECRET_FIELDS = ("edit_token_hash", "idempotency_key")
 # Registrations in these states, never approved, are purged after the configured time.
@@ -106,6 +106,7 @@ def _erase_introduction_text(session: Session, group_id: int) -> None:
     for intro in session.scalars(select(Introduction).where(Introduction.id.in_(intro_ids))):
         intro.notes = ""
         intro.feedback_text = None
+        intro.message = None
     for event in session.scalars(select(IntroductionEvent).where(
             IntroductionEvent.introduction_id.in_(intro_ids), IntroductionEvent.note.is_not(None))):
         event.note = None

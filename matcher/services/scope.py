@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
+from ..domain import catalogue
 from ..models import NATIONS, Allocation, CareHome, CommunityGroup, Introduction, User
 from .errors import Forbidden
 
@@ -45,6 +46,14 @@ def can_view_group(user: User | None, group: CommunityGroup) -> bool:
 
 def can_access_introduction(user: User | None, intro: Introduction) -> bool:
     return can_access_home(user, intro.care_home)
+
+
+def may_move_introduction_to(user: User | None, status: str) -> bool:
+    """Care-home staff make their own side's moves only (``INTRODUCTION_STAFF_STATUSES``);
+    coordinators and admins any the lifecycle allows."""
+    if user is not None and user.role == "care_home":
+        return status in catalogue.INTRODUCTION_STAFF_STATUSES
+    return user is not None
 
 
 def can_create(user: User | None) -> bool:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+import datetime as dt
+import re
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, rate_limited
-from ..services import accounts
+from ..services import accounts, passwords
+from ..services.errors import InvalidInput
+from ..services.uow import unit_of_work
 from .base import bp, home_page_for, safe_next
 from .forms import FormErrors
 
+# The shape of an address (one @, no spaces or control characters); whether it exists is
+# never said.
+EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 BAD_SIGN_IN = "Enter a correct email address and password"
 LOCKED_HINT = ("If you have tried several times, signing in with this email address from "
                "here is paused for 15 minutes, longer if it happens again. Wait and try "
@@ -66,3 +74,80 @@ def logout():
     session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("web.index"), code=303)
+
+
+# --- password links: reset and invitation ------------------------------------------------------
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"] or ""
+
+
+def _reset_ttl() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"])
+
+
+def _invitation_ttl() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
+
+
+@bp.route("/login/reset", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_PASSWORD_RESET", methods=["POST"])
+def password_reset_request():
+    """Ask for a password reset link; the answer never says whether the account exists."""
+    email = (request.form.get("email") or "").strip() if request.method == "POST" else ""
+    errors = FormErrors(["email"])
+    if request.method == "POST":
+        if not email:
+            errors.add("email", "Enter your email address")
+        elif len(email) > 254 or not EMAIL_SHAPE.fullmatch(email):
+            errors.add("email", "Enter an email address in the correct format, like "
+                                "name@example.org")
+        if not errors:
+            with unit_of_work(db.session):
+                passwords.request_reset(
+                    db.session, _secret(), email, ttl=_reset_ttl(),
+                    link=lambda token: url_for("web.password_reset", token=token,
+                                               _external=True))
+            return render_template("auth/reset_sent.html", email=email,
+                                   valid_for=passwords.valid_for(_reset_ttl()))
+    return render_template("auth/reset_request.html", email=email, errors=errors or None,
+                           valid_for=passwords.valid_for(_reset_ttl())), 422 if errors else 200
+
+
+def _set_password_page(token: str, purpose: str, ttl: dt.timedelta, endpoint: str):
+    user = passwords.user_for_token(db.session, _secret(), token, purpose, ttl=ttl)
+    if user is None:
+        return render_template("auth/link_expired.html", purpose=purpose), 410
+    errors = None
+    if request.method == "POST":
+        try:
+            with unit_of_work(db.session):
+                passwords.set_password(db.session, user, request.form.get("password") or "",
+                                       request.form.get("confirm") or "", purpose=purpose)
+        except InvalidInput as exc:
+            errors = FormErrors(["password", "confirm"])
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    errors.add(field, message)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("web.login"), code=303)
+    return render_template("auth/set_password.html", user=user, purpose=purpose,
+                           action=url_for(endpoint, token=token), errors=errors,
+                           min_length=passwords.MIN_LENGTH), 422 if errors else 200
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_PASSWORD_RESET", methods=["POST"])
+def password_reset(token: str):
+    """Choose a new password through a reset link (single use, valid for an hour)."""
+    return _set_password_page(token, passwords.RESET, _reset_ttl(), "web.password_reset")
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_PASSWORD_RESET", methods=["POST"])
+def invitation(token: str):
+    """Set a first password through an invitation link (single use, valid for days)."""
+    return _set_password_page(token, passwords.INVITE, _invitation_ttl(), "web.invitation")

@@ -51,7 +51,8 @@ VISITING_CHOICES = [{"value": s.code, "text": s.choice, "hint": s.hint}
 
 
 PRIVATE_ENDPOINTS = {"web.register_done", "web.group_edit", "web.group_withdraw",
-                     "web.group_download"}
+                     "web.group_download", "web.group_answer", "web.password_reset_request",
+                     "web.password_reset", "web.invitation"}
 
 
 def service_abort(exc: ServiceError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from ..domain.catalogue import SCHEME_FOR_NATION
 from ..domain.geo import round_km
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..models import GROUP_KINDS, CommunityGroup
 from ..presentation.partner_card import card
 from ..presentation.reasons import with_reasons
+from ..schemas import IntroductionMessageSchema
 from ..services import introductions, matching, records
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
@@ -82,10 +84,7 @@ def _map_data(home, matches) -> dict:
     }
 
 
-@bp.route("/care-homes/<int:home_id>/partners")
-@roles_required(*STAFF_ROLES)
-def partners(home_id: int):
-    """Suggested partners for a home, best first, with reasons, a map and filters."""
+def _partners_page(home_id: int, *, errors=None, messages=None, status: int = 200):
     raw, applied, filter_errors = _filters()
     try:
         home, matches = matching.partner_matches(
@@ -97,37 +96,79 @@ def partners(home_id: int):
     matches = [with_reasons(m) for m in matches]
     for match in matches:
         match["card"] = card(match, scheme)
-    errors = forms.FormErrors(["kind", "radius", "language"])
+    errors = errors or forms.FormErrors(["kind", "radius", "language"])
     for key, message in filter_errors.items():
         errors.add(key, message)
     open_intros, history = introductions.for_home(db.session, home.id)
     return render_template(
         "care_home/partners.html", home=home, matches=matches, filters=raw, errors=errors,
         open_intros=open_intros, history=history, map_data=_map_data(home, matches),
+        contacts=introductions.partner_contacts(history + list(open_intros.values())),
+        messages=messages or {}, can_withdraw=_can_withdraw,
+        shared=introductions.contacts_shared,
         kinds=[{"value": "", "text": "Any kind"}]
         + [{"value": k, "text": v} for k, v in KIND_LABELS.items()],
-    )
+    ), status
+
+
+def _can_withdraw(intro) -> bool:
+    return "withdrawn" in introductions.allowed_next(intro.status)
+
+
+@bp.route("/care-homes/<int:home_id>/partners")
+@roles_required(*STAFF_ROLES)
+def partners(home_id: int):
+    """Suggested partners for a home, best first, with reasons, a map and filters; the
+    contact details of partners it has been introduced to."""
+    return _partners_page(home_id)
 
 
 @bp.route("/care-homes/<int:home_id>/partners/<int:group_id>/introduce", methods=["POST"])
 @roles_required(*STAFF_ROLES)
 def introduce(home_id: int, group_id: int):
-    """Ask the coordinator to introduce this partner to the home."""
+    """Ask for an introduction to this partner, with an optional message to the group."""
     user = current_user._get_current_object()
     back = safe_next(request.form.get("next")) or url_for("web.partners", home_id=home_id)
     try:
+        data = IntroductionMessageSchema().load({"message": request.form.get("message", "")})
+    except ValidationError as exc:
+        key = f"message-{group_id}"
+        errors = forms.FormErrors(["kind", "radius", "language", key])
+        for message in exc.messages.get("message", []):
+            errors.add(key, message)
+        return _partners_page(home_id, errors=errors,
+                              messages={group_id: request.form.get("message", "")},
+                              status=422)
+    try:
         with unit_of_work(db.session):
             intro = introductions.request_introduction(
-                db.session, ranker_cache(), user, home_id, group_id, status="requested")
+                db.session, ranker_cache(), user, home_id, group_id, status="requested",
+                message=data["message"])
     except Conflict:
         group = db.session.get(CommunityGroup, group_id)
         flash(f"You have already asked to meet {group.name}.", "info")
         return redirect(back, code=303)
     except ServiceError as exc:
         service_abort(exc)
-    flash(f"Introduction requested: your network coordinator will put you in touch with "
-          f"{intro.group.name}.", "success")
+    flash(f"Introduction requested: we have told {intro.group.name} and your network "
+          f"coordinator. You will get an email when they answer.", "success")
     return redirect(back, code=303)
+
+
+@bp.route("/care-homes/<int:home_id>/introductions/<int:intro_id>/withdraw", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def withdraw_introduction(home_id: int, intro_id: int):
+    """Take back a request before the home and the group are introduced."""
+    try:
+        with unit_of_work(db.session):
+            intro = introductions.withdraw_request(
+                db.session, current_user._get_current_object(), home_id, intro_id)
+    except Conflict as exc:
+        return render_template("error.html", code=409, message=exc.message), 409
+    except ServiceError as exc:
+        service_abort(exc)
+    flash(f"You have withdrawn your request to meet {intro.group.name}.", "success")
+    return redirect(url_for("web.partners", home_id=home_id, _anchor="introductions"), code=303)
 
 
 def _profile_page(home, values, errors, status=200):

@@ -17,11 +17,11 @@ from flask import (
 
 from ..extensions import db, rate_limited
 from ..models import CommunityGroup
-from ..services import notifications, privacy, records
-from ..services.errors import InvalidInput
+from ..services import introductions, notifications, privacy, records
+from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from . import forms
-from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp
+from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp, service_abort
 from .matching import postcode_index
 
 
@@ -35,11 +35,14 @@ def _group_for(token: str) -> CommunityGroup:
 def _edit_page(group, token, values, errors, status=200):
     waiting = [forms.REVIEWED_LABELS.get(key, key) for key in forms.GROUP_ORDER
                if key in (group.pending_changes or {})]
+    intros = introductions.for_group_link(db.session, group)
     return render_template(
         "group/edit.html", group=group, token=token, values=values, errors=errors,
         waiting=waiting,
         kinds=[{"value": k, "text": v} for k, v in KIND_LABELS.items()],
-        remote_modes=REMOTE_MODE_LABELS,
+        remote_modes=REMOTE_MODE_LABELS, introductions=intros,
+        home_contacts={i.id: introductions.home_contact(db.session, i.care_home)
+                       for i in intros if introductions.contacts_shared(i)},
     ), status
 
 
@@ -67,6 +70,31 @@ def group_edit(token: str):
     else:
         flash("Your changes have been saved.", "success")
     return redirect(url_for("web.group_edit", token=token), code=303)
+
+
+@bp.route("/groups/edit/<token>/introductions/<int:intro_id>", methods=["POST"])
+def group_answer(token: str, intro_id: int):
+    """The group accepts a home's request (contacts are exchanged by email) or declines it."""
+    group = _group_for(token)
+    answer = request.form.get("answer", "")
+    try:
+        with unit_of_work(db.session):
+            intro = introductions.answer_as_group(db.session, group, intro_id, answer)
+    except Conflict as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("web.group_edit", token=token, _anchor="introductions"),
+                        code=303)
+    except InvalidInput:
+        abort(400)
+    except ServiceError as exc:
+        service_abort(exc)
+    if intro.status == "introduced":
+        flash(f"Thank you: we have emailed you and {intro.care_home.name} each other's "
+              "contact details.", "success")
+    else:
+        flash(f"You have declined the introduction to {intro.care_home.name}. We have let "
+              "them know.", "success")
+    return redirect(url_for("web.group_edit", token=token, _anchor="introductions"), code=303)
 
 
 @bp.route("/groups/edit/<token>/download")

@@ -319,7 +319,7 @@ def test_introduction_lifecycle_through_the_api(client, network):
     assert response.status_code == 201, response.json
     intro = response.json
     assert intro["status"] == "suggested"
-    assert intro["allowed_next"] == ["requested", "declined"]
+    assert intro["allowed_next"] == ["requested", "declined", "withdrawn"]
     assert 0 < intro["score"] <= 1 and "distance" in intro["components"]
     url = f"/api/v1/introductions/{intro['id']}"
     for status in ("requested", "introduced", "active"):
@@ -346,7 +346,7 @@ def test_illegal_transition_is_a_409_naming_the_allowed_moves(client, network):
     response = client.patch(f"/api/v1/introductions/{intro['id']}", json={"status": "active"},
                             headers=admin)
     assert response.status_code == 409
-    expected = "Cannot move from requested to active; allowed: introduced, declined."
+    expected = "Cannot move from requested to active; allowed: introduced, declined, withdrawn."
     assert response.json["message"] == expected
     assert response.json["errors"] == {"status": [expected]}
     assert client.get(f"/api/v1/introductions/{intro['id']}",

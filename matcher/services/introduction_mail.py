@@ -1,0 +1,125 @@
+"""Who is told what when an introduction moves on, as emails queued in the outbox.
+
+* requested -> the coordinators of the home's nation, and the group (with the home's message
+  and its private link to accept or decline);
+* introduced -> the home's contact and the group's contact, each with the other's name,
+  email and phone;
+* declined or ended, once the group has been asked -> both sides, in plain words;
+* withdrawn by the home after asking -> the group.
+
+A group that withdrew is never written to (its contact details are erased anyway). Each
+message is queued with ``notifications.queue_email`` inside the caller's unit of work and an
+event key per introduction, status and side, so no step mails anyone twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain import catalogue
+from ..models import CareHome, CommunityGroup, Introduction, User
+
+KIND_LABELS = catalogue.labels(catalogue.GROUP_KINDS)
+# Once requested, the group knows of the introduction: later endings are news to both sides.
+TOLD_STATUSES = ("requested", *catalogue.INTRODUCTION_CONTACT_STATUSES)
+ENDINGS = ("declined", "ended")
+
+
+@dataclass(frozen=True)
+class Email:
+    """One message to queue: its template, recipient and the words it needs."""
+
+    template: str
+    to_email: str
+    to_name: str
+    recipient_role: str
+    side: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def _home_facts(home: CareHome) -> dict[str, Any]:
+    return {"id": home.id, "name": home.name, "town": home.town or "",
+            "postcode": home.postcode or ""}
+
+
+def _group_facts(group: CommunityGroup) -> dict[str, Any]:
+    return {"id": group.id, "name": group.name, "kind": KIND_LABELS.get(group.kind, group.kind),
+            "town": group.town or ""}
+
+
+def _contact(contact: dict[str, Any] | None) -> dict[str, str]:
+    contact = contact or {}
+    return {key: contact.get(key) or "" for key in ("name", "email", "phone")}
+
+
+def _can_write_to_group(group: CommunityGroup) -> bool:
+    return group.status != "withdrawn" and bool(group.contact_email)
+
+
+def coordinators_of(session: Session, nation: str) -> list[User]:
+    """The active coordinators of a nation, who hear of every request there."""
+    return list(session.scalars(select(User).where(
+        User.role == "coordinator", User.nation == nation, User.active.is_(True))
+        .order_by(User.id)))
+
+
+def plan(session: Session, intro: Introduction, old: str | None) -> list[Email]:
+    """The emails an introduction's move from ``old`` to its current status calls for."""
+    from .introductions import group_contact, home_contact
+
+    new = intro.status
+    home, group = intro.care_home, intro.group
+    facts = {"introduction_id": intro.id, "home": _home_facts(home),
+             "group": _group_facts(group), "message": intro.message or "",
+             "status": new, "previous_status": old or ""}
+    to_group = _can_write_to_group(group)
+    out: list[Email] = []
+    if new == "requested":
+        for user in coordinators_of(session, home.nation):
+            out.append(Email("introduction_requested_coordinator", user.email, "",
+                             "coordinator", "coordinator", facts))
+        if to_group:
+            out.append(Email("introduction_requested_group", group.contact_email,
+                             group.contact_name or "", "group", "group", facts))
+    elif new == "introduced":
+        home_side = home_contact(session, home)
+        group_side = group_contact(intro)
+        if home_side and group_side:
+            out.append(Email("introduction_made_home", home_side["email"],
+                             home_side["name"] or "", "care_home", "home",
+                             {**facts, "partner_contact": _contact(group_side)}))
+        if to_group:
+            out.append(Email("introduction_made_group", group.contact_email,
+                             group.contact_name or "", "group", "group",
+                             {**facts, "partner_contact": _contact(home_side)}))
+    elif new in ENDINGS and old in TOLD_STATUSES:
+        home_side = home_contact(session, home)
+        if home_side:
+            out.append(Email(f"introduction_{new}", home_side["email"], home_side["name"] or "",
+                             "care_home", "home", {**facts, "side": "home"}))
+        if to_group:
+            out.append(Email(f"introduction_{new}", group.contact_email,
+                             group.contact_name or "", "group", "group",
+                             {**facts, "side": "group"}))
+    elif new == "withdrawn" and old in TOLD_STATUSES and to_group:
+        out.append(Email("introduction_withdrawn", group.contact_email,
+                         group.contact_name or "", "group", "group", facts))
+    return out
+
+
+def status_changed(session: Session, intro: Introduction, old: str | None) -> None:
+    """Queue the emails for an introduction that has just moved from ``old``."""
+    try:
+        from . import notifications
+    except ImportError:  # the mail core is not merged yet
+        return
+    for email in plan(session, intro, old):
+        notifications.queue_email(
+            session, template=email.template, to_email=email.to_email,
+            to_name=email.to_name, recipient_role=email.recipient_role,
+            event_key=f"introduction-{intro.status}:{intro.id}:{email.side}",
+            context=email.context, about=("introduction", intro.id))
