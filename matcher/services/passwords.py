@@ -132,13 +132,13 @@ def request_reset(session: Session, secret: str, email: str, *, link: Callable[[
     unknown address too so both take about as long. At most one email per account every
     ``RESET_EMAIL_EVERY_S`` seconds: the earlier link still works meanwhile.
     """
-    from . import notifications
-
     address = (email or "").strip().lower()
     user = session.scalar(select(User).where(User.email == address)) if address else None
     token = make_token(secret, user or _NOBODY, RESET, now=now)
     if user is None or not user.active:
         return
+    from . import notifications
+
     issued = _epoch(now)
     notifications.queue_email(
         session, template="password_reset", to_email=user.email, recipient_role=user.role,

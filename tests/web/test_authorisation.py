@@ -161,6 +161,9 @@ def world(app, db, make_user, make_home, make_group) -> World:
                                          occurrence_key=visits.occurrences(visit)[0].key,
                                          token_hash=reminders.hash_token(feedback_token)))
         ids[f"intro_v{suffix}"], ids[f"visit_{suffix}"] = intro.id, visit.id
+    # A home's request to the group with the private link, for the link's own answer.
+    ids["intro_link"] = introductions.create_introduction(
+        db.session, home_e, linked, SYSTEM, status="requested").id
     db.session.commit()
     for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
         ids[key] = allocations.create_allocation(db.session, cache, SYSTEM, nation=nation,
@@ -245,6 +248,19 @@ ROUTES = [
     Route("GET", "/login", page(200, 302, None, 302, None, 302), lambda w, a: "/login"),
     Route("POST", "/login", api(everyone=422), lambda w, a: "/login",
           form=lambda w, a: {"email": "nobody@example.org", "password": "wrong"}),
+    Route("GET", "/login/reset", api(everyone=200), lambda w, a: "/login/reset"),
+    Route("POST", "/login/reset", api(everyone=200), lambda w, a: "/login/reset",
+          form=lambda w, a: {"email": "nobody@example.org"}),
+    Route("GET", "/login/reset/<token>", api(everyone=410),
+          lambda w, a: "/login/reset/1.1.not-a-valid-link"),
+    Route("POST", "/login/reset/<token>", api(everyone=410),
+          lambda w, a: "/login/reset/1.1.not-a-valid-link",
+          form=lambda w, a: {"password": "a long new password", "confirm": "a long new password"}),
+    Route("GET", "/invitations/<token>", api(everyone=410),
+          lambda w, a: "/invitations/1.1.not-a-valid-link"),
+    Route("POST", "/invitations/<token>", api(everyone=410),
+          lambda w, a: "/invitations/1.1.not-a-valid-link",
+          form=lambda w, a: {"password": "a long new password", "confirm": "a long new password"}),
     Route("GET", "/logout", page(302, 200, None, 200, None, 200), lambda w, a: "/logout"),
     Route("POST", "/logout", api(everyone=303), lambda w, a: "/logout", form=lambda w, a: {}),
     Route("GET", "/groups/withdrawn", api(everyone=200), lambda w, a: "/groups/withdrawn"),
@@ -267,6 +283,9 @@ ROUTES = [
     Route("GET", "/groups/edit/<token>", link(200), lambda w, a: f"/groups/edit/{w.token(a)}"),
     Route("POST", "/groups/edit/<token>", link(303), lambda w, a: f"/groups/edit/{w.token(a)}",
           form=lambda w, a: group_form(name="Llanberis Linkers")),
+    Route("POST", "/groups/edit/<token>/introductions/<int:intro_id>", link(303),
+          lambda w, a: f"/groups/edit/{w.token(a)}/introductions/{w.ids['intro_link']}",
+          form=lambda w, a: {"answer": "decline"}),
     Route("GET", "/groups/edit/<token>/download", link(200),
           lambda w, a: f"/groups/edit/{w.token(a)}/download"),
     Route("GET", "/groups/edit/<token>/withdraw", link(200),
@@ -279,6 +298,10 @@ ROUTES = [
     Route("POST", "/care-homes/<int:home_id>/partners/<int:group_id>/introduce",
           page(LOGIN, 303, 404, 303, 404, 303),
           lambda w, a: f"/care-homes/{w.home(a)}/partners/{w.fresh_group(a)}/introduce",
+          form=lambda w, a: {}),
+    Route("POST", "/care-homes/<int:home_id>/introductions/<int:intro_id>/withdraw",
+          page(LOGIN, 303, 404, 303, 404, 303),
+          lambda w, a: f"/care-homes/{w.home(a)}/introductions/{w.intro(a)}/withdraw",
           form=lambda w, a: {}),
     Route("GET", "/care-homes/<int:home_id>/profile", page(LOGIN, 200, 404, 200, 404, 200),
           lambda w, a: f"/care-homes/{w.home(a)}/profile"),
