@@ -128,18 +128,26 @@ def _write_sign_ins(path: Path, created: list[dict], tour_home: int | None, base
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--nation", type=click.Choice(NATIONS), help="Required for coordinators.")
 @click.option("--care-home", "care_home", type=int, help="Required for care-home staff.")
-@click.option("--password", help="Lets the user sign in to the pages too.")
+@click.option("--password", help="Set the password here (scripts and tests). Without it the "
+              "user is emailed an invitation to set their own.")
 @with_appcontext
 def create_user(email, role, nation, care_home, password):
-    """Create a user and print an API token (the last word of the last line)."""
-    from .services import accounts
+    """Create a user, email an invitation to set a password (unless --password is given),
+    and print an API token (the last word of the last line)."""
+    import datetime as dt
+
+    from .services import accounts, passwords
     from .services.errors import InvalidInput
     from .services.uow import unit_of_work
 
+    ttl = dt.timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
     try:
         with unit_of_work(db.session):
             user = accounts.create_user(db.session, email, role, nation=nation,
                                         care_home_id=care_home, password=password)
+            if not password:
+                passwords.invite(db.session, current_app.config["SECRET_KEY"] or "", user,
+                                 ttl=ttl)
             token = accounts.issue_token(db.session, user,
                                          current_app.config["API_TOKEN_TTL_DAYS"])
     except InvalidInput as exc:
@@ -148,6 +156,9 @@ def create_user(email, role, nation, care_home, password):
                 click.echo(f"Error ({field}): {message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"Created {role} {user.email} (id {user.id}).")
+    if not password:
+        click.echo(f"Invitation emailed to {user.email}: its link to set a password works "
+                   f"once, for {passwords.valid_for(ttl)}.")
     click.echo("Keep this API token safe; it will not be shown again.")
     click.echo(f"API token: {token}")
 

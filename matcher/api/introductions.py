@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 
 from ..extensions import db
@@ -112,7 +113,8 @@ class Introductions(MethodView):
             return introductions.request_introduction(
                 db.session, ranker_cache(), current_user(), data["care_home_id"],
                 data["group_id"], status=data["status"], note=data.get("note"),
-                message=(data.get("message") or "").strip() or None)
+                message=(data.get("message") or "").strip() or None,
+                secret=current_app.config["SECRET_KEY"])
 
 
 @blp.route("/<int:intro_id>")
@@ -136,4 +138,5 @@ class IntroductionById(MethodView):
             return introductions.change_introduction(
                 db.session, current_user(), intro_id, data.get("status"), note=data.get("note"),
                 feedback_rating=feedback.get("rating"),
-                feedback_text=feedback.get("text") if feedback else None)
+                feedback_text=feedback.get("text") if feedback else None,
+                secret=current_app.config["SECRET_KEY"])

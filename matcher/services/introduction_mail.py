@@ -111,15 +111,24 @@ def plan(session: Session, intro: Introduction, old: str | None) -> list[Email]:
     return out
 
 
-def status_changed(session: Session, intro: Introduction, old: str | None) -> None:
-    """Queue the emails for an introduction that has just moved from ``old``."""
-    try:
-        from . import notifications
-    except ImportError:  # the mail core is not merged yet
-        return
+def status_changed(session: Session, intro: Introduction, old: str | None, *,
+                   secret: str | None = None) -> None:
+    """Queue the emails for an introduction that has just moved from ``old``.
+
+    With the app's ``secret`` the group's request email carries its private link (to
+    accept or decline); without it, the email says how to ask for the link again. Every
+    message is tied to the group (``about``), so a group that withdraws before it goes
+    out has it cancelled and erased, whoever it was for.
+    """
+    from . import notifications
+
+    group = intro.group
     for email in plan(session, intro, old):
+        context = dict(email.context)
+        if email.template == "introduction_requested_group" and secret:
+            context["edit_token"] = notifications.edit_token_to_send(group, secret)
         notifications.queue_email(
             session, template=email.template, to_email=email.to_email,
             to_name=email.to_name, recipient_role=email.recipient_role,
             event_key=f"introduction-{intro.status}:{intro.id}:{email.side}",
-            context=email.context, about=("introduction", intro.id))
+            context=context, about=(CommunityGroup.__tablename__, group.id))

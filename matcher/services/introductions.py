@@ -80,10 +80,12 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
                         score: float | None = None,
                         components: dict[str, float] | None = None,
                         note: str | None = None, position: int | None = None,
-                        message: str | None = None) -> Introduction:
+                        message: str | None = None, secret: str | None = None
+                        ) -> Introduction:
     """Start an introduction (``suggested`` or ``requested``); 409 if one is already open.
 
-    ``message`` is the home's words to the group, shown to the group with the request."""
+    ``message`` is the home's words to the group, shown to the group with the request;
+    ``secret`` (the app's) lets the group's email carry its private link."""
     if status not in CREATE_STATUSES:
         raise InvalidInput({"status": [
             f"A new introduction starts as {' or '.join(CREATE_STATUSES)}, not {status}."]})
@@ -110,15 +112,16 @@ def create_introduction(session: Session, home: CareHome, group: CommunityGroup,
     audit.record(session, actor, "create", intro, {
         "care_home_id": home.id, "group_id": group.id, "status": status, "score": score,
         **({"message": message} if message else {})})
-    _status_changed(session, intro, None)
+    _status_changed(session, intro, None, secret)
     return intro
 
 
 def transition(session: Session, intro: Introduction, new_status: str | None,
                actor: audit.Actor, *, note: str | None = None,
                feedback_rating: int | None = None,
-               feedback_text: str | None = None) -> Introduction:
-    """Move ``intro`` to ``new_status`` and/or record a note or feedback.
+               feedback_text: str | None = None, secret: str | None = None) -> Introduction:
+    """Move ``intro`` to ``new_status`` and/or record a note or feedback, and tell the
+    people concerned by email (``services.introduction_mail``).
 
     With a note or feedback, a ``new_status`` equal to the current one (or None) changes
     only those. Any move the lifecycle does not allow (staying put with nothing else to
@@ -160,22 +163,23 @@ def transition(session: Session, intro: Introduction, new_status: str | None,
     if (old == "active") != (target == "active"):
         versions.bump(session, versions.PARTNERS)
     if target != old:
-        _status_changed(session, intro, old)
+        _status_changed(session, intro, old, secret)
     return intro
 
 
-def _status_changed(session: Session, intro: Introduction, old: str | None) -> None:
-    """Tell the people concerned (see ``services.introduction_mail``)."""
+def _status_changed(session: Session, intro: Introduction, old: str | None,
+                    secret: str | None) -> None:
     from . import introduction_mail
 
-    introduction_mail.status_changed(session, intro, old)
+    introduction_mail.status_changed(session, intro, old, secret=secret)
 
 
 # --- the use cases -----------------------------------------------------------------------------
 
 def request_introduction(session: Session, cache: Any, user: User, home_id: int,
                          group_id: int, *, status: str = "suggested",
-                         note: str | None = None, message: str | None = None) -> Introduction:
+                         note: str | None = None, message: str | None = None,
+                         secret: str | None = None) -> Introduction:
     """``user`` asks for ``group_id`` to be introduced to ``home_id``.
 
     404 for a missing home or group, 403 outside the user's scope, 409 when the group is not
@@ -193,12 +197,13 @@ def request_introduction(session: Session, cache: Any, user: User, home_id: int,
     score, components, position = score_pair(session, cache, home, group)
     return create_introduction(session, home, group, audit.Actor.for_user(user),
                                status=status, score=score, components=components, note=note,
-                               position=position, message=message)
+                               position=position, message=message, secret=secret)
 
 
 def change_introduction(session: Session, user: User, intro_id: int, new_status: str | None,
                         *, note: str | None = None, feedback_rating: int | None = None,
-                        feedback_text: str | None = None) -> Introduction:
+                        feedback_text: str | None = None, secret: str | None = None
+                        ) -> Introduction:
     """Move an introduction the user may see on, and/or record a note or feedback.
 
     Care-home staff make only their side's moves (request, withdraw, start and end visits):
@@ -210,7 +215,8 @@ def change_introduction(session: Session, user: User, intro_id: int, new_status:
                         f"{STATUS_LABELS.get(new_status, new_status).lower()}.",
                         {"status": ["Ask your network coordinator to make this change."]})
     return transition(session, intro, new_status, audit.Actor.for_user(user), note=note,
-                      feedback_rating=feedback_rating, feedback_text=feedback_text)
+                      feedback_rating=feedback_rating, feedback_text=feedback_text,
+                      secret=secret)
 
 
 def withdraw_request(session: Session, user: User, home_id: int, intro_id: int

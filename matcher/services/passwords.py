@@ -14,7 +14,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Callable
 from types import SimpleNamespace
 
 from sqlalchemy import select
@@ -107,8 +106,10 @@ def set_password(session: Session, user: User, password: str, confirm: str, *,
     return user
 
 
-def _link_context(user: User, link: str, lasts: str) -> dict:
-    return {"link": link, "valid_for": lasts, "email": user.email,
+def _link_context(user: User, token: str, lasts: str) -> dict:
+    # The email builds the link from the token on the configured public address (never
+    # from the Host header of the request that asked, which anyone can set).
+    return {"token": token, "valid_for": lasts, "email": user.email,
             "role": ROLE_LABELS.get(user.role, user.role),
             "nation": NATION_LABELS.get(user.nation or "", ""),
             "care_home": user.care_home.name if user.care_home else ""}
@@ -124,8 +125,8 @@ def valid_for(ttl: dt.timedelta) -> str:
     return f"{minutes} minutes"
 
 
-def request_reset(session: Session, secret: str, email: str, *, link: Callable[[str], str],
-                  ttl: dt.timedelta, now: dt.datetime | None = None) -> None:
+def request_reset(session: Session, secret: str, email: str, *, ttl: dt.timedelta,
+                  now: dt.datetime | None = None) -> None:
     """Email a reset link to the account with this address, if there is an active one.
 
     Says nothing either way (the page answers the same), and the token is computed for an
@@ -143,12 +144,11 @@ def request_reset(session: Session, secret: str, email: str, *, link: Callable[[
     notifications.queue_email(
         session, template="password_reset", to_email=user.email, recipient_role=user.role,
         event_key=f"password-reset:{user.id}:{issued // RESET_EMAIL_EVERY_S}",
-        context=_link_context(user, link(token), valid_for(ttl)), about=("user", user.id))
+        context=_link_context(user, token, valid_for(ttl)), about=("user", user.id))
 
 
-def invite(session: Session, secret: str, user: User, *, link: Callable[[str], str],
-           ttl: dt.timedelta, actor: audit.Actor = audit.SYSTEM,
-           now: dt.datetime | None = None) -> None:
+def invite(session: Session, secret: str, user: User, *, ttl: dt.timedelta,
+           actor: audit.Actor = audit.SYSTEM, now: dt.datetime | None = None) -> None:
     """Email a new account its invitation: a link to set its own first password."""
     from . import notifications
 
@@ -156,5 +156,5 @@ def invite(session: Session, secret: str, user: User, *, link: Callable[[str], s
     notifications.queue_email(
         session, template="invitation", to_email=user.email, recipient_role=user.role,
         event_key=f"invitation:{user.id}:{_epoch(now)}",
-        context=_link_context(user, link(token), valid_for(ttl)), about=("user", user.id))
+        context=_link_context(user, token, valid_for(ttl)), about=("user", user.id))
     audit.record(session, actor, "invite", user, {"valid_for": valid_for(ttl)})

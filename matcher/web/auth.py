@@ -104,10 +104,7 @@ def password_reset_request():
                                 "name@example.org")
         if not errors:
             with unit_of_work(db.session):
-                passwords.request_reset(
-                    db.session, _secret(), email, ttl=_reset_ttl(),
-                    link=lambda token: url_for("web.password_reset", token=token,
-                                               _external=True))
+                passwords.request_reset(db.session, _secret(), email, ttl=_reset_ttl())
             return render_template("auth/reset_sent.html", email=email,
                                    valid_for=passwords.valid_for(_reset_ttl()))
     return render_template("auth/reset_request.html", email=email, errors=errors or None,

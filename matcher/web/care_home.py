@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -143,7 +143,7 @@ def introduce(home_id: int, group_id: int):
         with unit_of_work(db.session):
             intro = introductions.request_introduction(
                 db.session, ranker_cache(), user, home_id, group_id, status="requested",
-                message=data["message"])
+                message=data["message"], secret=current_app.config["SECRET_KEY"])
     except Conflict:
         group = db.session.get(CommunityGroup, group_id)
         flash(f"You have already asked to meet {group.name}.", "info")

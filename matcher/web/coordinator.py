@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import csvout
@@ -147,8 +156,9 @@ def coordinator_introduction(intro_id: int):
     new_status = request.form.get("status")
     try:
         with unit_of_work(db.session):
-            intro = introductions.change_introduction(db.session, _user(), intro_id,
-                                                      new_status)
+            intro = introductions.change_introduction(
+                db.session, _user(), intro_id, new_status,
+                secret=current_app.config["SECRET_KEY"])
     except ServiceError as exc:
         if exc.status in (403, 404):
             service_abort(exc)
