@@ -140,3 +140,27 @@ def test_the_reset_form_checks_the_address_shape(client):
 
 def test_the_sign_in_page_offers_a_reset(client):
     assert "/login/reset" in client.get("/login").get_data(as_text=True)
+
+
+def test_asking_for_a_link_needs_the_forms_csrf_token():
+    from matcher import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "csrf-test", "WTF_CSRF_ENABLED": True,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:",
+                      "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    assert client.post("/login/reset", data={"email": "someone@example.org"}).status_code \
+        == 400
+    assert client.post("/login/reset/1.1.x", data={"password": NEW, "confirm": NEW}
+                       ).status_code == 400
+
+
+def test_asking_for_links_is_rate_limited(tmp_path):
+    from tests.web.test_rate_limits import run_limited_app
+
+    form = {"email": "nobody@example.org"}
+    answers = run_limited_app({"RATELIMIT_PASSWORD_RESET": "2 per minute"},
+                              [("POST", "/login/reset", form)] * 3, migrate=True,
+                              tmp_path=tmp_path)
+    assert [a["status"] for a in answers] == [200, 200, 429]
+    assert answers[2]["retry_after"]
