@@ -54,6 +54,8 @@ def make_token(secret: str, user: User, purpose: str, *, now: dt.datetime | None
     """A link token for ``user`` (``purpose``: ``reset`` or ``invite``)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
+    if not secret:
+        raise ValueError("a password link needs the app's secret key")
     issued = _epoch(now)
     return f"{user.id}.{issued}.{_signature(secret, purpose, user, issued)}"
 
@@ -63,7 +65,8 @@ def user_for_token(session: Session, secret: str, token: str, purpose: str, *,
     """The active user a link token was made for, or None when it is malformed, forged,
     expired, already used (the password changed since) or for another purpose."""
     parts = (token or "").split(".")
-    if len(parts) != 3 or len(token) > 200 or not (parts[0].isdigit() and parts[1].isdigit()):
+    if not secret or len(parts) != 3 or len(token) > 200 or not (
+            parts[0].isdigit() and parts[1].isdigit()):
         return None
     user_id, issued, signature = int(parts[0]), int(parts[1]), parts[2]
     now_s = _epoch(now)

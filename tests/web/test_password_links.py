@@ -164,3 +164,10 @@ def test_asking_for_links_is_rate_limited(tmp_path):
                               tmp_path=tmp_path)
     assert [a["status"] for a in answers] == [200, 200, 429]
     assert answers[2]["retry_after"]
+
+
+def test_no_link_without_a_secret(db, staff):
+    with pytest.raises(ValueError):
+        passwords.make_token("", staff, passwords.RESET)
+    token = passwords.make_token(SECRET, staff, passwords.RESET)
+    assert passwords.user_for_token(db.session, "", token, passwords.RESET, ttl=HOUR) is None
