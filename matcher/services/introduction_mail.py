@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, User
+from . import notifications
 
 KIND_LABELS = catalogue.labels(catalogue.GROUP_KINDS)
 # Once requested, the group knows of the introduction: later endings are news to both sides.
@@ -116,19 +117,25 @@ def status_changed(session: Session, intro: Introduction, old: str | None, *,
     """Queue the emails for an introduction that has just moved from ``old``.
 
     With the app's ``secret`` the group's request email carries its private link (to
-    accept or decline); without it, the email says how to ask for the link again. Every
-    message is tied to the group (``about``), so a group that withdraws before it goes
-    out has it cancelled and erased, whoever it was for.
+    accept or decline) where it can be derived again; otherwise the email says how to ask
+    for the link again.
     """
-    from . import notifications
-
     group = intro.group
+    # Tied to the group while it has personal data to lose: should it withdraw before a
+    # message goes out, the message is cancelled and erased. Once it has withdrawn, its
+    # name is already erased, and the home still hears how the introduction ended.
+    about = ((Introduction.__tablename__, intro.id) if group.status == "withdrawn"
+             else (CommunityGroup.__tablename__, group.id))
     for email in plan(session, intro, old):
         context = dict(email.context)
-        if email.template == "introduction_requested_group" and secret:
+        if email.template == "introduction_requested_group" and secret and (
+                group.idempotency_key or not group.edit_token_hash):
+            # The link is re-derived (or made, for a group added by a coordinator), never
+            # replaced: a random link from before keeps working, and the email says where
+            # to ask for it again.
             context["edit_token"] = notifications.edit_token_to_send(group, secret)
         notifications.queue_email(
             session, template=email.template, to_email=email.to_email,
             to_name=email.to_name, recipient_role=email.recipient_role,
             event_key=f"introduction-{intro.status}:{intro.id}:{email.side}",
-            context=context, about=(CommunityGroup.__tablename__, group.id))
+            context=context, about=about)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import catalogue
 from ..models import User, utcnow
-from . import audit
+from . import audit, notifications
 from .accounts import clear_lockouts, end_sessions, hash_password
 from .errors import InvalidInput
 
@@ -141,8 +141,6 @@ def request_reset(session: Session, secret: str, email: str, *, ttl: dt.timedelt
     token = make_token(secret, user or _NOBODY, RESET, now=now)
     if user is None or not user.active:
         return
-    from . import notifications
-
     issued = _epoch(now)
     notifications.queue_email(
         session, template="password_reset", to_email=user.email, recipient_role=user.role,
@@ -153,8 +151,6 @@ def request_reset(session: Session, secret: str, email: str, *, ttl: dt.timedelt
 def invite(session: Session, secret: str, user: User, *, ttl: dt.timedelta,
            actor: audit.Actor = audit.SYSTEM, now: dt.datetime | None = None) -> None:
     """Email a new account its invitation: a link to set its own first password."""
-    from . import notifications
-
     token = make_token(secret, user, INVITE, now=now)
     notifications.queue_email(
         session, template="invitation", to_email=user.email, recipient_role=user.role,
