@@ -33,6 +33,11 @@ def actions(found: list[AuditLog]) -> list[tuple[str, str]]:
     return [(e.entity_type, e.action) for e in found]
 
 
+def emails_in(found: list[AuditLog]) -> list[tuple[str, str]]:
+    return [(e.changes["template"], e.changes["recipient_role"]) for e in found
+            if e.entity_type == "outbox_messages" and e.action == "email"]
+
+
 @pytest.fixture
 def scene(app, db, make_user, make_home, make_group):
     home = make_home()
@@ -103,7 +108,12 @@ def test_introductions_allocations_and_pages(app, client, db, scene):
                  headers=scene["headers"])
     allocation = client.post("/api/v1/allocations", json={"per_home": 1},
                              headers=scene["headers"]).json
-    found = since(db, mark)
+    everything = since(db, mark)
+    # Each email the request sent is in the trail too: its template and recipient role.
+    assert sorted(emails_in(everything)) == [
+        ("introduction_requested_coordinator", "coordinator"),
+        ("introduction_requested_group", "group")]
+    found = [e for e in everything if e.entity_type != "outbox_messages"]
     assert actions(found) == [("introductions", "create"), ("introductions", "status"),
                               ("introductions", "update"), ("allocations", "create")]
     assert found[1].changes["status"] == ["suggested", "requested"]
@@ -121,10 +131,14 @@ def test_introductions_allocations_and_pages(app, client, db, scene):
     sign_in(client, scene["staff"])
     other = client.post("/register", data=group_form())  # a new registration, by the public
     assert other.status_code == 303
-    found = since(db, mark)
-    # The registration's receipt email is in the trail too (after its commit).
+    everything = since(db, mark)
+    # The introduction's and the registration's emails are in the trail too.
+    assert sorted(emails_in(everything)) == [
+        ("introduction_made_group", "group"), ("introduction_made_home", "care_home"),
+        ("registration_received", "group")]
+    found = [e for e in everything if e.entity_type != "outbox_messages"]
     assert actions(found) == [("introductions", "status"), ("community_groups", "status"),
-                              ("community_groups", "create"), ("outbox_messages", "email")]
+                              ("community_groups", "create")]
     assert found[2].actor == "public-form" and found[2].user_id is None
     assert found[2].changes["status"] == "pending"
 
