@@ -170,7 +170,9 @@ def make_spec_exact(api: Api, public_prefixes: tuple[str, ...]) -> None:
             for parameter in operation.get("parameters", []):
                 if (isinstance(parameter, dict) and parameter.get("in") == "query"
                         and parameter.get("name") == "page" and "schema" in parameter):
-                    parameter["schema"]["maximum"] = MAX_PAGE
+                    # A resource's own, lower maximum (the open feed's) stays.
+                    parameter["schema"]["maximum"] = min(
+                        parameter["schema"].get("maximum", MAX_PAGE), MAX_PAGE)
             formats = [p for p in operation.get("parameters", [])
                        if isinstance(p, dict) and p.get("name") == "format"
                        and p.get("in") == "query"]

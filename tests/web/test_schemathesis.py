@@ -312,3 +312,10 @@ def test_a_page_beyond_the_documented_maximum_is_invalid_input(client, admin_hea
     assert client.get(f"{path}?page={MAX_PAGE}", headers=admin_headers).status_code == 200
     answer = client.get(f"{path}?page=11489233121099420532736", headers=admin_headers)
     assert answer.status_code == 422 and "page" in answer.get_json()["errors"]
+
+
+def test_a_lower_page_maximum_of_a_resource_stays_documented(client):
+    spec = _document(client)["paths"]["/api/v1/open-referral/services"]["get"]["parameters"]
+    page = next(p for p in spec if p["name"] == "page")
+    assert page["schema"]["maximum"] == 1_000_000
+    assert client.get("/api/v1/open-referral/services?page=1000001").status_code == 422
