@@ -19,6 +19,7 @@ to review, keyed ``oruk:<service id>`` so a second import updates instead of dup
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import math
@@ -26,25 +27,30 @@ import os
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..directories import DEFAULT_MAX_BYTES, DirectoryFormatError
 from ..domain import catalogue
+from ..domain.geo import EARTH_RADIUS_KM, bounding_box
 from ..domain.geocoding import PostcodeIndex
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..domain.postcodes import InvalidPostcode, parse_postcode
 from ..models import CommunityGroup
+from ..schemas.fields import MAX_ID
 from . import audit
 from .imports import ImportReport, _schema_errors, _upsert_groups, geocode_all
 
-PROFILE_URL = "https://openreferral.org.uk/"
+PROFILE_URL = "https://github.com/openreferral/uk-profile"
 HSDS_VERSION = "3.0"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+# The widest travel radius a group may give: the box that pre-filters "covers this postcode".
+MAX_RADIUS_KM = 200.0
 # Kinds that may be one person rather than an organisation: shown only by postcode district.
 PRIVATE_KINDS = catalogue.PRIVATE_KINDS
 _TERM_NAMESPACE = uuid.UUID("6b697468-7465-4d00-8000-000000000000")
@@ -52,7 +58,7 @@ _TERM_NAMESPACE = uuid.UUID("6b697468-7465-4d00-8000-000000000000")
 _OBJECT_CODES = {"service": 1, "organization": 2, "location": 3, "service_at_location": 4,
                  "address": 5, "language": 6, "schedule": 7, "attribute": 8,
                  "service_area": 9}
-_ID_PATTERN = re.compile(r"^6b697468-0001-4000-8000-([0-9a-f]{12})$")
+_ID_PATTERN = re.compile(r"^6b697468-([0-9a-f]{4})-4000-8000-([0-9a-f]{12})$")
 
 _DAYS = {day.code: day for day in catalogue.DAYS}
 _PARTS = {part.code: part for part in catalogue.DAY_PARTS}
@@ -64,13 +70,20 @@ def object_id(kind: str, group_id: int, sub: int = 0) -> str:
     return f"6b697468-{_OBJECT_CODES[kind]:04x}-4{sub:03x}-8000-{group_id:012x}"
 
 
-def group_id_from_service_id(text: str) -> int | None:
-    """The group id a service id stands for (a plain number is accepted too), or None."""
+def group_id_from_object_id(kind: str, text: str) -> int | None:
+    """The group id an object id of ``kind`` stands for (a plain number too), or None."""
     text = text.strip().lower()
     if text.isdigit():
         return int(text)
     match = _ID_PATTERN.match(text)
-    return int(match.group(1), 16) if match else None
+    if not match or int(match.group(1), 16) != _OBJECT_CODES[kind]:
+        return None
+    return int(match.group(2), 16)
+
+
+def group_id_from_service_id(text: str) -> int | None:
+    """The group id a service id stands for (a plain number is accepted too), or None."""
+    return group_id_from_object_id("service", text)
 
 
 def term_id(taxonomy: str, name: str) -> str:
@@ -79,32 +92,215 @@ def term_id(taxonomy: str, name: str) -> str:
 
 # --- the feed --------------------------------------------------------------------------------
 
-def feed_query(text: str | None = None, kind: str | None = None) -> Select:
-    """Approved groups, oldest first, optionally searched by name or description."""
+TAXONOMIES: dict[str, str] = {
+    "kith:partner-kinds": "The kinds of community partner Kith introduces to care homes.",
+    "kith:activities": "Activities a partner offers or enjoys with older people.",
+    "kith:delivery": "How a partner can meet residents other than in person.",
+}
+_TERM_DESCRIPTIONS = {
+    "kith:partner-kinds": "The kind of community partner.",
+    "kith:activities": "An activity the partner offers or enjoys.",
+    "kith:delivery": "The partner also meets residents remotely.",
+}
+REMOTE_TERM = "remote contact"
+
+
+def taxonomy_id(name: str) -> str:
+    """The stable UUID of one of Kith's taxonomies."""
+    return str(uuid.uuid5(_TERM_NAMESPACE, f"taxonomy:{name}"))
+
+
+def _kind_term(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """What a feed request asks for (every part optional).
+
+    ``terms`` holds the group conditions a ``taxonomy_term_id`` or ``taxonomy_id`` stands for
+    (None: no such filter; an empty tuple: the id is unknown, so nothing matches); ``near`` is
+    (latitude, longitude, radius in km, or None for "within the partner's own travel radius").
+    """
+
+    search: str | None = None
+    kind: str | None = None
+    modified_after: dt.datetime | None = None
+    terms: tuple | None = None
+    near: tuple[float, float, float | None] | None = None
+
+
+def activity_names(session: Session) -> list[str]:
+    """Every activity approved groups list, each once (first spelling), in alphabetical order."""
+    names: dict[str, str] = {}
+    for interests in session.scalars(select(CommunityGroup.interests).where(
+            CommunityGroup.status == "approved")):
+        for name in interests or []:
+            names.setdefault(name.casefold(), name)
+    return sorted(names.values(), key=str.casefold)
+
+
+def all_terms(session: Session) -> list[tuple[str, str]]:
+    """Every (taxonomy, term name) the feed can publish: kinds, delivery, then activities."""
+    terms = [("kith:partner-kinds", _kind_term(kind)) for kind in catalogue.codes(
+        catalogue.GROUP_KINDS)]
+    terms.append(("kith:delivery", REMOTE_TERM))
+    terms += [("kith:activities", name) for name in activity_names(session)]
+    return terms
+
+
+def find_term(session: Session, wanted: str) -> tuple[str, str] | None:
+    """The (taxonomy, name) of the term with id ``wanted``, or None."""
+    wanted = wanted.strip().lower()
+    for taxonomy, name in all_terms(session):
+        if term_id(taxonomy, name) == wanted:
+            return taxonomy, name
+    return None
+
+
+def _term_condition(taxonomy: str, name: str | None, session: Session):
+    """The groups that carry a term (or, with ``name`` None, any term of the taxonomy)."""
+    if taxonomy == "kith:partner-kinds":
+        if name is None:
+            return CommunityGroup.id.isnot(None)
+        kinds = [k for k in catalogue.codes(catalogue.GROUP_KINDS) if _kind_term(k) == name]
+        return CommunityGroup.kind.in_(kinds)
+    if taxonomy == "kith:delivery":
+        return CommunityGroup.offers_remote.is_(True)
+    interests = cast(CommunityGroup.interests, Text)
+    if name is None:
+        return interests.notin_(["[]", "null"])
+    # The column holds the JSON list as text on both databases: match the quoted item, in
+    # every spelling that folds to the same term.
+    spellings = [n for n in activity_names(session) if n.casefold() == name.casefold()]
+    return or_(*(interests.contains(json.dumps(n), autoescape=True) for n in spellings))
+
+
+def term_filter(session: Session, *, term: str | None = None,
+                taxonomy: str | None = None) -> tuple | None:
+    """The conditions for the ``taxonomy_term_id`` and ``taxonomy_id`` parameters."""
+    conditions: list = []
+    if term is not None:
+        found = find_term(session, term)
+        if found is None:
+            return ()
+        conditions.append(_term_condition(*found, session))
+    if taxonomy is not None:
+        names = [name for name in TAXONOMIES if taxonomy_id(name) == taxonomy.strip().lower()]
+        if not names:
+            return ()
+        conditions.append(_term_condition(names[0], None, session))
+    return tuple(conditions) if conditions else None
+
+
+def feed_query(text: str | None = None, kind: str | None = None,
+               where: FeedFilter | None = None) -> Select:
+    """Approved groups, oldest first, narrowed by a :class:`FeedFilter`."""
+    where = where or FeedFilter(search=text, kind=kind)
     query = select(CommunityGroup).where(CommunityGroup.status == "approved")
-    if text:
-        needle = text.strip().lower()
+    if where.search:
+        needle = where.search.strip().lower()
         query = query.where(or_(func.lower(CommunityGroup.name).contains(needle, autoescape=True),
                                 func.lower(CommunityGroup.description).contains(
                                     needle, autoescape=True)))
-    if kind:
-        query = query.where(CommunityGroup.kind == kind)
+    if where.kind:
+        query = query.where(CommunityGroup.kind == where.kind)
+    if where.modified_after is not None:
+        since = where.modified_after
+        since = since.replace(tzinfo=dt.UTC) if since.tzinfo is None else since
+        query = query.where(CommunityGroup.updated_at >= since.astimezone(dt.UTC))
+    if where.terms is not None:
+        if not where.terms:
+            query = query.where(false())
+        for condition in where.terms:
+            query = query.where(condition)
+    if where.near is not None:
+        lat, lon, radius_km = where.near
+        box = bounding_box(lat, lon, radius_km if radius_km is not None else MAX_RADIUS_KM)
+        # An equirectangular distance: within 0.1% of the great circle at these ranges, and
+        # plain arithmetic that SQLite and PostgreSQL both index-filter by the box first.
+        km_per_degree = EARTH_RADIUS_KM * math.pi / 180
+        north = (CommunityGroup.lat - lat) * km_per_degree
+        east = (CommunityGroup.lon - lon) * (km_per_degree * math.cos(math.radians(lat)))
+        reach = literal(radius_km) if radius_km is not None else CommunityGroup.travel_radius_km
+        query = query.where(CommunityGroup.lat.between(box.min_lat, box.max_lat),
+                            CommunityGroup.lon.between(box.min_lon, box.max_lon),
+                            north * north + east * east <= reach * reach)
     return query.order_by(CommunityGroup.id)
 
 
 def page_envelope(contents: list[dict], total: int, page: int, per_page: int) -> dict[str, Any]:
-    """The ORUK paged envelope."""
+    """The ORUK paged envelope; ``size`` is the number of items on this page."""
     pages = math.ceil(total / per_page) if per_page else 0
     return {
         "total_items": total,
         "total_pages": pages,
         "page_number": page,
-        "size": per_page,
+        "size": len(contents),
         "first_page": page == 1,
         "last_page": page >= pages,
         "empty": not contents,
         "contents": contents,
     }
+
+
+def feed_page(session: Session, where: FeedFilter, page: int, per_page: int, *,
+              document=None) -> dict[str, Any]:
+    """One page of the feed's groups, each made a document by ``document`` (a service)."""
+    document = document or service_document
+    query = feed_query(where=where)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    groups = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return page_envelope([document(group) for group in groups], total, page, per_page)
+
+
+def published_group(session: Session, kind: str, text: str) -> CommunityGroup | None:
+    """The approved group an object id of ``kind`` (a plain group number too) stands for."""
+    group_id = group_id_from_object_id(kind, text)
+    if group_id is None or not 0 < group_id <= MAX_ID:
+        return None
+    group = session.get(CommunityGroup, group_id)
+    return group if group is not None and group.status == "approved" else None
+
+
+def _slice(items: list, page: int, per_page: int) -> list:
+    return items[(page - 1) * per_page:page * per_page]
+
+
+def taxonomy_page(session: Session, page: int, per_page: int) -> dict[str, Any]:
+    """The ORUK page of Kith's taxonomies (without their terms)."""
+    documents = [taxonomy_document(name) for name in TAXONOMIES]
+    return page_envelope(_slice(documents, page, per_page), len(documents), page, per_page)
+
+
+def find_taxonomy(session: Session, wanted: str) -> dict[str, Any] | None:
+    """The taxonomy with id ``wanted``, with its terms, or None."""
+    for name in TAXONOMIES:
+        if taxonomy_id(name) == wanted.strip().lower():
+            return taxonomy_document(name, [t for tax, t in all_terms(session) if tax == name])
+    return None
+
+
+def term_page(session: Session, page: int, per_page: int) -> dict[str, Any]:
+    """The ORUK page of every term the feed's services can carry."""
+    terms = all_terms(session)
+    documents = [term_document(*term) for term in _slice(terms, page, per_page)]
+    return page_envelope(documents, len(terms), page, per_page)
+
+
+def find_term_document(session: Session, wanted: str) -> dict[str, Any] | None:
+    """The taxonomy term with id ``wanted``, or None."""
+    found = find_term(session, wanted)
+    return term_document(*found) if found else None
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without ``None`` entries: the schemas want a string or nothing at all."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _timestamp(value) -> str | None:
@@ -115,31 +311,38 @@ def _timestamp(value) -> str | None:
         "" if value.tzinfo else "Z")
 
 
-def _term(taxonomy: str, name: str, description: str) -> dict[str, Any]:
+def term_document(taxonomy: str, name: str) -> dict[str, Any]:
+    """One taxonomy term, as ``/taxonomy_terms`` and attributes publish it."""
     return {"id": term_id(taxonomy, name), "code": name.casefold().replace(" ", "-"),
-            "name": name, "description": description, "taxonomy": taxonomy,
-            "parent_id": None, "language": "en"}
+            "name": name, "description": _TERM_DESCRIPTIONS[taxonomy], "taxonomy": taxonomy,
+            "taxonomy_id": taxonomy_id(taxonomy), "language": "en"}
+
+
+def taxonomy_document(name: str, terms: list[str] | None = None) -> dict[str, Any]:
+    """One of Kith's taxonomies, with its terms when they are given."""
+    document: dict[str, Any] = {"id": taxonomy_id(name), "name": name,
+                                "description": TAXONOMIES[name], "version": "1"}
+    if terms is not None:
+        document["taxonomy_terms"] = [term_document(name, term) for term in terms]
+    return document
 
 
 def _attributes(group: CommunityGroup, service_id: str) -> list[dict[str, Any]]:
-    terms = [_term("kith:partner-kinds", group.kind.replace("_", " "),
-                   "The kind of community partner.")]
-    terms += [_term("kith:activities", interest, "An activity the partner offers or enjoys.")
-              for interest in group.interests or []]
+    terms = [term_document("kith:partner-kinds", _kind_term(group.kind))]
+    terms += [term_document("kith:activities", interest) for interest in group.interests or []]
+    values: list[str | None] = [None] * len(terms)
     if group.offers_remote:
-        modes = ", ".join(group.remote_modes or []) or "remote contact"
-        terms.append(_term("kith:delivery", "remote contact", f"Offers {modes}."))
-    return [{
+        terms.append(term_document("kith:delivery", REMOTE_TERM))
+        values.append(", ".join(group.remote_modes or []) or None)
+    return [_pruned({
         "id": object_id("attribute", group.id, i),
         "link_id": service_id,
         "link_type": "service",
         "link_entity": "service",
         "taxonomy_term_id": term["id"],
-        "value": None,
+        "value": value,
         "taxonomy_term": term,
-    } for i, term in enumerate(terms)]
-
-
+    }) for i, (term, value) in enumerate(zip(terms, values, strict=True))]
 def _schedules(group: CommunityGroup, service_id: str) -> list[dict[str, Any]]:
     out = []
     for i, slot in enumerate(group.availability or []):
@@ -194,13 +397,22 @@ def _location(group: CommunityGroup) -> dict[str, Any]:
     }
 
 
-def service_document(group: CommunityGroup) -> dict[str, Any]:
-    """One approved group as an HSDS 3 / ORUK service, without private contact details."""
-    service_id = object_id("service", group.id)
-    organisation_id = object_id("organization", group.id)
-    location = _location(group)
+def _service_area(group: CommunityGroup, service_id: str, postcode: str) -> dict[str, Any]:
+    radius = f"{group.travel_radius_km:g}"
     return {
-        "id": service_id,
+        "id": object_id("service_area", group.id),
+        "service_id": service_id,
+        "name": f"Within {radius} km",
+        "description": f"Visits places within {radius} km of {postcode}.",
+        "extent_type": "other",
+    }
+
+
+def _service_core(group: CommunityGroup) -> dict[str, Any]:
+    """The one-to-one fields of a group's service, with its organisation."""
+    organisation_id = object_id("organization", group.id)
+    return {
+        "id": object_id("service", group.id),
         "organization_id": organisation_id,
         "name": group.name,
         "description": group.description or group.name,
@@ -211,6 +423,15 @@ def service_document(group: CommunityGroup) -> dict[str, Any]:
             "name": group.name,
             "description": group.description or group.name,
         },
+    }
+
+
+def service_document(group: CommunityGroup) -> dict[str, Any]:
+    """One approved group as an HSDS 3 / ORUK service, without private contact details."""
+    document = _service_core(group)
+    service_id = document["id"]
+    location = _location(group)
+    document.update({
         "service_at_locations": [{
             "id": object_id("service_at_location", group.id),
             "service_id": service_id,
@@ -222,21 +443,27 @@ def service_document(group: CommunityGroup) -> dict[str, Any]:
             "service_id": service_id,
             "name": lang.get("name"),
             "code": lang.get("tag"),
-            "note": None,
         } for i, lang in enumerate(group.languages or [])],
         "schedules": _schedules(group, service_id),
-        "service_areas": [{
-            "id": object_id("service_area", group.id),
-            "service_id": service_id,
-            "name": f"Within {group.travel_radius_km:g} km",
-            "description": f"Visits places within {group.travel_radius_km:g} km of "
-                           f"{location['addresses'][0]['postal_code']}.",
-            "extent_type": "other",
-        }],
+        "service_areas": [_service_area(group, service_id,
+                                        location["addresses"][0]["postal_code"])],
         "attributes": _attributes(group, service_id),
         "contacts": [],
         "phones": [],
-    }
+    })
+    return _pruned(document)
+
+
+def service_at_location_document(group: CommunityGroup) -> dict[str, Any]:
+    """A group's one service-at-location, holding its location and (one-to-one) service."""
+    location = _location(group)
+    return _pruned({
+        "id": object_id("service_at_location", group.id),
+        "service_id": object_id("service", group.id),
+        "location_id": location["id"],
+        "location": location,
+        "service": _service_core(group),
+    })
 
 
 # --- import ----------------------------------------------------------------------------------

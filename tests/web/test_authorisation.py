@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from matcher.services import open_referral
 from tests.web.conftest import group_form
 
 ANON, LINK, LINK_OTHER = "anon", "link", "link-other"
@@ -279,6 +280,21 @@ ROUTES = [
           lambda w, a: "/api/v1/open-referral/services"),
     Route("GET", "/api/v1/open-referral/services/<string:service_id>", api(everyone=200),
           lambda w, a: f"/api/v1/open-referral/services/{w.ids['group_w']}"),
+    Route("GET", "/api/v1/open-referral/service_at_locations", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/service_at_locations"),
+    Route("GET", "/api/v1/open-referral/service_at_locations/<string:sal_id>",
+          api(everyone=200), lambda w, a: "/api/v1/open-referral/service_at_locations/"
+          + open_referral.object_id("service_at_location", w.ids["group_w"])),
+    Route("GET", "/api/v1/open-referral/taxonomies", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/taxonomies"),
+    Route("GET", "/api/v1/open-referral/taxonomies/<string:taxonomy_id>", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/taxonomies/"
+          + open_referral.taxonomy_id("kith:partner-kinds")),
+    Route("GET", "/api/v1/open-referral/taxonomy_terms", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/taxonomy_terms"),
+    Route("GET", "/api/v1/open-referral/taxonomy_terms/<string:term_id>", api(everyone=200),
+          lambda w, a: "/api/v1/open-referral/taxonomy_terms/"
+          + open_referral.term_id("kith:delivery", open_referral.REMOTE_TERM)),
     # --- a group's private link --------------------------------------------------------------
     Route("GET", "/groups/edit/<token>", link(200), lambda w, a: f"/groups/edit/{w.token(a)}"),
     Route("POST", "/groups/edit/<token>", link(303), lambda w, a: f"/groups/edit/{w.token(a)}",

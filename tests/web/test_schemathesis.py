@@ -100,6 +100,9 @@ def _seed(app, db) -> dict[str, list]:
         "visit_id": [visit.id],
         "allocation_id": [allocation.id],
         "service_id": [open_referral.object_id("service", g.id) for g in kept_groups],
+        "sal_id": [open_referral.object_id("service_at_location", g.id) for g in kept_groups],
+        "taxonomy_id": [open_referral.taxonomy_id(name) for name in open_referral.TAXONOMIES],
+        "term_id": [open_referral.term_id("kith:delivery", open_referral.REMOTE_TERM)],
         "delete:home_id": [homes[-1].id],
         "delete:group_id": [groups[-1].id],
     }
