@@ -23,7 +23,7 @@ from ..services import introductions, records, reports, scope
 from ..services.errors import ServiceError
 from ..services.uow import unit_of_work
 from . import forms
-from .base import KIND_LABELS, bp, roles_required, service_abort
+from .base import KIND_LABELS, VISITING_LABELS, bp, roles_required, service_abort
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
 
@@ -179,3 +179,31 @@ def coordinator_match_list():
     body = match_lists.match_list_csv(db.session, ranker_cache(), nation=nation)
     name = csvout.dated_filename(f"kith-match-list-{nation or 'uk'}")
     return Response(body, mimetype=csvout.MIMETYPE, headers=csvout.download_headers(name))
+
+
+def _page_arg() -> int:
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and len(text) < 7 else 1
+
+
+@bp.route("/coordinator/care-homes")
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_care_homes():
+    """The care homes of the nation: search, filters (local authority, visiting, partners in
+    reach) and pages, each linking to the home's profile and suggestions."""
+    from ..services import home_list
+
+    filters = home_list.clean_filters(request.args)
+    view = home_list.list_homes(db.session, _user(), nation=request.args.get("nation") or None,
+                                filters=filters, page=_page_arg(), per_page=PAGE)
+    query = {**filters, **({"nation": view.nation} if _user().role == "admin" and view.nation
+                           else {})}
+
+    def page_url(number: int) -> str:
+        return url_for("web.coordinator_care_homes", page=number, **query)
+
+    return render_template(
+        "coordinator/care_homes.html", view=view, page_url=page_url,
+        la_choices=[{"value": code, "text": name} for code, name in view.local_authorities],
+        visiting_choices=[{"value": code, "text": label}
+                          for code, label in VISITING_LABELS.items()])
