@@ -204,3 +204,84 @@ def visit_feedback(token: str):
         "public/feedback.html", token=token, visit=visit, values=values, errors=errors,
         ratings=RATINGS, mode=MODE_LABELS.get(visit.mode, visit.mode),
         when=visits.rules.local(starts)), 422 if errors else 200
+
+
+# --- a group's visits, through its private link ------------------------------------------------
+
+def _link_group(token: str):
+    group = records.group_for_token(db.session, token)
+    if group is None or group.status == "withdrawn":
+        abort(404)
+    return group
+
+
+def _group_visits_page(group, token, values=None, errors=None, status=200):
+    with unit_of_work(db.session):
+        calendar_token = calendars.address_token(db.session, _secret(), group)
+    rows = visits.for_group(db.session, group.id)
+    plannable = [intro for intro in group.introductions if intro.status in visits.PLANNABLE]
+    return render_template(
+        "group/visits.html", group=group, token=token, rows=rows,
+        calendar=calendar_url(calendar_token), modes=MODE_LABELS, labels=OCCURRENCE_LABELS,
+        tags=OCCURRENCE_TAGS, states=STATE_LABELS, plannable=plannable,
+        values=values or {"duration_minutes": "60", "mode": "in_person", "repeat": "none"},
+        errors=errors, mode_options=[{"value": k, "text": v} for k, v in MODE_LABELS.items()],
+        repeat_options=[{"value": k, "text": v} for k, v in REPEAT_LABELS.items()]), status
+
+
+@bp.route("/groups/edit/<token>/visits", methods=["GET", "POST"])
+def group_visits(token: str):
+    """The group's visits: those to come, proposing one, confirming or cancelling, and its
+    private calendar address."""
+    group = _link_group(token)
+    if request.method == "GET":
+        return _group_visits_page(group, token)
+    values, data, errors = _plan_from_form(request.form)
+    if errors:
+        return _group_visits_page(group, token, values, errors, 422)
+    try:
+        with unit_of_work(db.session):
+            visits.propose_by_group(db.session, group, int(values["introduction_id"]), data)
+    except (InvalidInput, Conflict) as exc:
+        for key, messages in exc.errors.items():
+            field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
+            for message in messages:
+                errors.add(field if field in PLAN_ORDER else "date", message)
+        return _group_visits_page(_link_group(token), token, values, errors, 422)
+    except ServiceError:
+        errors.add("introduction_id", "Choose which home to visit.")
+        return _group_visits_page(_link_group(token), token, values, errors, 422)
+    flash("Your visit has been proposed; the home will confirm it.", "success")
+    return redirect(url_for("web.group_visits", token=token), code=303)
+
+
+@bp.route("/groups/edit/<token>/visits/<int:visit_id>", methods=["POST"])
+def group_visit_change(token: str, visit_id: int):
+    """The group confirms a visit the home proposed, or cancels one."""
+    group = _link_group(token)
+    state = {"confirm": "confirmed", "cancel": "cancelled"}.get(request.form.get("action", ""))
+    version = request.form.get("version", "")
+    if state is None:
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            visits.change_by_group(db.session, group, visit_id, state,
+                                   int(version) if version.isdigit() else None)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.group_visits", token=token), code=303)
+    except ServiceError as exc:
+        service_abort(exc)
+    flash("The visit has been confirmed." if state == "confirmed" else
+          "The visit has been cancelled.", "success")
+    return redirect(url_for("web.group_visits", token=token), code=303)
+
+
+@bp.route("/groups/edit/<token>/calendar", methods=["POST"])
+def group_calendar_renew(token: str):
+    """Revoke the group's calendar address and make a new one."""
+    group = _link_group(token)
+    with unit_of_work(db.session):
+        calendars.renew(db.session, _secret(), group, Actor("group-link"))
+    flash("A new calendar address has been made; the old one no longer works.", "success")
+    return redirect(url_for("web.group_visits", token=token), code=303)

@@ -165,6 +165,15 @@ def world(app, db, make_user, make_home, make_group) -> World:
     # A home's request to the group with the private link, for the link's own answer.
     ids["intro_link"] = introductions.create_introduction(
         db.session, home_e, linked, SYSTEM, status="requested").id
+    # The linked group has a visit of its own, for the visit pages behind its link.
+    home_l = make_home(name="Pimlico Lodge", postcode="SW1A 2AD",
+                       languages=[{"language": "English", "residents": 20}])
+    intro = introductions.create_introduction(db.session, home_l, linked, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    ids["visit_link"] = visits.plan(db.session, intro, {
+        "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=4), "duration_minutes": 30,
+        "mode": "letters"}, SYSTEM).id
     db.session.commit()
     for key, nation in (("alloc_w", "wales"), ("alloc_e", "england")):
         ids[key] = allocations.create_allocation(db.session, cache, SYSTEM, nation=nation,
@@ -302,6 +311,15 @@ ROUTES = [
     Route("POST", "/groups/edit/<token>/introductions/<int:intro_id>", link(303),
           lambda w, a: f"/groups/edit/{w.token(a)}/introductions/{w.ids['intro_link']}",
           form=lambda w, a: {"answer": "decline"}),
+    Route("GET", "/groups/edit/<token>/visits", link(200),
+          lambda w, a: f"/groups/edit/{w.token(a)}/visits"),
+    Route("POST", "/groups/edit/<token>/visits", link(422),
+          lambda w, a: f"/groups/edit/{w.token(a)}/visits", form=lambda w, a: {}),
+    Route("POST", "/groups/edit/<token>/visits/<int:visit_id>", link(303),
+          lambda w, a: f"/groups/edit/{w.token(a)}/visits/{w.ids['visit_link']}",
+          form=lambda w, a: {"action": "cancel"}),
+    Route("POST", "/groups/edit/<token>/calendar", link(303),
+          lambda w, a: f"/groups/edit/{w.token(a)}/calendar", form=lambda w, a: {}),
     Route("GET", "/groups/edit/<token>/download", link(200),
           lambda w, a: f"/groups/edit/{w.token(a)}/download"),
     Route("GET", "/groups/edit/<token>/withdraw", link(200),

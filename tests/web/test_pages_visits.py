@@ -189,3 +189,60 @@ def test_staff_plan_a_fortnightly_visit_on_the_page(client, db, make_home, make_
     assert visit.repeat == "fortnightly" and visit.start_local.startswith(
         f"{first.isoformat()}T14:30:00")
     assert db.session.get(type(intro), intro.id).status == "active"
+
+
+def test_a_group_proposes_confirms_and_cancels_through_its_link(app, client, db, make_home):
+    from matcher.runtime import postcode_index
+    from matcher.schemas import GroupInputSchema
+    from matcher.services import records
+
+    home = make_home()
+    data = GroupInputSchema().load({
+        "name": "Llanberis Linkers", "kind": "choir", "postcode": "LL55 4EL",
+        "interests": ["singing"], "consent": True,
+        "contact": {"name": "Pat", "email": "pat@example.org"}})
+    group, token, _ = records.create_group(db.session, postcode_index(app), data, SYSTEM,
+                                           status="approved", source="form",
+                                           privacy_notice_version="test")
+    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    db.session.commit()
+    page = client.get(f"/groups/edit/{token}/visits")
+    assert page.status_code == 200 and home.name in page.get_data(as_text=True)
+    assert client.get(f"/groups/edit/{token}").get_data(as_text=True).count(
+        f"/groups/edit/{token}/visits") == 1
+    first = dt.date.today() + dt.timedelta(days=6)
+    form = {"introduction_id": str(intro.id), "date": first.isoformat(), "time": "11:00",
+            "duration_minutes": "600", "mode": "video_call", "repeat": "none"}
+    bad = client.post(f"/groups/edit/{token}/visits", data=form)
+    assert bad.status_code == 422 and "8 hours" in bad.get_data(as_text=True)
+    assert client.post(f"/groups/edit/{token}/visits",
+                       data={**form, "duration_minutes": "45"}).status_code == 303
+    db.session.expire_all()
+    [visit] = db.session.get(type(intro), intro.id).visits
+    assert (visit.state, visit.proposed_by) == ("proposed", "group")
+    html = client.get(f"/groups/edit/{token}/visits").get_data(as_text=True)
+    assert 'value="confirm"' not in html  # the home confirms a group's proposal
+    # the home proposes one; the group confirms it
+    other = visits.plan(db.session, intro, {"starts_at": _start(12), "duration_minutes": 60,
+                                            "mode": "phone"}, SYSTEM, proposed_by="care_home",
+                        state="proposed")
+    db.session.commit()
+    confirmed = client.post(f"/groups/edit/{token}/visits/{other.id}",
+                            data={"action": "confirm", "version": str(other.version)})
+    assert confirmed.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).state == "confirmed"
+    assert db.session.get(type(intro), intro.id).status == "active"
+    stale = client.post(f"/groups/edit/{token}/visits/{other.id}",
+                        data={"action": "cancel", "version": "1"})
+    assert stale.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).state == "confirmed"  # stale: nothing lost
+    client.post(f"/groups/edit/{token}/visits/{other.id}",
+                data={"action": "cancel", "version": str(db.session.get(type(other),
+                                                                        other.id).version)})
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).state == "cancelled"
+    assert client.get("/groups/edit/not-a-link/visits").status_code == 404
