@@ -38,3 +38,29 @@ def test_private_link_tokens_are_not_in_the_access_log(server):
     log = _log(tmp_path)
     assert "/groups/edit/[redacted]" in log
     assert token not in log
+
+
+def test_slow_clients_cannot_take_the_site_down(server):
+    """More slow connections than gunicorn has worker processes (two, as `make run` starts
+    it), each trickling an unfinished request, while a visitor asks for a page: it answers
+    at once (threads, not whole workers, wait on the slow clients; #19 Medium 5)."""
+    import socket
+
+    base_url, _ = server
+    host, port = base_url.removeprefix("http://").split(":")
+    slow = []
+    try:
+        for _ in range(4):
+            conn = socket.create_connection((host, int(port)), timeout=5)
+            conn.sendall(b"GET /register HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            slow.append(conn)
+        time.sleep(0.5)  # let the server pick them up
+        started = time.monotonic()
+        answer = requests.get(f"{base_url}/register", timeout=10)
+        assert answer.status_code == 200
+        assert time.monotonic() - started < 5
+        for conn in slow:  # still trickling, still connected
+            conn.sendall(b"x")
+    finally:
+        for conn in slow:
+            conn.close()
