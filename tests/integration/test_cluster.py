@@ -191,6 +191,48 @@ def test_reminders_and_digests_are_sent_once_not_once_per_node(cluster):
     assert digests == 1
 
 
+def test_visit_reminders_run_on_both_nodes_at_once_are_sent_once(cluster):
+    import datetime as dt
+
+    from sqlalchemy import create_engine, text
+
+    a, b = cluster["nodes"]
+    headers = cluster["headers"]
+    home = requests.post(f"{a}/api/v1/care-homes", json={**HOME, "name": "Plas Reminder"},
+                         headers=headers, timeout=30).json()["id"]
+    group_id = requests.post(f"{b}/api/v1/groups", json=group("Côr y Nodyn Atgoffa"),
+                             headers=headers, timeout=30).json()["id"]
+    intro = requests.post(f"{a}/api/v1/introductions", json={
+        "care_home_id": home, "group_id": group_id}, headers=headers, timeout=30).json()
+    for status in ("requested", "introduced"):
+        moved = requests.patch(f"{b}/api/v1/introductions/{intro['id']}",
+                               json={"status": status}, headers=headers, timeout=30)
+        assert moved.status_code == 200, moved.text
+    start = dt.datetime.combine(dt.date.today() + dt.timedelta(days=3), dt.time(10, 0))
+    planned = requests.post(f"{a}/api/v1/introductions/{intro['id']}/visits", json={
+        "starts_at": start.isoformat(), "duration_minutes": 60, "mode": "in_person"},
+        headers=headers, timeout=30)
+    assert planned.status_code == 201, planned.text
+
+    def send_reminders(_):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi",
+                               "send-reminders"], cwd=ROOT, env=cluster["env"],
+                              capture_output=True, text=True, timeout=120)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # one per node, at once
+        runs = list(pool.map(send_reminders, range(2)))
+    runs.append(send_reminders(0))  # and again later
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    engine = create_engine(cluster["database"])
+    with engine.connect() as conn:
+        reminders = conn.execute(text(
+            "SELECT count(*) FROM outbox_messages WHERE template = 'visit_reminder' "
+            "AND to_email = 'dafydd@example.org' AND event_key LIKE :key"),
+            {"key": f"%:{planned.json()['id']}:%"}).scalar_one()
+    engine.dispose()
+    assert reminders == 1
+
+
 def test_a_node_killed_under_load_loses_no_accepted_write_and_is_routed_around(cluster):
     from sqlalchemy import create_engine, text
 
