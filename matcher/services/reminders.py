@@ -191,6 +191,41 @@ def visit_planned(session: Session, visit: Visit, now: dt.datetime | None = None
     return queued
 
 
+def visit_changed(session: Session, visit: Visit, changes: dict[str, Any],
+                  now: dt.datetime | None = None) -> int:
+    """Both sides hear when a visit's times, mode or notes change, when the series is
+    cancelled, or when one occurrence is cancelled, with the updated ``.ics``. Marking a visit
+    done or missed tells no one (the feedback request follows a visit)."""
+    cancelled = changes.get("state", [None, None])[1] == "cancelled"
+    occurrence_cancelled = ("occurrence" in changes
+                            and changes.get("status", [None, None])[1] == "cancelled")
+    if not (cancelled or occurrence_cancelled or set(changes) & SERIES_CHANGES):
+        return 0
+    upcoming = visit_service.occurrences(visit, after=now)
+    occ = upcoming[0] if upcoming else visit_service.occurrences(visit)[0]
+    extra: dict[str, Any] = {"cancelled": cancelled, "occurrence_cancelled": occurrence_cancelled,
+                             "repeat": visit.repeat, "repeat_until": (
+                                 visit.repeat_until.strftime("%-d %B %Y")
+                                 if visit.repeat_until else ""), "occurrence_when": ""}
+    if occurrence_cancelled:
+        when = rules.parse_key(changes["occurrence"]).astimezone(rules.LONDON)
+        extra["occurrence_when"] = when.strftime("%A %-d %B %Y, %H:%M")
+    attachment = ics_attachment(visit, now)
+    queued = 0
+    for role, email, name, about in _recipients(visit):
+        if notifications.queue_email(
+                session, template="visit_changed", to_email=email, to_name=name,
+                recipient_role=role, event_key=f"visit-changed:{visit.id}:v{visit.version}",
+                context=_context(visit, occ, **extra), about=about,
+                attachments=[attachment]):
+            queued += 1
+    return queued
+
+
+# The series fields whose change the other side must hear of.
+SERIES_CHANGES = {"start", "duration_minutes", "mode", "repeat", "repeat_until", "notes"}
+
+
 def visiting_restricted(session: Session, home: CareHome, now: dt.datetime | None = None
                         ) -> int:
     """A home's visiting became restricted or closed: the groups with in-person visits

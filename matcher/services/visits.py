@@ -178,6 +178,8 @@ def change(session: Session, visit: Visit, data: dict[str, Any], actor: audit.Ac
     except IntegrityError:
         raise _stale() from None
     audit.record(session, actor, "update", visit, changes)
+    from .reminders import visit_changed
+    visit_changed(session, visit, changes, now)
     if visit.state == "confirmed" and visit.introduction.status == "introduced":
         introductions.transition(session, visit.introduction, "active", actor,
                                  note="First visit confirmed.")

@@ -194,3 +194,43 @@ def test_window_errors(client, pair):
                       headers=admin)
     assert wide.status_code == 422
     assert client.get("/api/v1/visits?from=soon", headers=admin).status_code == 422
+
+
+def test_both_sides_hear_when_a_visit_moves_or_is_cancelled_with_the_updated_calendar(
+        client, db, pair):
+    import icalendar
+    from sqlalchemy import select
+
+    from matcher.models import OutboxMessage
+
+    home, group, intro, admin = pair
+    home.contact_email = "manager@plas.example"
+    db.session.commit()
+    first = _soon(3)
+    visit = plan(client, intro.id, admin, starts_at=first.isoformat(), repeat="weekly",
+                 repeat_until=(first.date() + dt.timedelta(days=21)).isoformat()).json
+    url = f"/api/v1/visits/{visit['id']}"
+
+    def changed():
+        return db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template == "visit_changed").order_by(OutboxMessage.id)).all()
+
+    moved = client.patch(url, json={"starts_at": _soon(4, hour=14).isoformat()}, headers=admin)
+    assert moved.status_code == 200, moved.json
+    mails = changed()
+    assert {m.to_email for m in mails} == {"manager@plas.example", group.contact_email}
+    assert all("14:00" in m.context["when"] and not m.context["cancelled"] for m in mails)
+    calendar = icalendar.Calendar.from_ical(mails[0].context["_attachments"][0]["content"])
+    event = next(e for e in calendar.walk("VEVENT"))
+    assert event.decoded("dtstart").astimezone(LONDON).hour == 14
+
+    # Marking an occurrence is no news; cancelling one is, and so is cancelling the series.
+    second = moved.json["occurrences"][1]["key"]
+    client.patch(url, json={"occurrence": second, "status": "cancelled"}, headers=admin)
+    one = changed()[2:]
+    assert len(one) == 2 and all(m.context["occurrence_cancelled"] for m in one)
+    client.patch(url, json={"state": "cancelled"}, headers=admin)
+    last = changed()[4:]
+    assert len(last) == 2 and all(m.context["cancelled"] for m in last)
+    # Each change is told once: six emails for three changes to two people.
+    assert len(changed()) == 6
