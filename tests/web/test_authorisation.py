@@ -361,6 +361,8 @@ ROUTES = [
     # --- coordinator and admin pages -----------------------------------------------------------
     Route("GET", "/coordinator", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator"),
+    Route("GET", "/coordinator/care-homes", page(LOGIN, 403, None, 200, None, 200),
+          lambda w, a: "/coordinator/care-homes"),
     Route("GET", "/coordinator/groups/<int:group_id>", page(LOGIN, 403, 403, 200, 404, 200),
           lambda w, a: f"/coordinator/groups/{w.group(a)}"),
     Route("POST", "/coordinator/groups/<int:group_id>/decision",
