@@ -173,9 +173,10 @@ def test_the_group_declines_through_its_link_and_the_audit_says_so(client, db, p
                        data={"answer": "decline"}).status_code == 303
     db.session.expire_all()
     assert the_intro(db, pair).status == "declined"
-    entry = db.session.scalar(select(AuditLog).where(
+    # The newest status entry is the group's answer (the request wrote one before it).
+    entry = db.session.scalars(select(AuditLog).where(
         AuditLog.entity_type == "introductions", AuditLog.entity_id == intro.id,
-        AuditLog.action == "status"))
+        AuditLog.action == "status").order_by(AuditLog.id.desc())).first()
     assert entry.actor == f"group-link:{pair['group'].id}"
     assert entry.changes["status"] == ["requested", "declined"]
     # A second answer changes nothing.
