@@ -52,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(app.config)
     settle_engine_options(app.config)
     register_extensions(app)
+    from .i18n import register_i18n
+    register_i18n(app)
     register_blueprints(app)
     register_body_limits(app)
     register_rate_limits(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from flask_babel import Babel, gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,10 +28,21 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+# Welsh and English: the locale selector is matcher.i18n.select_locale.
+babel = Babel()
 
 login = LoginManager()
 login.login_view = "web.login"
-login.login_message = "Sign in to see this page."
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+login.login_message = N_("Sign in to see this page.")
+# Flask-Login flashes the message in the language of the request that needed the sign-in.
+login.localize_callback = gettext
 login.login_message_category = "info"
 
 

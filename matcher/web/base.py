@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask_babel import format_date, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -18,26 +20,33 @@ from ..services.errors import Forbidden, NotFound, ServiceError
 
 bp = Blueprint("web", __name__)
 
-# Labels and tags for pages, all read from the catalogue (translations wrap them here).
-KIND_LABELS = catalogue.labels(catalogue.GROUP_KINDS)
-DAYS = tuple((day.code, day.label) for day in catalogue.DAYS)
-PARTS = tuple((part.code, part.label) for part in catalogue.DAY_PARTS)
-REMOTE_MODE_LABELS = catalogue.labels(catalogue.REMOTE_MODES)
-SCHEME_LABELS = catalogue.labels(catalogue.SAFEGUARDING_SCHEMES)
-SAFEGUARDING_STATUS_LABELS = catalogue.labels(catalogue.SAFEGUARDING_STATUSES)
-GROUP_STATUS_LABELS = catalogue.labels(catalogue.GROUP_STATUSES)
+def translated(labels) -> MappingProxyType:
+    """``{code: label}`` with each label translated into the language of the page it is shown on
+    (the catalogue's English words, looked up when rendered)."""
+    return MappingProxyType({code: lazy_gettext(label) for code, label in labels.items()})
+
+
+# Labels and tags for pages, all read from the catalogue and translated when shown.
+KIND_LABELS = translated(catalogue.labels(catalogue.GROUP_KINDS))
+DAYS = tuple((day.code, lazy_gettext(day.label)) for day in catalogue.DAYS)
+PARTS = tuple((part.code, lazy_gettext(part.label)) for part in catalogue.DAY_PARTS)
+REMOTE_MODE_LABELS = translated(catalogue.labels(catalogue.REMOTE_MODES))
+SCHEME_LABELS = translated(catalogue.labels(catalogue.SAFEGUARDING_SCHEMES))
+SAFEGUARDING_STATUS_LABELS = translated(catalogue.labels(catalogue.SAFEGUARDING_STATUSES))
+GROUP_STATUS_LABELS = translated(catalogue.labels(catalogue.GROUP_STATUSES))
 GROUP_STATUS_TAGS = catalogue.tags(catalogue.GROUP_STATUSES)
-INTRODUCTION_STATUS_LABELS = catalogue.labels(catalogue.INTRODUCTION_STATUSES)
+INTRODUCTION_STATUS_LABELS = translated(catalogue.labels(catalogue.INTRODUCTION_STATUSES))
 INTRODUCTION_STATUS_TAGS = catalogue.tags(catalogue.INTRODUCTION_STATUSES)
 # What the dashboard counts, with the phrase it counts each with.
 INTRODUCTION_STATUS_SUMMARIES = tuple(
-    (status.code, status.summary) for status in catalogue.INTRODUCTION_STATUSES if status.summary)
-NATION_LABELS = catalogue.labels(catalogue.NATIONS)
-VISITING_LABELS = catalogue.labels(catalogue.VISITING_STATUSES)
+    (status.code, lazy_gettext(status.summary))
+    for status in catalogue.INTRODUCTION_STATUSES if status.summary)
+NATION_LABELS = translated(catalogue.labels(catalogue.NATIONS))
+VISITING_LABELS = translated(catalogue.labels(catalogue.VISITING_STATUSES))
 VISITING_TAGS = catalogue.tags(catalogue.VISITING_STATUSES)
-CARE_TYPE_LABELS = catalogue.labels(catalogue.CARE_TYPES)
-FACILITY_LABELS = catalogue.labels(catalogue.FACILITIES)
-COMPONENT_LABELS = catalogue.labels(catalogue.RANKING_COMPONENTS)
+CARE_TYPE_LABELS = translated(catalogue.labels(catalogue.CARE_TYPES))
+FACILITY_LABELS = translated(catalogue.labels(catalogue.FACILITIES))
+COMPONENT_LABELS = translated(catalogue.labels(catalogue.RANKING_COMPONENTS))
 
 
 def choices(labels, **extra) -> list[dict]:
@@ -46,7 +55,7 @@ def choices(labels, **extra) -> list[dict]:
 
 
 # The profile form's visiting choices, with a hint under each.
-VISITING_CHOICES = [{"value": s.code, "text": s.choice, "hint": s.hint}
+VISITING_CHOICES = [{"value": s.code, "text": lazy_gettext(s.choice), "hint": lazy_gettext(s.hint)}
                     for s in catalogue.VISITING_STATUSES]
 
 
@@ -104,10 +113,9 @@ def home_page_for(user) -> str:
 def _date_long(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return f"{value.day} {value:%B %Y}"
-    if isinstance(value, dt.date):
-        return f"{value.day} {value:%B %Y}"
+    if isinstance(value, dt.date):  # a datetime is a date too
+        # "4 December 2026" / "4 Rhagfyr 2026": the month in the page's language.
+        return format_date(value, "d MMMM y")
     return str(value)
 
 
