@@ -85,3 +85,13 @@ def test_the_api_follows_accept_language_not_the_pages_cookie(client):
     assert client.get_cookie(COOKIE).value == "cy"  # the API never changes the choice
     client.get("/api/v1/open-referral/?lang=en")
     assert client.get_cookie(COOKIE).value == "cy"
+
+
+def test_the_leftover_finder_sees_english_but_not_marked_or_own_words():
+    from tests.web.welsh import english_leftovers
+
+    page = ('<html lang="cy"><title>Cofrestru</title><p>Mae problem wedi codi</p>'
+            '<p>Enter your name</p><a lang="en-GB" href="?lang=en">English</a>'
+            '<span lang="en">the Sunday choir</span><p data-own-words>We sing hymns</p>'
+            '<button aria-label="Close the banner">×</button><script>var the = 1;</script>')
+    assert english_leftovers(page) == ["Enter your name", "Close the banner"]
