@@ -1,10 +1,12 @@
 """Coordinators' network commands: ``match-list``, ``allocate`` and ``import ...``.
 
-``flask --app wsgi import care-homes FILE --format cqc|care-inspectorate|ciw|rqia|csv``,
-``import groups FILE`` and ``import oruk FILE`` load files in one transaction: all or
-nothing, unless ``--skip-invalid``. They end with a report of rows created, updated and
-rejected (with row numbers and reasons) and exit with status 1 when rows were rejected and
-nothing was written, or when the file cannot be read at all.
+``flask --app wsgi import care-homes FILE [--format auto|cqc|care-inspectorate|ciw|rqia|csv]
+[--partial] [--dry-run]``, ``import groups FILE`` and ``import oruk FILE`` load files in one
+transaction: all or nothing, unless ``--skip-invalid``. They end with a report of rows
+created, updated and rejected (with row numbers and reasons) and exit with status 1 when rows
+were rejected and nothing was written, or when the file cannot be read at all.
+``import reviews`` lists the homes a register import could not tell apart from an existing
+one, and ``import confirm REVIEW same|different`` settles each.
 """
 
 from __future__ import annotations
@@ -128,6 +130,55 @@ def import_group():
     """Import care-home directories, groups or an Open Referral UK export."""
 
 
+class _Progress:
+    """Rows read and rows per second on standard error, with a bar when the total is known.
+
+    Shown only on a terminal (or when asked for): a log or a pipe gets the final report alone.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.started = time.perf_counter()
+        self.shown = 0.0
+        self.any = False
+
+    def __call__(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.shown < 0.2 and (self.total is None or done < self.total):
+            return
+        self.shown, self.any = now, True
+        rate = done / max(now - self.started, 1e-6)
+        text = f"{done:,} rows, {rate:,.0f} rows/s"
+        if self.total:
+            share = min(done / self.total, 1.0)
+            filled = round(share * self.WIDTH)
+            text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} " + text
+        click.echo(f"\r{text}", err=True, nl=False)
+
+    def close(self) -> None:
+        if self.any:
+            click.echo(err=True)
+
+
+def _rows_in(path: str) -> int | None:
+    """The number of data rows of a CSV file, roughly (its lines less one), read quickly;
+    None for a spreadsheet, whose rows are only known once it is read."""
+    with open(path, "rb") as stream:
+        if stream.read(4).startswith(b"PK"):
+            return None
+        stream.seek(0)
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+    return max(lines - 1, 1)
+
+
+def _progress_for(path: str, wanted: bool) -> _Progress | None:
+    if not (wanted or sys.stderr.isatty()):
+        return None
+    return _Progress(_rows_in(path))
+
+
 def _run_import(run, skip_invalid: bool) -> None:
     """Run one import in a transaction, print its report, and set the exit status."""
     from .directories import DirectoryFormatError
@@ -141,6 +192,9 @@ def _run_import(run, skip_invalid: bool) -> None:
                 work.discard()
     except DirectoryFormatError as error:
         click.echo(f"Error: the file cannot be imported: {error}", err=True)
+        raise SystemExit(1) from None
+    except ValueError as error:  # an explicit --format the file does not have
+        click.echo(f"Error: {error}", err=True)
         raise SystemExit(1) from None
     for line in report.lines():
         click.echo(line)
@@ -158,19 +212,71 @@ _file = click.argument("file", type=click.Path(exists=True, dir_okay=False))
 
 @import_group.command("care-homes")
 @_file
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
-              help="The directory's layout.")
+@click.option("--format", "fmt", type=click.Choice(("auto", *FORMATS)), default="auto",
+              show_default=True, help="The directory's layout; auto recognises it.")
+@click.option("--partial", is_flag=True,
+              help="The file is part of a register: deregister no home missing from it.")
+@click.option("--dry-run", is_flag=True,
+              help="Report what would be created, updated, continued and deregistered; "
+                   "write nothing.")
+@click.option("--progress", "show_progress", is_flag=True,
+              help="Show progress even when standard error is not a terminal.")
 @_skip
 @_max_mb
 @with_appcontext
-def import_care_homes(file, fmt, skip_invalid, max_mb):
-    """Import a regulator's care-home directory (CQC, Care Inspectorate, CIW, RQIA) or our
-    CSV."""
+def import_care_homes(file, fmt, partial, dry_run, show_progress, skip_invalid, max_mb):
+    """Import a regulator's care-home register (CQC, Care Inspectorate, CIW, RQIA) or our
+    CSV. A regulator's file is taken as its full register: homes of that regulator missing
+    from it are marked deregistered (not with --partial)."""
     from .schemas import CareHomeInputSchema
     from .services.imports import import_care_homes as run
 
-    _run_import(lambda: run(db.session, _index(), file, fmt, CareHomeInputSchema(), _actor(),
-                            skip_invalid=skip_invalid, max_bytes=max_mb * _MB), skip_invalid)
+    progress = _progress_for(file, show_progress)
+
+    def work():
+        try:
+            return run(db.session, _index(), file, fmt, CareHomeInputSchema(), _actor(),
+                       skip_invalid=skip_invalid, max_bytes=max_mb * _MB,
+                       full_register=not partial, dry_run=dry_run, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+
+    _run_import(work, skip_invalid)
+
+
+@import_group.command("reviews")
+@with_appcontext
+def import_reviews():
+    """List the register rows that may continue an existing home, waiting to be confirmed."""
+    from .services.import_reviews import pending_reviews
+
+    reviews = pending_reviews(db.session)
+    if not reviews:
+        click.echo("No imported homes are waiting to be confirmed.")
+        return
+    for review in reviews:
+        click.echo(review)
+
+
+@import_group.command("confirm")
+@click.argument("review_id", type=int)
+@click.argument("answer", type=click.Choice(["same", "different"]))
+@with_appcontext
+def import_confirm(review_id, answer):
+    """Settle a review: SAME updates the existing home (it keeps its id), DIFFERENT adds the
+    row as a new home."""
+    from .services.errors import ServiceError
+    from .services.import_reviews import confirm
+    from .services.uow import unit_of_work
+
+    try:
+        with unit_of_work(db.session):
+            message = confirm(db.session, review_id, answer == "same", _actor())
+    except ServiceError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(message)
 
 
 @import_group.command("groups")

@@ -30,6 +30,7 @@ ROLES = catalogue.codes(catalogue.ROLES)
 GROUP_KINDS = catalogue.codes(catalogue.GROUP_KINDS)
 GROUP_STATUSES = catalogue.codes(catalogue.GROUP_STATUSES)
 VISITING_STATUSES = catalogue.codes(catalogue.VISITING_STATUSES)
+CARE_HOME_STATUSES = catalogue.codes(catalogue.CARE_HOME_STATUSES)
 INTRODUCTION_STATUSES = catalogue.codes(catalogue.INTRODUCTION_STATUSES)
 SAFEGUARDING_SCHEMES = catalogue.codes(catalogue.SAFEGUARDING_SCHEMES)
 SAFEGUARDING_STATUSES = catalogue.codes(catalogue.SAFEGUARDING_STATUSES)
@@ -91,6 +92,9 @@ class CareHome(TimestampMixin, GeocodedMixin, db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     # Part of the private calendar address; a new one revokes the old address.
     calendar_nonce: Mapped[str | None] = mapped_column(String(32))
+    # ``active`` | ``deregistered`` (left its regulator's register; kept for its history).
+    status: Mapped[str] = mapped_column(String(15), default="active", server_default="active",
+                                        index=True)
 
     # The database deletes them with the home (ON DELETE CASCADE); without this the ORM would
     # first try to set their NOT NULL care_home_id to NULL, and fail.
@@ -479,3 +483,35 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportReview(TimestampMixin, db.Model):
+    """A register row that may continue an existing home, waiting for a coordinator.
+
+    A new release's home whose name or first address line is only fairly like an existing
+    home's at the same postcode (see :mod:`matcher.domain.registers`) is never merged
+    silently: the import stores the row's fields here and leaves both as they were until
+    a coordinator says ``same`` (the existing home takes the row's fields and keeps its id)
+    or ``different`` (a new home is created from them).
+    """
+
+    __tablename__ = "import_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_home_id: Mapped[int] = mapped_column(
+        ForeignKey("care_homes.id", ondelete="CASCADE"), index=True)
+    regulator: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    # The row's wanted fields, its location fields and its external key, as the import
+    # would have written them.
+    incoming: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A full-register import deregisters the existing home when the row turns out new.
+    deregister_if_different: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending -> same | different
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    care_home: Mapped[CareHome] = relationship()

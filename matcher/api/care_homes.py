@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from ..extensions import db
-from ..models import NATIONS, VISITING_STATUSES
+from ..models import CARE_HOME_STATUSES, NATIONS, VISITING_STATUSES
 from ..schemas.care_homes import CareHomeInputSchema, CareHomePatchSchema
 from ..schemas.fields import contact_of
 from ..services import records
@@ -49,6 +49,9 @@ class CareHomeSchema(ma.Schema):
     visiting_status = ma.fields.String()
     visiting_review_date = ma.fields.Date(allow_none=True)
     search_radius_km = ma.fields.Float()
+    status = ma.fields.String(metadata={"description": (
+        "active, or deregistered: no longer on its regulator's register (an import of the "
+        "full register found it gone); kept with its history, out of matching and lists.")})
     contact = ma.fields.Function(contact_of)
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
@@ -56,6 +59,9 @@ class CareHomeSchema(ma.Schema):
 
 class CareHomeListArgs(ListArgs):
     visiting_status = ma.fields.String(validate=ma.validate.OneOf(VISITING_STATUSES))
+    status = ma.fields.String(
+        validate=ma.validate.OneOf((*CARE_HOME_STATUSES, "all")),
+        metadata={"description": "active (the default), deregistered, or all."})
 
 
 @blp.route("")
@@ -64,7 +70,8 @@ class CareHomes(MethodView):
     @blp.response(200, CareHomeSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """List the care homes you may see (by nation, local authority, visiting status, q)."""
+        """List the care homes you may see (by nation, local authority, visiting status,
+        status, q); deregistered homes only when asked for."""
         query = records.list_homes(current_user(), args)
         return paginated(query, pagination_parameters)
 

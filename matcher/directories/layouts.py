@@ -86,9 +86,10 @@ class Layout:
     description: str
     columns: dict[str, tuple[str, ...]]  # field -> accepted headers, preferred spelling first
     required: tuple[str, ...]
-    build: Callable[[Row], object | None]  # record, or None when the row is not wanted
+    build: Callable[[Row], object | None]  # record, or None / a Skip when not wanted
     key_label: str | Callable[[object], str]  # names the key in duplicate reasons
     sheets: tuple[str, ...] = ()
+    regulator: str | None = None  # whose register the layout is
 
 
 class Row:
@@ -378,6 +379,7 @@ _CQC_HSCA = Layout(
     build=_build_cqc_hsca,
     key_label="Location ID",
     sheets=("HSCA_Active_Locations", "HSCA Active Locations"),
+    regulator="cqc",
 )
 
 _CQC_DIRECTORY = Layout(
@@ -396,6 +398,7 @@ _CQC_DIRECTORY = Layout(
     required=("id", "name", "postcode", "service_types"),
     build=_build_cqc_directory,
     key_label="CQC Location ID",
+    regulator="cqc",
 )
 
 _CARE_INSPECTORATE = Layout(
@@ -422,6 +425,7 @@ _CARE_INSPECTORATE = Layout(
     required=("id", "name", "care_service", "status", "postcode"),
     build=_build_care_inspectorate,
     key_label="CSNumber",
+    regulator="care_inspectorate",
 )
 
 _CIW = Layout(
@@ -442,6 +446,7 @@ _CIW = Layout(
     required=("name", "postcode"),
     build=_build_ciw,
     key_label="name and postcode",
+    regulator="ciw",
 )
 
 _RQIA = Layout(
@@ -462,6 +467,7 @@ _RQIA = Layout(
     build=_build_rqia,
     key_label="name, address, postcode and category",
     sheets=("Automated_REP019_WebRegister",),
+    regulator="rqia",
 )
 
 _GENERIC = Layout(

@@ -24,12 +24,14 @@ from .layouts import (
 )
 from .records import (
     MAX_REPORTED_REJECTIONS,
+    NOT_A_CARE_HOME,
     DirectoryFormatError,
     DirectoryRecord,
     GroupRecord,
     ParseResult,
     Rejection,
     RowError,
+    Skip,
 )
 
 HEADER_SEARCH_ROWS = 30
@@ -108,8 +110,8 @@ def _reject(result: ParseResult, rejection: Rejection) -> None:
 
 
 def _parse(source: Source, layouts: Sequence[Layout], max_bytes: int,
-           key: Callable[[object], str | None], on_record: Callable[[T], None] | None
-           ) -> ParseResult[T]:
+           key: Callable[[object], str | None], on_record: Callable[[T], None] | None,
+           progress: Callable[[int], None] | None = None) -> ParseResult[T]:
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
     preferred = [sheet for layout in layouts for sheet in layout.sheets]
@@ -120,28 +122,36 @@ def _parse(source: Source, layouts: Sequence[Layout], max_bytes: int,
             header, rows = _find_header(rows, layouts, container)
             result: ParseResult[T] = ParseResult(layout=header.layout.name,
                                                  container=container, sheet=header.sheet,
-                                                 header_row=header.row)
-            _read_records(rows, header, result, key, on_record)
+                                                 header_row=header.row,
+                                                 regulator=header.layout.regulator)
+            _read_records(rows, header, result, key, on_record, progress)
         finally:
             rows.close()
     return result
 
 
 def _read_records(rows: Rows, header: _Header, result: ParseResult,
-                  key: Callable[[object], str | None], on_record: Callable | None) -> None:
+                  key: Callable[[object], str | None], on_record: Callable | None,
+                  progress: Callable[[int], None] | None = None) -> None:
     seen: dict[str, int] = {}
     build = header.layout.build
+    read = 0
     for sheet, number, cells in rows:
         if sheet != header.sheet:
             break  # only the sheet holding the header is read
+        read += 1
+        if progress is not None and read % 100 == 0:
+            progress(read)
         row = Row(cells, header.index, header.labels, number)
         try:
             record = build(row)
         except RowError as error:
             _reject(result, Rejection(number, str(error)))
             continue
-        if record is None:
+        if record is None or isinstance(record, Skip):
+            reason = (record or NOT_A_CARE_HOME).reason
             result.skipped += 1
+            result.skipped_reasons[reason] = result.skipped_reasons.get(reason, 0) + 1
             continue
         record_key = key(record)
         if record_key is not None:
@@ -159,6 +169,8 @@ def _read_records(rows: Rows, header: _Header, result: ParseResult,
             result.records.append(record)
         else:
             on_record(record)
+    if progress is not None:
+        progress(read)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,6 +180,7 @@ def _read_records(rows: Rows, header: _Header, result: ParseResult,
 def parse_care_homes(path_or_file: Source, fmt: str | None = None, *,
                      max_bytes: int = DEFAULT_MAX_BYTES,
                      on_record: Callable[[DirectoryRecord], None] | None = None,
+                     progress: Callable[[int], None] | None = None,
                      ) -> ParseResult[DirectoryRecord]:
     """Parse a regulator's directory (or our care-home CSV) into care-home records.
 
@@ -175,7 +188,8 @@ def parse_care_homes(path_or_file: Source, fmt: str | None = None, *,
     ``path_or_file`` is a path or a binary file object. Rows that are not care homes are
     counted in ``skipped``; unusable rows become rejections. With ``on_record`` each record is
     handed over as soon as it is read instead of being kept, so memory stays flat however
-    large the file. Raises :class:`DirectoryFormatError` if the file is over ``max_bytes``,
+    large the file. ``progress`` is called with the number of data rows read, every 100
+    rows and at the end. Raises :class:`DirectoryFormatError` if the file is over ``max_bytes``,
     unreadable, or has no header row with the format's required columns; OSError if the
     path cannot be opened.
     """
@@ -185,7 +199,8 @@ def parse_care_homes(path_or_file: Source, fmt: str | None = None, *,
         layouts = LAYOUTS.get(fmt.strip().casefold().replace("_", "-"))
         if layouts is None:
             raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return _parse(path_or_file, layouts, max_bytes, lambda r: r.natural_key, on_record)
+    return _parse(path_or_file, layouts, max_bytes, lambda r: r.natural_key, on_record,
+                  progress)
 
 
 def parse_groups_csv(path_or_file: Source, *, max_bytes: int = DEFAULT_MAX_BYTES,

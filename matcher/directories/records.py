@@ -63,6 +63,16 @@ class GroupRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Skip:
+    """A valid row that is not wanted (not an adult care home, dormant...), and why."""
+
+    reason: str
+
+
+NOT_A_CARE_HOME = Skip("not care homes")
+
+
+@dataclass(frozen=True, slots=True)
 class Rejection:
     """A row that could not be used, with its 1-based line or row number in the source."""
 
@@ -76,7 +86,10 @@ class ParseResult(Generic[T]):
 
     ``records`` stays empty when an ``on_record`` callback consumed them; ``record_count``
     counts them either way. ``rejected`` keeps the first :data:`MAX_REPORTED_REJECTIONS`;
-    ``rejected_count`` counts all. ``skipped`` counts rows that are valid but not care homes.
+    ``rejected_count`` counts all. ``skipped`` counts rows that are valid but not wanted,
+    ``skipped_reasons`` the same rows by reason (``{"children's services": 3}``).
+    ``regulator`` is the layout's regulator (None for our own CSV, whose rows may come
+    from any of them).
     """
 
     layout: str
@@ -88,6 +101,8 @@ class ParseResult(Generic[T]):
     record_count: int = 0
     rejected_count: int = 0
     skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    regulator: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
+    "CARE_HOME_STATUSES",
     "CARE_TYPES",
     "DAYS",
     "DAY_PARTS",
@@ -282,6 +283,14 @@ VISITING_STATUSES: tuple[VisitingStatus, ...] = (
                         "remotely come first in your suggestions."),
     VisitingStatus("closed", "Closed to visitors", "govuk-tag--red", choice="Closed",
                    hint="No visits for now."),
+)
+
+# Whether a home is still on its regulator's register. A full-register import marks the homes
+# that left it ``deregistered``: out of matching, match lists, allocations and lists by default,
+# their history kept.
+CARE_HOME_STATUSES: tuple[Status, ...] = (
+    Status("active", "Active", "govuk-tag--green"),
+    Status("deregistered", "Deregistered", "govuk-tag--grey"),
 )
 
 CARE_TYPES: tuple[Term, ...] = (

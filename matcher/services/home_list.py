@@ -75,6 +75,8 @@ def clean_filters(args: dict[str, Any]) -> dict[str, str]:
         out["local_authority"] = la
     if args.get("visiting_status") in VISITING_STATUSES:
         out["visiting_status"] = args["visiting_status"]
+    if args.get("status") in ("deregistered", "all"):
+        out["status"] = args["status"]
     if args.get("partners") in PARTNER_FILTERS:
         out["partners"] = args["partners"]
     return out
@@ -100,6 +102,10 @@ def list_homes(session: Session, user: User, *, nation: str | None, filters: dic
         query = query.where(CareHome.local_authority_code == filters["local_authority"])
     if filters.get("visiting_status"):
         query = query.where(CareHome.visiting_status == filters["visiting_status"])
+    # Homes off the register only when asked for.
+    status = filters.get("status", "active")
+    if status != "all":
+        query = query.where(CareHome.status == status)
     query = query.order_by(func.lower(CareHome.name), CareHome.id)
 
     coverage: dict[int, bool] = {}

@@ -40,9 +40,9 @@ from ..directories import (
     parse_care_homes,
     parse_groups_csv,
 )
-from ..domain import catalogue
+from ..domain import catalogue, registers
 from ..domain.geocoding import GeocodeResult, GeocodingError, PostcodeIndex
-from ..models import CareHome, CommunityGroup
+from ..models import CareHome, CommunityGroup, ImportReview
 from . import audit, records, versions
 
 # The regulator of each nation, for our own CSV layout whose ids carry no regulator.
@@ -69,6 +69,16 @@ class ImportReport:
     rejected_count: int = 0
     notes: list[str] = field(default_factory=list)
     written: bool = False
+    dry_run: bool = False
+    # Care homes only: renamed homes continued, uncertain pairs held for a coordinator,
+    # homes no longer on the register, and deregistered homes back on it.
+    continued: int = 0
+    uncertain: int = 0
+    deregistered: int = 0
+    reactivated: int = 0
+    continued_lines: list[str] = field(default_factory=list)
+    uncertain_lines: list[str] = field(default_factory=list)
+    deregistered_lines: list[str] = field(default_factory=list)
 
     def reject(self, row_number: int, reason: str) -> None:
         self.rejected_count += 1
@@ -80,6 +90,12 @@ class ImportReport:
                 f"{self.rejected_count} rejected")
         if self.skipped:
             head += f", {self.skipped} skipped"
+        if self.continued:
+            head += f", {self.continued} continued under a new name"
+        if self.deregistered:
+            head += f", {self.deregistered} deregistered"
+        if self.uncertain:
+            head += f", {self.uncertain} to confirm"
         return f"{self.what}: {head}."
 
     def lines(self) -> list[str]:
@@ -87,13 +103,32 @@ class ImportReport:
         out = []
         if self.layout:
             out.append(f"Layout: {self.layout}; {self.rows} rows read.")
+        if self.dry_run:
+            out.append("Dry run: nothing was written. The import would do this:")
         out.append(self.summary())
         out.extend(self.notes)
+        if self.reactivated:
+            out.append(f"{self.reactivated} deregistered homes are on the register again and "
+                       "active.")
+        sections = (
+            ("Continued under a new name or address (each keeps its record and id):",
+             self.continued_lines, self.continued),
+            ("Possibly the same home, to confirm (nothing merged; see `flask import reviews`):",
+             self.uncertain_lines, self.uncertain),
+            ("Deregistered (no longer on the register; kept, but out of matching and lists):",
+             self.deregistered_lines, self.deregistered),
+        )
+        for title, lines, total in sections:
+            if lines:
+                out.append(title)
+                out.extend(lines)
+                if total > len(lines):
+                    out.append(f"  ... and {total - len(lines)} more.")
         for rejection in sorted(self.rejected, key=lambda r: r.row_number):
             out.append(f"  row {rejection.row_number}: {rejection.reason}")
         if self.rejected_count > len(self.rejected):
             out.append(f"  ... and {self.rejected_count - len(self.rejected)} more.")
-        if not self.written and self.rejected_count:
+        if not self.written and self.rejected_count and not self.dry_run:
             out.append("Nothing was written: correct the rows above, or run again with "
                        "--skip-invalid to import the others.")
         return out
@@ -104,7 +139,9 @@ class ImportReport:
             "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
             "skipped": self.skipped, "rejected_count": self.rejected_count,
             "rejected": [{"row": r.row_number, "reason": r.reason} for r in self.rejected],
-            "written": self.written,
+            "written": self.written, "dry_run": self.dry_run,
+            "continued": self.continued, "uncertain": self.uncertain,
+            "deregistered": self.deregistered, "reactivated": self.reactivated,
         }
 
 
@@ -213,27 +250,139 @@ def _merge_care_types(current: Sequence[str], record: DirectoryRecord) -> list[s
     return types
 
 
+@dataclass
+class _Plan:
+    """What one row of a directory will do: create (``home`` None) or change ``home``."""
+
+    record: DirectoryRecord
+    key: str
+    id_key: tuple[str, str] | None
+    data: dict[str, Any]
+    geo: dict[str, Any]
+    home: CareHome | None = None
+    wanted: dict[str, Any] = field(default_factory=dict)
+    continues: float | None = None  # the similarity, when it continues a renamed home
+    review: tuple[CareHome, float] | None = None  # an uncertain pair: neither is changed
+
+
+def _category(nursing: bool | None) -> str | None:
+    return None if nursing is None else ("nursing" if nursing else "residential")
+
+
+def _home_category(home: CareHome) -> str | None:
+    types = home.care_types or ()
+    return "nursing" if "nursing" in types else ("residential" if "residential" in types
+                                                 else None)
+
+
+def _new_fields(plan: _Plan) -> dict[str, Any]:
+    record = plan.record
+    return {**plan.data, "external_key": plan.key, "regulator": plan.id_key[0] if plan.id_key
+            else record.regulator, "regulator_id": record.external_id,
+            "care_types": _merge_care_types([], record), "contact_phone": _phone(record.phone)}
+
+
+def _update_fields(plan: _Plan, home: CareHome, keyed: bool) -> dict[str, Any]:
+    """The fields a row sets on the home it updates (``keyed``: the key is free to take)."""
+    record, geo = plan.record, plan.geo
+    wanted = dict(plan.data)
+    if geo["postcode"] != home.postcode or home.lat is None:
+        wanted.update(geo)
+    wanted["care_types"] = _merge_care_types(home.care_types, record)
+    if keyed and home.external_key != plan.key:
+        wanted["external_key"] = plan.key
+    if home.regulator_id is None and plan.id_key:
+        wanted.update(regulator=plan.id_key[0], regulator_id=record.external_id)
+    if _phone(record.phone) and not home.contact_phone:
+        wanted["contact_phone"] = _phone(record.phone)
+    if home.status != "active":
+        wanted["status"] = "active"  # back on the register
+    return wanted
+
+
+def _continue_renamed(session: Session, plans: list[_Plan], regulator: str) -> None:
+    """Pair the rows that found no home with the regulator's homes the file no longer names
+    (the rule of :mod:`matcher.domain.registers`): certain pairs update the home, uncertain
+    ones wait for a coordinator. Rows with a regulator id are left alone: the id decides."""
+    loose = [plan for plan in plans if plan.home is None and not plan.record.external_id]
+    if not loose:
+        return
+    named = {plan.home.id for plan in plans if plan.home is not None}
+    postcodes = sorted({plan.geo["postcode"] for plan in loose})
+    olds: list[CareHome] = []
+    for start in range(0, len(postcodes), _CHUNK):
+        olds.extend(home for home in session.scalars(select(CareHome).where(
+            CareHome.regulator == regulator,
+            CareHome.postcode.in_(postcodes[start:start + _CHUNK])))
+            if home.id not in named)
+    by_id = {home.id: home for home in olds}
+    pairs = registers.pair_homes(
+        [registers.RegisteredHome(position, plan.record.name, plan.record.address_line1,
+                                  plan.geo["postcode"], _category(plan.record.nursing))
+         for position, plan in enumerate(loose)],
+        [registers.RegisteredHome(home.id, home.name, home.address_line1, home.postcode,
+                                  _home_category(home)) for home in olds])
+    for pair in pairs:
+        plan, home = loose[pair.new], by_id[pair.old]
+        if pair.continues:
+            plan.home, plan.continues = home, pair.score
+            plan.wanted = _update_fields(plan, home, keyed=True)
+        else:
+            plan.review = (home, pair.score)
+
+
+def _pending_reviews(session: Session, regulator: str | None) -> dict[str, ImportReview]:
+    query = select(ImportReview).where(ImportReview.status == "pending",
+                                       ImportReview.regulator == regulator)
+    return {review.incoming["fields"]["external_key"]: review
+            for review in session.scalars(query)}
+
+
+def _deregister(session: Session, regulator: str, present: set[int]
+                ) -> list[tuple[CareHome, dict]]:
+    """The regulator's active homes that the register no longer names, as changes."""
+    ids = set(session.scalars(select(CareHome.id).where(CareHome.regulator == regulator,
+                                                        CareHome.status == "active")))
+    gone = sorted(ids - present)
+    changes = []
+    for start in range(0, len(gone), _CHUNK):
+        for home in session.scalars(select(CareHome).where(
+                CareHome.id.in_(gone[start:start + _CHUNK])).order_by(CareHome.id)):
+            changes.append((home, audit.diff(home, {"status": "deregistered"})))
+    return changes
+
+
 def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: str | None,
                       schema: ma.Schema, actor: audit.Actor, *, skip_invalid: bool = False,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImportReport:
-    """Import a care-home directory (see :func:`matcher.directories.parse_care_homes` for ``fmt``).
+                      max_bytes: int = DEFAULT_MAX_BYTES, full_register: bool = True,
+                      dry_run: bool = False,
+                      progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a care-home directory (see :func:`matcher.directories.parse_care_homes` for ``fmt``;
+    ``None`` or ``"auto"`` recognises the layout).
 
     ``schema`` is the API's care-home input schema, so imported homes follow the same rules
-    as homes sent to the API. Raises DirectoryFormatError when the file cannot be read at all.
+    as homes sent to the API. A regulator's file is a full register: its homes that the file
+    no longer names are marked ``deregistered`` (not with ``full_register=False``, nor when
+    rows were rejected, nor from our own CSV layout). Homes renamed or re-addressed since the
+    last release continue their record (:mod:`matcher.domain.registers`); uncertain pairs
+    are stored as :class:`~matcher.models.ImportReview` for a coordinator. With ``dry_run``
+    the report says what would happen and nothing is written. ``progress`` is called with
+    the number of rows read so far. Raises DirectoryFormatError when the file cannot be read.
     """
-    parsed = parse_care_homes(source, fmt, max_bytes=max_bytes)
+    parsed = parse_care_homes(source, None if fmt in (None, "auto") else fmt,
+                              max_bytes=max_bytes, progress=progress)
     report = ImportReport("Care homes", layout=parsed.layout,
                           rows=parsed.record_count + parsed.rejected_count + parsed.skipped,
-                          skipped=parsed.skipped)
+                          skipped=parsed.skipped, dry_run=dry_run)
     for rejection in parsed.rejected:
         report.reject(rejection.row_number, rejection.reason)
     report.rejected_count = parsed.rejected_count
-    if parsed.skipped:
-        report.notes.append(f"{parsed.skipped} rows are not care homes (or not active) and "
-                            "were skipped.")
+    if parsed.skipped_reasons:
+        report.notes.append("Skipped: " + "; ".join(
+            f"{count} {reason}" for reason, count in parsed.skipped_reasons.items()) + ".")
 
     places = geocode_all(index, [r.postcode for r in parsed.records])
-    valid: list[tuple[DirectoryRecord, dict[str, Any], dict[str, Any], str | None, str]] = []
+    valid: list[_Plan] = []
     for record, geo in zip(parsed.records, places, strict=True):
         if isinstance(geo, str):
             report.reject(record.row_number, geo)
@@ -254,93 +403,156 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
         if len(key) > 300:
             report.reject(record.row_number, "the name is too long to key the record by")
             continue
-        valid.append((record, data, geo, regulator, key))
+        id_key = (regulator, record.external_id) if regulator and record.external_id else None
+        valid.append(_Plan(record, key, id_key, data, geo))
 
     if report.rejected_count and not skip_invalid:
         return report
 
     by_id: dict[tuple[str, str], CareHome] = {}
-    ids = sorted({(reg, rec.external_id) for rec, _, _, reg, _ in valid
-                  if reg and rec.external_id})
+    ids = sorted({plan.id_key for plan in valid if plan.id_key})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         query = select(CareHome).where(
             tuple_(CareHome.regulator, CareHome.regulator_id).in_(chunk))
         for home in session.scalars(query):
             by_id[(home.regulator, home.regulator_id)] = home
-    by_key = _prefetch(session, CareHome, CareHome.external_key, [v[4] for v in valid])
+    by_key = _prefetch(session, CareHome, CareHome.external_key, [p.key for p in valid])
 
     # Two rows of different keys can still name one registration (e.g. an RQIA id embedded
     # in two names); find them before changing anything.
     seen: dict[Any, int] = {}
-    unique = []
-    for entry in valid:
-        record, _, _, regulator, key = entry
-        id_key = (regulator, record.external_id) if regulator and record.external_id else key
-        first = seen.setdefault(id_key, record.row_number)
-        if first != record.row_number:
-            report.reject(record.row_number, f"duplicate of row {first} (same regulator id "
-                                             f"{record.external_id!r})")
+    plans: list[_Plan] = []
+    for plan in valid:
+        row = plan.record.row_number
+        first = seen.setdefault(plan.id_key or plan.key, row)
+        if first != row:
+            report.reject(row, f"duplicate of row {first} (same regulator id "
+                               f"{plan.record.external_id!r})")
             continue
-        unique.append(entry)
+        plans.append(plan)
     if report.rejected_count and not skip_invalid:
         return report
 
     # Work out every row's record and wanted fields first, so that the regulator-id rule the
     # API applies to one home is checked for all of them in one pass before anything changes.
-    plans: list[tuple[int, CareHome | None, dict[str, Any], dict[str, Any]]] = []
-    for record, data, geo, regulator, key in unique:
-        id_key = (regulator, record.external_id) if regulator and record.external_id else None
-        home = (by_id.get(id_key) if id_key else None) or by_key.get(key)
-        if home is None:
-            plans.append((record.row_number, None, {
-                **data, "external_key": key, "regulator": regulator,
-                "regulator_id": record.external_id,
-                "care_types": _merge_care_types([], record),
-                "contact_phone": _phone(record.phone)}, geo))
-            continue
-        wanted = dict(data)
-        if geo["postcode"] != home.postcode or home.lat is None:
-            wanted.update(geo)
-        wanted["care_types"] = _merge_care_types(home.care_types, record)
-        if home.external_key is None and key not in by_key:
-            wanted["external_key"] = key
-        if home.regulator_id is None and id_key:
-            wanted.update(regulator=regulator, regulator_id=record.external_id)
-        if _phone(record.phone) and not home.contact_phone:
-            wanted["contact_phone"] = _phone(record.phone)
-        plans.append((record.row_number, home, wanted, {}))
+    for plan in plans:
+        home = (by_id.get(plan.id_key) if plan.id_key else None) or by_key.get(plan.key)
+        if home is not None:
+            plan.home = home
+            plan.wanted = _update_fields(plan, home, keyed=home.external_key is None
+                                         and plan.key not in by_key)
+    regulator = parsed.regulator
+    reviews = _pending_reviews(session, regulator) if regulator else {}
+    for plan in plans:
+        review = reviews.get(plan.key) if plan.home is None else None
+        if review is not None:  # still waiting for a coordinator since an earlier release
+            plan.review = (review.care_home, review.score)
+    if regulator:
+        _continue_renamed(session, [p for p in plans if p.review is None], regulator)
+    for plan in plans:
+        if plan.home is None and plan.review is None:
+            plan.wanted = _new_fields(plan)
 
+    acting = [plan for plan in plans if plan.review is None]
     clashes = records.regulator_id_clashes(session, [
-        SimpleNamespace(id=home.id if home is not None else None,
-                        regulator=wanted.get("regulator", home.regulator if home else None),
-                        regulator_id=wanted.get("regulator_id",
-                                                home.regulator_id if home else None))
-        for _, home, wanted, _ in plans])
+        SimpleNamespace(id=plan.home.id if plan.home is not None else None,
+                        regulator=plan.wanted.get("regulator", plan.home.regulator
+                                                  if plan.home else None),
+                        regulator_id=plan.wanted.get("regulator_id", plan.home.regulator_id
+                                                     if plan.home else None))
+        for plan in acting])
     for position, message in clashes.items():
-        report.reject(plans[position][0], message)
+        report.reject(acting[position].record.row_number, message)
     if report.rejected_count and not skip_invalid:
         return report
 
     created: list[CareHome] = []
-    updated: list[tuple[CareHome, dict]] = []
-    for position, (_row, home, wanted, geo) in enumerate(plans):
+    updated: list[tuple[CareHome, dict, dict]] = []
+    for position, plan in enumerate(acting):
         if position in clashes:
             continue
-        if home is None:
-            created.append(records.new_home(wanted, geo))
+        if plan.home is None:
+            created.append(records.new_home(plan.wanted, plan.geo))
             report.created += 1
             continue
-        changes = records.change_record(home, wanted)
-        if changes:
-            updated.append((home, changes))
-            report.updated += 1
-        else:
+        changes = audit.diff(plan.home, plan.wanted)
+        if plan.continues is not None:
+            report.continued += 1
+            if len(report.continued_lines) < MAX_REPORTED:
+                was = _described(plan.home.name, plan.home.address_line1)
+                now = _described(plan.record.name, plan.record.address_line1)
+                report.continued_lines.append(
+                    f"  row {plan.record.row_number}: {was} (home {plan.home.id}) is now "
+                    f"{now} (similarity {plan.continues:.2f})")
+        elif not changes:
             report.unchanged += 1
-    _finish(session, report, actor, created, updated, versions.HOMES,
+        else:
+            report.updated += 1
+            report.reactivated += "status" in changes
+        if changes:
+            updated.append((plan.home, changes, plan.wanted))
+
+    present = {plan.home.id for plan in plans if plan.home is not None}
+    present |= {plan.review[0].id for plan in plans if plan.review is not None}
+    present |= {review.care_home_id for review in reviews.values()}
+    gone: list[tuple[CareHome, dict]] = []
+    if regulator and full_register:
+        if report.rejected_count:
+            report.notes.append(f"No home was deregistered: {report.rejected_count} rows were "
+                                "rejected, and a home of theirs would have looked gone from "
+                                "the register.")
+        elif not plans:
+            report.notes.append("No home was deregistered: the file names no care home.")
+        else:
+            gone = _deregister(session, regulator, present)
+    report.deregistered = len(gone)
+    for home, _ in gone[:MAX_REPORTED]:
+        report.deregistered_lines.append(f"  {home.name!r} (home {home.id}, {home.postcode})")
+
+    waiting = [plan for plan in plans if plan.review is not None]
+    report.uncertain = len(waiting)
+    if dry_run:
+        report.uncertain_lines.extend(_review_line(plan, None) for plan in waiting[:MAX_REPORTED])
+        return report
+
+    for home, changes, wanted in updated:
+        for name in changes:
+            setattr(home, name, wanted[name])
+    for home, _ in gone:
+        home.status = "deregistered"
+    held = []
+    for plan in waiting:
+        home, score = plan.review
+        review = reviews.get(plan.key)
+        if review is None:
+            review = ImportReview(care_home=home, regulator=regulator, name=plan.record.name,
+                                  postcode=plan.geo["postcode"], score=score)
+            session.add(review)
+        review.incoming = {"fields": _new_fields(plan), "geo": plan.geo}
+        review.deregister_if_different = bool(regulator and full_register)
+        held.append((plan, review))
+    session.flush()
+    report.uncertain_lines.extend(_review_line(plan, review)
+                                  for plan, review in held[:MAX_REPORTED])
+    _finish(session, report, actor, created,
+            [(home, changes) for home, changes, _ in updated] + gone, versions.HOMES,
             lambda h: {"source": "import", "external_key": h.external_key, "name": h.name,
                        "postcode": h.postcode})
     return report
+
+
+def _described(name: str, address_line1: str | None) -> str:
+    return f"{name!r}" + (f", {address_line1}" if address_line1 else "")
+
+
+def _review_line(plan: _Plan, review: ImportReview | None) -> str:
+    home, score = plan.review
+    label = f"; review {review.id}" if review is not None else ""
+    return (f"  row {plan.record.row_number}: "
+            f"{_described(plan.record.name, plan.record.address_line1)} may continue "
+            f"{_described(home.name, home.address_line1)} (home {home.id}, similarity "
+            f"{score:.2f}){label}")
 
 
 # --- community groups ------------------------------------------------------------------------

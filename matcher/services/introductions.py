@@ -66,6 +66,10 @@ def check_can_introduce(user: User | None, home: CareHome, group: CommunityGroup
     record that does not exist)."""
     if not scope.can_access_home(user, home):
         raise not_found("care home", home.id)
+    if home.status != "active":
+        raise Conflict("This care home is no longer on its regulator's register "
+                       "(deregistered): it cannot be introduced.",
+                       {"care_home_id": ["The care home is deregistered."]})
     if group.status != "approved":
         if not scope.can_manage_group(user, group):
             raise not_found("community group", group.id)

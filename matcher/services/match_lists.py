@@ -49,8 +49,9 @@ MATCH_LIST_COLUMNS = (
 
 def homes_for(session: Session, nation: str | None = None,
               local_authority: str | None = None) -> list[CareHome]:
-    """The care homes of a nation (all when None), optionally one local authority, by id."""
-    query = select(CareHome)
+    """The active care homes of a nation (all when None), optionally one local authority, by
+    id; deregistered homes are in no match list or allocation."""
+    query = select(CareHome).where(CareHome.status == "active")
     if nation:
         query = query.where(CareHome.nation == nation)
     if local_authority:

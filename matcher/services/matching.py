@@ -279,8 +279,9 @@ class RankerCache:
         version = versions.current(session, versions.HOMES)
         with self._lock:
             if self._homes_version != version or ranker.homes_ is None:
-                homes = [home_for(h) for h in session.scalars(select(CareHome)
-                                                               .order_by(CareHome.id))]
+                # Deregistered homes have left the register: no group is sent to them.
+                homes = [home_for(h) for h in session.scalars(
+                    select(CareHome).where(CareHome.status == "active").order_by(CareHome.id))]
                 ranker.fit_homes(homes)
                 self._homes_version = version
             return ranker
@@ -464,6 +465,8 @@ def partner_matches(session: Session, cache: RankerCache, user: User, home_id: i
     from .records import get_home
 
     home = get_home(session, home_id, user)
+    if home.status != "active":
+        return home, []  # off the register: nobody is suggested to it
     matches = home_matches(session, cache, home, **filters)
     if details and matches:
         rows = session.execute(select(

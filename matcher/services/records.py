@@ -263,7 +263,12 @@ def _filtered(query: Select, model, filters: dict[str, Any], columns: dict[str, 
 
 
 def list_homes(user: User, filters: dict[str, Any]) -> Select:
-    return _filtered(scope.homes_in_scope(user, select(CareHome)), CareHome, filters, {
+    """The homes ``user`` may see; ``status`` ``active`` unless asked (``all`` for both)."""
+    query = scope.homes_in_scope(user, select(CareHome))
+    status = filters.get("status") or "active"
+    if status != "all":
+        query = query.where(CareHome.status == status)
+    return _filtered(query, CareHome, filters, {
         "nation": "nation", "visiting_status": "visiting_status",
         "local_authority": "local_authority_code"})
 

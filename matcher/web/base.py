@@ -44,6 +44,8 @@ INTRODUCTION_STATUS_SUMMARIES = tuple(
 NATION_LABELS = translated(catalogue.labels(catalogue.NATIONS))
 VISITING_LABELS = translated(catalogue.labels(catalogue.VISITING_STATUSES))
 VISITING_TAGS = catalogue.tags(catalogue.VISITING_STATUSES)
+HOME_STATUS_LABELS = translated(catalogue.labels(catalogue.CARE_HOME_STATUSES))
+HOME_STATUS_TAGS = catalogue.tags(catalogue.CARE_HOME_STATUSES)
 CARE_TYPE_LABELS = translated(catalogue.labels(catalogue.CARE_TYPES))
 FACILITY_LABELS = translated(catalogue.labels(catalogue.FACILITIES))
 COMPONENT_LABELS = translated(catalogue.labels(catalogue.RANKING_COMPONENTS))
@@ -195,6 +197,7 @@ def install(app: Flask) -> None:
         SAFEGUARDING_STATUS_CHOICES=choices(SAFEGUARDING_STATUS_LABELS),
         NATION_CHOICES=choices(NATION_LABELS),
         INTRODUCTION_STATUS_SUMMARIES=INTRODUCTION_STATUS_SUMMARIES,
+        HOME_STATUS_LABELS=HOME_STATUS_LABELS, HOME_STATUS_TAGS=HOME_STATUS_TAGS,
     )
 
     @app.context_processor

@@ -1,0 +1,89 @@
+"""A deregistered home (no longer on its regulator's register) keeps its record but leaves
+matching, match lists, allocations and lists (issue #18)."""
+
+from __future__ import annotations
+
+import re
+
+PASSWORD = "coordinating is fun"
+
+
+def deregister(db, home):
+    """As an import of the full register does it (the homes' data version moves on)."""
+    from matcher.services import versions
+
+    home.status = "deregistered"
+    versions.bump(db.session, versions.HOMES)
+    db.session.commit()
+
+
+def test_lists_leave_deregistered_homes_out_unless_asked(client, db, make_home,
+                                                         admin_headers):
+    kept = make_home(name="Bryn Awel")
+    gone = make_home(name="Hen Gartref")
+    deregister(db, gone)
+
+    def names(query=""):
+        response = client.get(f"/api/v1/care-homes{query}", headers=admin_headers)
+        assert response.status_code == 200, response.json
+        return {h["name"]: h["status"] for h in response.json}
+
+    assert names() == {"Bryn Awel": "active"}
+    assert names("?status=deregistered") == {"Hen Gartref": "deregistered"}
+    assert names("?status=all") == {"Bryn Awel": "active", "Hen Gartref": "deregistered"}
+    # the record and its history stay reachable by id
+    one = client.get(f"/api/v1/care-homes/{gone.id}", headers=admin_headers)
+    assert one.status_code == 200 and one.json["status"] == "deregistered"
+    assert client.get(f"/api/v1/care-homes/{kept.id}", headers=admin_headers).json[
+        "status"] == "active"
+    bad = client.get("/api/v1/care-homes?status=closed", headers=admin_headers)
+    assert bad.status_code == 422 and "status" in bad.json["errors"]
+
+
+def test_no_partner_is_suggested_to_or_from_a_deregistered_home(client, db, make_home,
+                                                                make_group, admin_headers):
+    home = make_home()
+    other = make_home(name="Plas Menai")
+    group = make_group()
+    before = client.get(f"/api/v1/care-homes/{home.id}/matches", headers=admin_headers).json
+    assert [m["group"]["id"] for m in before["matches"]] == [group.id]
+    reverse = client.get(f"/api/v1/groups/{group.id}/matches", headers=admin_headers).json
+    assert {m["care_home"]["id"] for m in reverse["matches"]} == {home.id, other.id}
+
+    deregister(db, home)
+    after = client.get(f"/api/v1/care-homes/{home.id}/matches", headers=admin_headers)
+    assert after.status_code == 200 and after.json["matches"] == []
+    reverse = client.get(f"/api/v1/groups/{group.id}/matches", headers=admin_headers).json
+    assert {m["care_home"]["id"] for m in reverse["matches"]} == {other.id}
+    listed = client.get("/api/v1/match-lists?nation=wales", headers=admin_headers).json
+    assert {e["care_home"]["id"] for e in listed["homes"]} == {other.id}
+    allocation = client.post("/api/v1/allocations", json={"nation": "wales", "per_home": 1},
+                             headers=admin_headers)
+    assert allocation.status_code in (200, 201), allocation.json
+    assert {a["care_home"]["id"] for a in allocation.json["assignments"]} == {other.id}
+    asked = client.post("/api/v1/introductions",
+                        json={"care_home_id": home.id, "group_id": group.id},
+                        headers=admin_headers)
+    assert asked.status_code == 409 and "care_home_id" in asked.json["errors"]
+
+
+def test_pages_tag_deregistered_homes(client, db, make_home, make_user, sign_in):
+    make_home(name="Bryn Awel")
+    gone = make_home(name="Hen Gartref")
+    deregister(db, gone)
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    sign_in(user.email, PASSWORD)
+
+    html = client.get("/coordinator/care-homes").get_data(as_text=True)
+    assert "Bryn Awel" in html and "Hen Gartref" not in html
+    html = client.get("/coordinator/care-homes?status=deregistered").get_data(as_text=True)
+    row = re.search(r"Hen Gartref</a>(.*?)</td>", html, re.S)
+    assert row and "Deregistered" in row.group(1)
+    assert "Bryn Awel" not in html
+    html = client.get("/coordinator/care-homes?status=all").get_data(as_text=True)
+    assert "Bryn Awel" in html and "Hen Gartref" in html
+
+    page = client.get(f"/care-homes/{gone.id}/partners")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="deregistered"' in text and "no longer on its regulator" in text
