@@ -193,3 +193,16 @@ def test_rejected_rows_keep_everyone_registered(runner, db, releases, tmp_path):
     assert result.exit_code == 0, result.output
     assert "No home was deregistered: 1 rows were rejected" in result.output
     assert len(homes(db, status="active")) == 5
+
+
+def test_progress_shows_rows_per_second_and_a_bar_when_asked(runner, db, tmp_path):
+    lines = ["name,postcode"] + [f"Home {i},BT1 5GS" for i in range(250)]
+    path = tmp_path / "homes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    quiet = run(runner, "import", "care-homes", path)
+    assert quiet.exit_code == 0, quiet.output
+    assert "rows/s" not in quiet.stderr  # not a terminal, not asked
+    shown = run(runner, "import", "care-homes", path, "--progress")
+    assert shown.exit_code == 0, shown.output
+    assert "250 rows" in shown.stderr and "rows/s" in shown.stderr
+    assert "[" + "#" * 30 + "] 100%" in shown.stderr
