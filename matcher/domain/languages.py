@@ -77,6 +77,9 @@ class UnknownLanguage(ValueError):
 # language_data's normalised form (case-folded, hyphens as spaces, no brackets or commas).
 _ALIASES: dict[str, str] = {
     "bsl": "bfi",
+    "iaith arwyddion prydain": "bfi",
+    "iaith arwyddion iwerddon": "isg",
+    "iaith arwyddion": "bfi",
     "british sign": "bfi",
     "sign language": "bfi",
     "sign": "bfi",
@@ -120,6 +123,15 @@ _NAME_OVERRIDES: dict[str, str] = {
     "zh": "Chinese (Mandarin)",
     "pa": "Punjabi",
 }
+
+# Welsh names where CLDR has none of its own (it falls back to English) or reads less well.
+_WELSH_NAME_OVERRIDES: dict[str, str] = {
+    "bfi": "Iaith Arwyddion Prydain",
+    "isg": "Iaith Arwyddion Iwerddon",
+    "zh": "Tsieinëeg (Mandarin)",
+}
+# Names Kith speaks in besides English (for ``language_name``'s ``locale``).
+NAME_LOCALES = ("en", "cy")
 
 # Tags that are valid BCP 47 but do not name a language anyone speaks.
 _NOT_LANGUAGES = frozenset({"und", "mis", "mul", "zxx"})
@@ -252,9 +264,25 @@ def is_english(tag: str) -> bool:
     return canonical_tag(tag) == "en"
 
 
-def language_name(tag: str) -> str:
-    """English name for a tag, falling back to the tag itself."""
+def language_name(tag: str, locale: str = "en") -> str:
+    """A tag's name in ``locale`` (``en``: "Polish"; ``cy``: "Pwyleg"), falling back to the
+    English name, then to the tag itself."""
     try:
-        return normalise_language(tag).name
+        language = normalise_language(tag)
     except UnknownLanguage:
         return tag
+    if locale == "en" or locale not in NAME_LOCALES:
+        return language.name
+    return _localised_name(language.tag, locale) or language.name
+
+
+@lru_cache(maxsize=4096)
+def _localised_name(tag: str, locale: str) -> str | None:
+    if locale == "cy" and tag in _WELSH_NAME_OVERRIDES:
+        return _WELSH_NAME_OVERRIDES[tag]
+    name = langcodes.Language.get(tag).display_name(locale)
+    english = langcodes.Language.get(tag).display_name("en")
+    # CLDR gives its English name where it has none in this language: not a translation.
+    if not name or name.startswith("Unknown language") or (name == english and tag != "en"):
+        return None
+    return name

@@ -91,3 +91,22 @@ def test_is_english_and_canonical_tags():
 def test_control_characters_and_lone_surrogates_are_unknown_not_a_crash(text):
     with pytest.raises(UnknownLanguage):
         normalise_language(text)
+
+
+@pytest.mark.parametrize(("tag", "welsh"), [
+    ("cy", "Cymraeg"), ("pl", "Pwyleg"), ("bfi", "Iaith Arwyddion Prydain"), ("en", "Saesneg"),
+    ("pa", "Pwnjabeg"), ("Polish", "Pwyleg"), ("BSL", "Iaith Arwyddion Prydain"),
+])
+def test_language_names_in_welsh(tag, welsh):
+    assert language_name(tag, "cy") == welsh
+
+
+def test_a_language_without_a_welsh_name_keeps_its_english_one():
+    assert language_name("phr", "cy") == language_name("phr") == "Pahari-Potwari"
+    assert language_name("zzz-unknown", "cy") == "zzz-unknown"
+    assert language_name("pl", "fr") == "Polish"  # a locale Kith does not speak
+
+
+def test_welsh_names_of_sign_languages_are_read_back():
+    assert normalise_language("Iaith Arwyddion Prydain").tag == "bfi"
+    assert normalise_language("Pwyleg").tag == "pl"
