@@ -43,7 +43,17 @@ same column. Directory formats (``fmt``), which rows count as care homes, and ea
 
     Key: ``regulator_id``, or ``name|postcode`` when it is blank.
 
-``fmt=None`` recognises any of these layouts from the header.
+Only adult care homes are wanted (Kith introduces volunteers and school groups to older
+people and other adults): the other rows are skipped, counted by reason (``Skip``): not care
+homes; children's and young people's services (CQC: the ``Children 0-18 years`` user band
+without an adult band, or a children's specialism without an adult one; Care Inspectorate: a
+children's or young people's subtype, service type, client group or main area of care; CIW:
+a children's service type or subtype; RQIA: a children's category); dormant services (CQC
+``Dormant (Y/N)`` = ``Y``); services no longer active (Care Inspectorate ``ServiceStatus``,
+CIW ``Service Status``).
+
+``fmt=None`` recognises any of these layouts from the header; an explicit format that the
+file does not have names the layout it does have.
 
 Composite keys are lower-cased with whitespace collapsed (postcodes lose their spaces), so the
 same home spelt slightly differently in two releases keeps its key. Within one file a second
@@ -65,7 +75,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .records import DirectoryRecord, GroupRecord, RowError
+from .records import NOT_A_CARE_HOME, DirectoryRecord, GroupRecord, RowError, Skip
 
 FORMATS = ("cqc", "care-inspectorate", "ciw", "rqia", "csv")
 
@@ -193,9 +203,27 @@ def _record(row: Row, regulator: str | None, *, external_id: str | None, natural
                            row_number=row.number, **values)
 
 
-def _build_cqc_hsca(row: Row) -> DirectoryRecord | None:
+# Why a valid row is left out: Kith introduces volunteers and school groups to older people
+# and other adults in care homes, never to children's services.
+CHILDREN = Skip("children's and young people's services")
+DORMANT = Skip("dormant services")
+INACTIVE = Skip("services no longer active")
+_CHILDREN_WORDS = re.compile(r"\b(?:child|children|young people|young persons?)\b", re.I)
+
+
+def _for_children(*texts: str | None) -> bool:
+    return any(_CHILDREN_WORDS.search(text or "") for text in texts)
+
+
+def _build_cqc_hsca(row: Row) -> DirectoryRecord | Skip:
     if (row.get("care_home") or "").casefold() not in {"y", "yes"}:
-        return None
+        return NOT_A_CARE_HOME
+    if _flag(row.get("dormant")):
+        return DORMANT
+    adults = any(_flag(row.get(band)) for band in ("older_people", "younger_adults",
+                                                   "whole_population"))
+    if _flag(row.get("children")) and not adults:
+        return CHILDREN
     location_id = row.need("id", "Location ID")
     name = row.need("name", "name")
     postcode = row.need("postcode", "postcode")
@@ -216,18 +244,20 @@ def _split(value: str | None, sep: str) -> list[str]:
     return [part.strip() for part in (value or "").split(sep) if part.strip()]
 
 
-def _build_cqc_directory(row: Row) -> DirectoryRecord | None:
+def _build_cqc_directory(row: Row) -> DirectoryRecord | Skip:
     types = {t.casefold() for t in _split(row.get("service_types"), "|")}
     if not types & {"residential homes", "nursing homes"}:
-        return None
+        return NOT_A_CARE_HOME
+    specialisms = row.get("specialisms")
+    wanted = {s.casefold() for s in _split(specialisms, "|")}
+    if any(_for_children(s) for s in wanted) and not any("adults" in s for s in wanted):
+        return CHILDREN
     location_id = row.need("id", "CQC Location ID")
     name = row.need("name", "name")
     postcode = row.need("postcode", "postcode")
     # "7-9 White Kennet Street,London": the town is the last part when there are several.
     parts = _split(row.get("address"), ",")
     town = parts.pop() if len(parts) > 1 else None
-    specialisms = row.get("specialisms")
-    wanted = {s.casefold() for s in _split(specialisms, "|")}
     return _record(
         row, "cqc", external_id=location_id, natural_key=location_id, name=name,
         postcode=postcode, address_line1=parts[0] if parts else None,
@@ -239,11 +269,16 @@ def _build_cqc_directory(row: Row) -> DirectoryRecord | None:
     )
 
 
-def _build_care_inspectorate(row: Row) -> DirectoryRecord | None:
+def _build_care_inspectorate(row: Row) -> DirectoryRecord | Skip:
     if (row.get("care_service") or "").casefold() != "care home service":
-        return None
+        return NOT_A_CARE_HOME
     if (row.get("status") or "").casefold() != "active":
-        return None
+        return INACTIVE
+    # "Children & Young People" (subtype), "Care Homes for Children and Young People"
+    # (service type), a children's client group or main area of care.
+    if _for_children(row.get("subtype"), row.get("service_type"), row.get("client_group"),
+                     row.get("main_area")):
+        return CHILDREN
     cs_number = row.need("id", "CSNumber")
     name = row.need("name", "name")
     postcode = row.need("postcode", "postcode")
@@ -265,7 +300,15 @@ def _build_care_inspectorate(row: Row) -> DirectoryRecord | None:
     )
 
 
-def _build_ciw(row: Row) -> DirectoryRecord:
+def _build_ciw(row: Row) -> DirectoryRecord | Skip:
+    service_type = row.get("service_type")
+    if service_type and "care home" not in service_type.casefold():
+        return NOT_A_CARE_HOME
+    status = row.get("status")
+    if status and status.casefold() not in {"active", "registered"}:
+        return INACTIVE
+    if _for_children(service_type, row.get("subtype")):
+        return CHILDREN
     name = row.need("name", "name")
     postcode = row.need("postcode", "postcode")
     subtype = (row.get("subtype") or "").casefold()
@@ -296,10 +339,10 @@ def _rqia_category(value: str) -> str | None:
     return None
 
 
-def _build_rqia(row: Row) -> DirectoryRecord | None:
+def _build_rqia(row: Row) -> DirectoryRecord | Skip:
     category = _rqia_category(row.get("category") or "")
     if category is None:
-        return None
+        return CHILDREN if _for_children(row.get("category")) else NOT_A_CARE_HOME
     name = row.need("name", "name")
     external_id = None
     match = _RQIA_EMBEDDED_ID.search(name)
@@ -374,6 +417,11 @@ _CQC_HSCA = Layout(
         "without_nursing": ("Service type - Care home service without nursing",),
         "dementia": ("Service user band - Dementia",),
         "older_people": ("Service user band - Older People",),
+        "younger_adults": ("Service user band - Younger Adults",),
+        "whole_population": ("Service user band - Whole Population",),
+        "children": ("Service user band - Children 0-18 years",
+                     "Service user band - Children 0-18yrs"),
+        "dormant": ("Dormant (Y/N)", "Dormant"),
     },
     required=("id", "name", "care_home", "postcode"),
     build=_build_cqc_hsca,
@@ -411,6 +459,9 @@ _CARE_INSPECTORATE = Layout(
         "status": ("ServiceStatus",),
         "postcode": ("Service_Postcode",),
         "subtype": ("Subtype",),
+        "service_type": ("ServiceType", "Service Type"),
+        "client_group": ("Client_group",),
+        "main_area": ("CareHome_Main_Area_of_Care",),
         "address1": ("Address_line_1",),
         "address2": ("Address_line_2",),
         "address3": ("Address_line_3",),
@@ -435,6 +486,8 @@ _CIW = Layout(
         "name": ("Service Name",),
         "postcode": ("Service Address Postcode",),
         "subtype": ("Service Sub Type",),
+        "service_type": ("Service Type",),
+        "status": ("Service Status",),
         "address1": ("Service Address Line 1",),
         "address2": ("Service Address Line 2",),
         "address3": ("Service Address Line 3",),

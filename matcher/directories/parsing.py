@@ -64,8 +64,18 @@ def _where(sheet: str | None, row: int) -> str:
     return f"row {row}" + (f" of sheet {sheet!r}" if sheet else "")
 
 
-def _header_error(layouts: Sequence[Layout], best: tuple | None, container: str) -> str:
+def _format_of(layout: Layout) -> str:
+    return next(fmt for fmt, members in LAYOUTS.items() if layout in members)
+
+
+def _header_error(layouts: Sequence[Layout], best: tuple | None, container: str,
+                  other: Layout | None = None) -> str:
     scope = "rows" if container == "csv" else "rows of each sheet"
+    if other is not None:
+        asked = " or ".join(dict.fromkeys(layout.description for layout in layouts))
+        fmt = _format_of(other)
+        return (f"the file is not {asked}: it looks like {other.description} (format "
+                f"{fmt!r}); import it with --format {fmt} or --format auto")
     if best is None:
         expected = "; or ".join(
             f"{layout.description}: " + ", ".join(
@@ -83,6 +93,7 @@ def _header_error(layouts: Sequence[Layout], best: tuple | None, container: str)
 def _find_header(rows: Rows, layouts: Sequence[Layout], container: str
                  ) -> tuple[_Header, Rows]:
     best = None
+    other = None  # a layout the file has although another was asked for
     for sheet, number, cells in rows:
         if number > HEADER_SEARCH_ROWS:
             if container == "csv":
@@ -100,7 +111,10 @@ def _find_header(rows: Rows, layouts: Sequence[Layout], container: str
             matched = len(layout.required) - len(missing)
             if matched and (best is None or len(missing) < best[0]):
                 best = (len(missing), missing, layout, sheet, number)
-    raise DirectoryFormatError(_header_error(layouts, best, container))
+        if other is None and layouts is not ALL_LAYOUTS:
+            other = next((layout for layout in ALL_LAYOUTS if layout not in layouts
+                          and not _resolve(layout, header)[1]), None)
+    raise DirectoryFormatError(_header_error(layouts, best, container, other))
 
 
 def _reject(result: ParseResult, rejection: Rejection) -> None:

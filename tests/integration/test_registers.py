@@ -206,3 +206,206 @@ def test_progress_shows_rows_per_second_and_a_bar_when_asked(runner, db, tmp_pat
     assert shown.exit_code == 0, shown.output
     assert "250 rows" in shown.stderr and "rows/s" in shown.stderr
     assert "[" + "#" * 30 + "] 100%" in shown.stderr
+
+
+# --- the real layouts: adult care homes only, each register's next release -------------------
+
+DIRECTORIES = __import__("pathlib").Path(__file__).resolve().parent.parent / "fixtures" / \
+    "directories"
+CQC_HEADER = (DIRECTORIES / "cqc_hsca_headers.txt").read_text(encoding="utf-8").splitlines()
+
+
+def cqc_row(location_id, name, postcode, *, care_home="Y", dormant="N", nursing=True,
+            bands=("Older People",), beds=30):
+    cells = dict.fromkeys(CQC_HEADER, "")
+    cells.update({
+        "Location ID": location_id, "Location Name": name, "Care home?": care_home,
+        "Dormant (Y/N)": dormant, "Care homes beds": str(beds) if beds else "",
+        "Location Street Address": "1 Example Street", "Location City": "London",
+        "Location Postal Code": postcode, "Location Local Authority": "Westminster",
+    })
+    cells["Service type - Care home service with nursing" if nursing
+          else "Service type - Care home service without nursing"] = "Y"
+    for band in bands:
+        cells[f"Service user band - {band}"] = "Y"
+    return [cells[column] for column in CQC_HEADER]
+
+
+def write_csv(path, rows, encoding="utf-8"):
+    import csv
+
+    with open(path, "w", encoding=encoding, newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    return path
+
+
+def write_ods(path, sheet, rows):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name=sheet)
+    for row in rows:
+        line = TableRow()
+        for value in row:
+            cell = TableCell(valuetype="string")
+            if value not in (None, ""):
+                cell.addElement(P(text=str(value)))
+            line.addElement(cell)
+        table.addElement(line)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path
+
+
+CQC_ROWS = [
+    cqc_row("1-101", "Rose Court Care Home", "SW1A 1AA", bands=("Older People", "Dementia")),
+    cqc_row("1-102", "Little Oaks", "SW1A 1AA", bands=("Children 0-18 years",)),
+    cqc_row("1-103", "Sleepy Lodge", "M4 5JD", dormant="Y"),
+    cqc_row("1-104", "Home Help Westminster", "SW1A 1AA", care_home="N", beds=None),
+    cqc_row("1-105", "Bridge House", "M4 5JD", nursing=False,
+            bands=("Children 0-18 years", "Younger Adults")),
+]
+
+
+@pytest.mark.parametrize("container", ["ods", "xlsx", "csv"])
+def test_cqc_hsca_real_columns_adult_homes_only(runner, db, tmp_path, container):
+    rows = [CQC_HEADER, *CQC_ROWS]
+    path = tmp_path / f"01_October_2025_HSCA_Active_Locations.{container}"
+    if container == "ods":
+        write_ods(path, "HSCA_Active_Locations", rows)
+    elif container == "xlsx":
+        write_xlsx(path, "HSCA Active Locations", rows)
+    else:
+        write_csv(path, rows)
+    result = run(runner, "import", "care-homes", path)
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 updated, 0 unchanged, 0 rejected, 3 skipped" in result.output
+    assert "1 not care homes" in result.output
+    assert "1 children's and young people's services" in result.output
+    assert "1 dormant services" in result.output
+    assert {h.name for h in homes(db)} == {"Rose Court Care Home", "Bridge House"}
+    rose = one(db, regulator_id="1-101")
+    assert rose.residents == 30 and rose.postcode == "SW1A 1AA"
+    assert set(rose.care_types) == {"nursing", "dementia", "older_people"}
+    assert "residential" in one(db, regulator_id="1-105").care_types
+
+
+CI_HEADER = ["CSNumber", "CareService", "Subtype", "ServiceType", "ServiceName",
+             "Address_line_1", "Service_town", "Service_Postcode", "ServiceStatus",
+             "Registered_Places", "Client_group"]
+
+
+def ci_row(cs, name, postcode, *, service="Care Home Service", subtype="Older People",
+           status="Active", places=20):
+    return [cs, service, subtype, "Private", name, "1 Example Road", "Glasgow", postcode,
+            status, places, subtype]
+
+
+CIW_PREAMBLE = [["List of adult care homes – Wales"], ["Produced on 1 October 2025"], []]
+CIW_HEADER = ["Service Name", "Service Type", "Service Sub Type", "Service Status",
+              "Service Address Line 1", "Service Address Line 2", "Service Address Line 3",
+              "Service Address Town City", "Local Authority", "Service Address Postcode",
+              "Maximum Capacity"]
+
+
+def ciw_row(name, line1, postcode, *, subtype="Adults Without Nursing",
+            service="Care Home Service", status="Active"):
+    return [name, service, subtype, status, line1, None, None, "Cardiff", "Cardiff", postcode,
+            12]
+
+
+RELEASES = {
+    "care-inspectorate": (
+        [ci_row("CS2010000001", "Hebridean Rest", "HS1 2BW"),
+         ci_row("CS2010000002", "Merchant City Home", "G1 1XQ"),
+         ci_row("CS2010000003", "Closing House", "EH1 1YZ")],
+        [ci_row("CS2010000001", "Hebridean Rest Care Home", "HS1 2BW"),
+         ci_row("CS2010000002", "Merchant City Home", "G1 1XQ"),
+         ci_row("CS2010000004", "Wee Ones House", "AB10 1AQ",
+                subtype="Children & Young People"),
+         ci_row("CS2010000005", "Firth View", "DD1 4HN", status="Cancelled"),
+         ci_row("CS2010000006", "Little Steps", "EH1 1YZ", service="Child Minding",
+                subtype="Child Minding")],
+        {"Hebridean Rest Care Home", "Merchant City Home"}),
+    "ciw": (
+        [ciw_row("Cartref Bae", "1 Example Street", "CF10 1EP"),
+         ciw_row("Tŷ Gwyn", "3 Example Lane", "CF10 1EP"),
+         ciw_row("Plas Eryri", "2 Stryd Fawr", "LL55 4UR"),
+         ciw_row("Hen Dŷ", "5 Heol Fach", "LL55 4UR")],
+        [ciw_row("Cartref Bae Care Home", "1 Example Street", "CF10 1EP"),
+         ciw_row("Ty Gwyn", "3 Example Lane", "CF10 1EP"),
+         ciw_row("Plas Eryri", "2 Stryd Fawr", "LL55 4UR"),
+         ciw_row("Nyth Bach", "7 Heol Fach", "LL55 4UR", subtype="Children's Home")],
+        {"Cartref Bae Care Home", "Ty Gwyn", "Plas Eryri"}),
+    "cqc": (
+        [cqc_row("1-101", "Rose Court Care Home", "SW1A 1AA"),
+         cqc_row("1-102", "Piccadilly House", "SW1A 1AA"),
+         cqc_row("1-103", "Ancoats Lodge", "M4 5JD")],
+        [cqc_row("1-101", "Rose Court Care Home", "SW1A 1AA"),
+         cqc_row("1-103", "Ancoats Lodge Nursing Home", "M4 5JD"),
+         cqc_row("1-104", "Little Oaks", "SW1A 1AA", bands=("Children 0-18 years",))],
+        {"Rose Court Care Home", "Ancoats Lodge Nursing Home"}),
+    "rqia": (
+        [row for row in OLD_RQIA if row[0] != "Ashgrove House"],
+        [row for row in NEW_RQIA if row[0] != "Ashbrook House"]
+        + [rqia_row("Glen Children's Home", "4 Glen Road", "BT1 5GS", "Children's Home",
+                    8, None)],
+        {"abbey view care home", "Ardlough House", "Beech Court", "Harbour View"}),
+}
+
+
+def release_file(tmp_path, fmt, rows, name):
+    if fmt == "care-inspectorate":
+        return write_csv(tmp_path / f"{name}_DatastoreExternal.csv", [CI_HEADER, *rows],
+                         encoding="cp1252")
+    if fmt == "ciw":
+        return write_csv(tmp_path / f"{name}_ciw.csv", [*CIW_PREAMBLE, CIW_HEADER, *rows])
+    if fmt == "cqc":
+        return write_csv(tmp_path / f"{name}_HSCA_Active_Locations.csv", [CQC_HEADER, *rows])
+    return rqia_file(tmp_path / f"{name}_rqia.xlsx", rows)
+
+
+def test_older_then_newer_release_of_every_register(runner, db, tmp_path):
+    regulators = {"care-inspectorate": "care_inspectorate", "ciw": "ciw", "cqc": "cqc",
+                  "rqia": "rqia"}
+    for fmt, (old, _, _) in RELEASES.items():
+        result = run(runner, "import", "care-homes", release_file(tmp_path, fmt, old, "old"))
+        assert result.exit_code == 0, result.output
+    originals = {h.name: h.id for h in homes(db)}
+    for fmt, (_, new, _) in RELEASES.items():
+        result = run(runner, "import", "care-homes", release_file(tmp_path, fmt, new, "new"))
+        assert result.exit_code == 0, result.output
+        assert "children's and young people's services" in result.output
+        assert "to confirm" not in result.output
+    db.session.expire_all()
+    for fmt, (old, _, wanted) in RELEASES.items():
+        active = homes(db, regulator=regulators[fmt], status="active")
+        # one active record per home of the newer register, and nothing else
+        assert sorted(h.name for h in active) == sorted(wanted), fmt
+        gone = homes(db, regulator=regulators[fmt], status="deregistered")
+        assert len(active) + len(gone) == len(old) + (fmt == "rqia"), fmt  # + Harbour View
+    # renamed homes kept their records
+    assert one(db, name="Ty Gwyn").id == originals["Tŷ Gwyn"]
+    assert one(db, name="Cartref Bae Care Home").id == originals["Cartref Bae"]
+    assert one(db, name="Ancoats Lodge Nursing Home").id == originals["Ancoats Lodge"]
+    assert one(db, name="Hen Dŷ").status == "deregistered"
+    assert one(db, name="Closing House").status == "deregistered"
+    assert one(db, name="Piccadilly House").status == "deregistered"
+    # no children's service came in
+    names = {h.name for h in homes(db)}
+    assert not names & {"Wee Ones House", "Little Steps", "Nyth Bach", "Little Oaks",
+                        "Glen Children's Home"}
+
+
+def test_a_wrong_format_names_the_layout_the_file_has(runner, db, tmp_path):
+    path = release_file(tmp_path, "ciw", RELEASES["ciw"][0], "old")
+    result = run(runner, "import", "care-homes", path, "--format", "rqia")
+    assert result.exit_code == 1
+    assert "it looks like the CIW list of adult care homes (format 'ciw')" in result.output
+    assert "--format ciw" in result.output
+    assert homes(db) == []
+    path = release_file(tmp_path, "cqc", RELEASES["cqc"][0], "old")
+    result = run(runner, "import", "care-homes", path, "--format", "care-inspectorate")
+    assert "(format 'cqc')" in result.output, result.output
