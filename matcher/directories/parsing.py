@@ -70,12 +70,16 @@ def _format_of(layout: Layout) -> str:
 
 def _header_error(layouts: Sequence[Layout], best: tuple | None, container: str,
                   other: Layout | None = None) -> str:
+    message = _missing_header(layouts, best, container)
+    if other is None:
+        return message
+    fmt = _format_of(other)
+    return (f"{message}. The file looks like {other.description} (format {fmt!r}): import it "
+            f"with --format {fmt} or --format auto")
+
+
+def _missing_header(layouts: Sequence[Layout], best: tuple | None, container: str) -> str:
     scope = "rows" if container == "csv" else "rows of each sheet"
-    if other is not None:
-        asked = " or ".join(dict.fromkeys(layout.description for layout in layouts))
-        fmt = _format_of(other)
-        return (f"the file is not {asked}: it looks like {other.description} (format "
-                f"{fmt!r}); import it with --format {fmt} or --format auto")
     if best is None:
         expected = "; or ".join(
             f"{layout.description}: " + ", ".join(
@@ -106,14 +110,20 @@ def _find_header(rows: Rows, layouts: Sequence[Layout], container: str
         for layout in layouts:
             index, missing = _resolve(layout, header)
             if not missing:
+                if layout.name == "csv" and {"kind", "travelradiuskm"} & set(header):
+                    # name and postcode fit any list of places: refuse a groups file.
+                    raise DirectoryFormatError(
+                        "the file looks like the groups CSV (it has 'kind' or "
+                        "'travel_radius_km' columns): import it with `import groups`")
                 labels = {name: cells[i].strip() for name, i in index.items()}
                 return _Header(layout, index, labels, sheet, number), rows
             matched = len(layout.required) - len(missing)
             if matched and (best is None or len(missing) < best[0]):
                 best = (len(missing), missing, layout, sheet, number)
         if other is None and layouts is not ALL_LAYOUTS:
+            # Kith's own layout (name and postcode) is never suggested: it fits any list.
             other = next((layout for layout in ALL_LAYOUTS if layout not in layouts
-                          and not _resolve(layout, header)[1]), None)
+                          and layout.regulator and not _resolve(layout, header)[1]), None)
     raise DirectoryFormatError(_header_error(layouts, best, container, other))
 
 

@@ -403,9 +403,16 @@ def test_a_wrong_format_names_the_layout_the_file_has(runner, db, tmp_path):
     path = release_file(tmp_path, "ciw", RELEASES["ciw"][0], "old")
     result = run(runner, "import", "care-homes", path, "--format", "rqia")
     assert result.exit_code == 1
-    assert "it looks like the CIW list of adult care homes (format 'ciw')" in result.output
+    assert "looks like the CIW list of adult care homes (format 'ciw')" in result.output
     assert "--format ciw" in result.output
     assert homes(db) == []
     path = release_file(tmp_path, "cqc", RELEASES["cqc"][0], "old")
     result = run(runner, "import", "care-homes", path, "--format", "care-inspectorate")
     assert "(format 'cqc')" in result.output, result.output
+
+
+def test_a_groups_file_is_not_taken_for_care_homes(runner, db):
+    result = run(runner, "import", "care-homes", DIRECTORIES / "groups.csv")
+    assert result.exit_code == 1
+    assert "looks like the groups CSV" in result.output and "import groups" in result.output
+    assert homes(db) == []
