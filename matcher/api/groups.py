@@ -5,12 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
+from flask_babel import gettext
 
 from ..extensions import db
 from ..models import GROUP_KINDS, GROUP_STATUSES, NATIONS
+from ..presentation import duplicates as duplicate_words
 from ..schemas.fields import contact_of
 from ..schemas.groups import GroupInputSchema, GroupPatchSchema
-from ..services import records, scope
+from ..services import duplicates, records, scope
 from ..services.uow import unit_of_work
 from .base import Blueprint
 from .common import (
@@ -39,6 +41,17 @@ def _pending_if_allowed(group):
     if group.pending_changes and scope.can_manage_group(viewer(), group):
         return group.pending_changes
     return None
+
+
+def _duplicates_if_pending(group):
+    # Only a pending registration is checked, and only for those who review it.
+    found = duplicates.possible_duplicates(db.session, group, viewer())
+    return duplicate_words.as_dicts(found, gettext)
+
+
+DUPLICATE_ITEM = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"},
+    "reason": {"type": "string", "example": "same email; similar name, 0.2 km away"}}}
 
 
 class GroupSchema(ma.Schema):
@@ -71,6 +84,12 @@ class GroupSchema(ma.Schema):
         _pending_if_allowed, allow_none=True,
         metadata={"description": "Changes the group made through its private link that "
                   "wait for a coordinator (its nation's coordinators and admins only)."})
+    possible_duplicates = ma.fields.Function(
+        _duplicates_if_pending, metadata={
+            "type": "array", "items": DUPLICATE_ITEM,
+            "description": "For a pending registration, seen by its nation's coordinators "
+            "and admins: existing groups it may duplicate (same email, same phone, or a "
+            "name at least 85% similar within 5 km), strongest first; otherwise empty."})
     consent_at = UtcDateTime(allow_none=True)
     privacy_notice_version = ma.fields.String(allow_none=True)
     status = ma.fields.String()

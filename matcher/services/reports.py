@@ -284,7 +284,9 @@ def dashboard(session: Session, user: User, *, nation: str | None = None,
     pending_query = records.list_groups(user, {**filters, "status": "pending"})
     pending_total = session.scalar(
         select(func.count()).select_from(pending_query.order_by(None).subquery()))
-    pending = list(session.scalars(pending_query.limit(page)))
+    # Oldest first: whoever has waited longest is reviewed first.
+    pending = list(session.scalars(pending_query.order_by(None).order_by(
+        CommunityGroup.created_at, CommunityGroup.id).limit(page)))
 
     counts_query = scope.introductions_in_scope(
         user, select(Introduction.status, func.count(Introduction.id)))

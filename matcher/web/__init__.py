@@ -15,6 +15,7 @@ def register_web(app: Flask) -> None:
         group_link,
         public,
         visits,
+        workspace,
     )
     from .base import bp, install
 

@@ -26,6 +26,7 @@ from . import forms
 from .base import KIND_LABELS, VISITING_LABELS, bp, roles_required, service_abort
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
+from .workspace import possible_duplicates
 
 COORDINATOR_ROLES = ("coordinator", "admin")
 PAGE = 50
@@ -86,10 +87,15 @@ def _proposed_rows(group) -> list[tuple[str, str, str]]:
 def coordinator_group(group_id: int):
     """Everything about one group, with the approve and reject forms when it is pending,
     and the changes it proposed through its link, to publish or decline."""
-    group = _group(group_id)
-    return render_template("coordinator/group.html", group=group, errors=None, reason="",
+    return review_page(_group(group_id))
+
+
+def review_page(group, errors=None, reason: str = "", status: int = 200):
+    """The review page of ``group`` (with ``errors`` in a decision, answered ``status``)."""
+    return render_template("coordinator/group.html", group=group, errors=errors, reason=reason,
                            history=introductions.for_group(db.session, group.id),
-                           proposed=_proposed_rows(group))
+                           proposed=_proposed_rows(group),
+                           duplicates=possible_duplicates(group)), status
 
 
 @bp.route("/coordinator/groups/<int:group_id>/changes", methods=["POST"])
@@ -129,10 +135,7 @@ def coordinator_decision(group_id: int):
     except ma.ValidationError as exc:
         errors.add("status_reason", str(exc.messages[0]).rstrip("."))
     if errors:
-        history = introductions.for_group(db.session, group.id, newest_first=False)
-        return render_template("coordinator/group.html", group=group, errors=errors,
-                               reason=reason, history=history,
-                               proposed=_proposed_rows(group)), 422
+        return review_page(group, errors, reason, 422)
     try:
         with unit_of_work(db.session):
             records.decide_group(db.session, postcode_index(), _user(), group_id, decision,

@@ -369,6 +369,11 @@ ROUTES = [
           page(LOGIN, 403, 403, 303, 404, 303),
           lambda w, a: f"/coordinator/groups/{w.group(a)}/decision",
           form=lambda w, a: {"decision": "pause", "status_reason": "Summer break"}),
+    Route("POST", "/coordinator/groups/<int:group_id>/duplicate",
+          page(LOGIN, 403, 403, 303, 404, 303),
+          lambda w, a: "/coordinator/groups/{}/duplicate".format(
+              w.ids["group_pending" if w.inside(a) else "group_e"]),
+          form=lambda w, a: {"duplicate_of": str(w.ids["group_w"])}),
     # No changes wait in this world: a coordinator in scope gets 409 (nothing to decide).
     Route("POST", "/coordinator/groups/<int:group_id>/changes",
           page(LOGIN, 403, 403, 409, 404, 409),

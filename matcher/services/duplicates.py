@@ -1,0 +1,101 @@
+"""Registrations that look like a group Kith already has, and rejecting one as a duplicate.
+
+The rule is :mod:`matcher.domain.duplicates`; this finds the few rows worth comparing (same
+email, same phone, or within :data:`~matcher.domain.duplicates.NEARBY_KM` of the
+registration) among the groups the coordinator may manage, so the check never reads the
+whole table into Python.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain import duplicates
+from ..domain.geo import bounding_box
+from ..domain.geocoding import PostcodeIndex
+from ..models import CommunityGroup, User
+from . import audit, records, scope
+from .errors import Conflict, InvalidInput
+
+# Registrations are compared with every group that still exists as itself: withdrawn groups
+# are erased, and a declined registration is not a group.
+COMPARED_STATUSES = ("pending", "approved", "paused")
+MAX_SHOWN = 5
+_PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "+", "\u00a0")
+
+
+def _phone_digits(column):
+    # Roughly the domain's normalisation in SQL (separators out); the domain decides.
+    for char in _PHONE_SEPARATORS:
+        column = func.replace(column, char, "")
+    return column
+
+
+def _phone_spellings(phone: str) -> list[str]:
+    """How a normalised UK number (``07700900123``) may be stored once separators are gone."""
+    rest = phone[1:] if phone.startswith("0") else phone
+    return [phone, "44" + rest, "440" + rest, "0044" + rest, "00440" + rest]
+
+
+def _candidate(group: CommunityGroup) -> duplicates.Candidate:
+    return duplicates.Candidate(group.id, group.name, group.lat, group.lon,
+                                group.contact_email, group.contact_phone)
+
+
+def possible_duplicates(session: Session, group: CommunityGroup, user: User | None
+                        ) -> list[duplicates.Duplicate]:
+    """The groups ``user`` manages that this pending registration may duplicate, strongest
+    first (at most :data:`MAX_SHOWN`); empty for a group that is not pending or that the
+    user does not manage, as only a coordinator reviewing it needs to know."""
+    if group.status != "pending" or not scope.can_manage_group(user, group):
+        return []
+    near = []
+    if group.lat is not None and group.lon is not None:
+        box = bounding_box(group.lat, group.lon, duplicates.NEARBY_KM)
+        near.append(and_(CommunityGroup.lat.between(box.min_lat, box.max_lat),
+                         CommunityGroup.lon.between(box.min_lon, box.max_lon)))
+    email = duplicates.normalise_email(group.contact_email)
+    if email:
+        near.append(func.lower(CommunityGroup.contact_email) == email)
+    phone = duplicates.normalise_phone(group.contact_phone)
+    if phone:
+        near.append(_phone_digits(CommunityGroup.contact_phone).in_(_phone_spellings(phone)))
+    if not near:
+        return []
+    query = scope.groups_in_scope(user, select(CommunityGroup)).where(
+        CommunityGroup.id != group.id, CommunityGroup.status.in_(COMPARED_STATUSES),
+        or_(*near))
+    others = [_candidate(row) for row in session.scalars(query)]
+    return duplicates.find_duplicates(_candidate(group), others)[:MAX_SHOWN]
+
+
+def duplicate_reason(original: CommunityGroup) -> str:
+    """What the declined group is told (in the email and behind its link)."""
+    return (f"This registration looks like a second one for {original.name}, which is "
+            "already registered with Kith, so we have not approved it. If they are "
+            "different groups, reply to your coordinator and we will look again.")
+
+
+def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, group_id: int,
+                        original_id: int | None) -> tuple[CommunityGroup, CommunityGroup]:
+    """Decline a pending registration as a duplicate of ``original_id`` (a group the user
+    manages): the group is emailed the standard decline naming the original, and the
+    audit records which group it duplicated. Returns ``(declined, original)``."""
+    group = records.get_group(session, group_id, user, manage=True)
+    if group.status != "pending":
+        raise Conflict("Only a registration waiting for approval can be rejected as a "
+                       "duplicate.")
+    if original_id is None or original_id == group.id:
+        raise InvalidInput({"duplicate_of": ["Choose the group this registration duplicates."]})
+    original = session.get(CommunityGroup, original_id)
+    if original is None or not scope.can_manage_group(user, original) \
+            or original.status not in COMPARED_STATUSES:
+        raise InvalidInput({"duplicate_of": ["Choose the group this registration duplicates."]})
+    actor = audit.Actor.for_user(user)
+    records.update_group(session, index, group,
+                         {"status": "rejected", "status_reason": duplicate_reason(original)},
+                         actor)
+    audit.record(session, actor, "duplicate", group,
+                 {"duplicate_of": [None, original.id]})
+    return group, original
