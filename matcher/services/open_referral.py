@@ -96,13 +96,24 @@ TAXONOMIES: dict[str, str] = {
     "kith:partner-kinds": "The kinds of community partner Kith introduces to care homes.",
     "kith:activities": "Activities a partner offers or enjoys with older people.",
     "kith:delivery": "How a partner can meet residents other than in person.",
+    "kith:reach": "How far a partner travels to visit and how often it can come; the "
+                  "attribute's value holds the number.",
 }
 _TERM_DESCRIPTIONS = {
     "kith:partner-kinds": "The kind of community partner.",
     "kith:activities": "An activity the partner offers or enjoys.",
     "kith:delivery": "The partner also meets residents remotely.",
+    "kith:reach": "A number about the partner's visits, in the attribute's value.",
 }
 REMOTE_TERM = "remote contact"
+# kith:reach terms: the attribute's value is the travel radius in kilometres, or the visits
+# a month the partner can make. They let another system (and Kith) load the feed back whole.
+RADIUS_TERM = "travel radius km"
+CAPACITY_TERM = "visits per month"
+_REACH_DESCRIPTIONS = {
+    RADIUS_TERM: "How far the partner travels to visit: the value is in kilometres.",
+    CAPACITY_TERM: "How many visits a month the partner can make: the value is a number.",
+}
 
 
 def taxonomy_id(name: str) -> str:
@@ -145,6 +156,7 @@ def all_terms(session: Session) -> list[tuple[str, str]]:
     terms = [("kith:partner-kinds", _kind_term(kind)) for kind in catalogue.codes(
         catalogue.GROUP_KINDS)]
     terms.append(("kith:delivery", REMOTE_TERM))
+    terms += [("kith:reach", RADIUS_TERM), ("kith:reach", CAPACITY_TERM)]
     terms += [("kith:activities", name) for name in activity_names(session)]
     return terms
 
@@ -167,6 +179,10 @@ def _term_condition(taxonomy: str, name: str | None, session: Session):
         return CommunityGroup.kind.in_(kinds)
     if taxonomy == "kith:delivery":
         return CommunityGroup.offers_remote.is_(True)
+    if taxonomy == "kith:reach":
+        if name == CAPACITY_TERM:
+            return CommunityGroup.capacity_per_month.isnot(None)
+        return CommunityGroup.id.isnot(None)  # every group has a travel radius
     interests = cast(CommunityGroup.interests, Text)
     if name is None:
         return interests.notin_(["[]", "null"])
@@ -314,7 +330,9 @@ def _timestamp(value) -> str | None:
 def term_document(taxonomy: str, name: str) -> dict[str, Any]:
     """One taxonomy term, as ``/taxonomy_terms`` and attributes publish it."""
     return {"id": term_id(taxonomy, name), "code": name.casefold().replace(" ", "-"),
-            "name": name, "description": _TERM_DESCRIPTIONS[taxonomy], "taxonomy": taxonomy,
+            "name": name, "description": _REACH_DESCRIPTIONS.get(name, _TERM_DESCRIPTIONS[
+                taxonomy]) if taxonomy == "kith:reach" else _TERM_DESCRIPTIONS[taxonomy],
+            "taxonomy": taxonomy,
             "taxonomy_id": taxonomy_id(taxonomy), "language": "en"}
 
 
@@ -334,6 +352,11 @@ def _attributes(group: CommunityGroup, service_id: str) -> list[dict[str, Any]]:
     if group.offers_remote:
         terms.append(term_document("kith:delivery", REMOTE_TERM))
         values.append(", ".join(group.remote_modes or []) or None)
+    terms.append(term_document("kith:reach", RADIUS_TERM))
+    values.append(f"{group.travel_radius_km or 10.0:g}")
+    if group.capacity_per_month:
+        terms.append(term_document("kith:reach", CAPACITY_TERM))
+        values.append(str(group.capacity_per_month))
     return [_pruned({
         "id": object_id("attribute", group.id, i),
         "link_id": service_id,
@@ -551,11 +574,76 @@ def _address(service: dict) -> tuple[str | None, str | None]:
     return None, None
 
 
+@dataclass
+class _Published:
+    """What Kith's own feed publishes about a partner in its kith:* attributes."""
+
+    kind: str | None = None
+    offers_remote: bool | None = None
+    remote_modes: list[str] | None = None
+    travel_radius_km: float | None = None
+    capacity_per_month: int | None = None
+
+
+def _kith_taxonomy(term: dict) -> str | None:
+    name = _text(term.get("taxonomy"))
+    if name in TAXONOMIES:
+        return name
+    wanted = (_text(term.get("taxonomy_id")) or "").lower()
+    return next((t for t in TAXONOMIES if taxonomy_id(t) == wanted), None)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(_text(value) or "")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+_RADIUS_WORDS = re.compile(r"within\s+(\d+(?:\.\d+)?)\s*km", re.IGNORECASE)
+
+
+def _published(service: dict) -> _Published:
+    """The kind, remote contact, travel radius and capacity a Kith feed published (other
+    feeds' attributes are read as interests by :func:`_terms`)."""
+    found = _Published()
+    for attribute in _dicts(service.get("attributes")):
+        term = attribute.get("taxonomy_term")
+        if not isinstance(term, dict):
+            continue
+        taxonomy, name = _kith_taxonomy(term), (_text(term.get("name")) or "").casefold()
+        value = attribute.get("value")
+        if taxonomy == "kith:partner-kinds":
+            found.kind = next((code for code in catalogue.codes(catalogue.GROUP_KINDS)
+                               if _kind_term(code) == name), found.kind)
+        elif taxonomy == "kith:delivery" and name == REMOTE_TERM:
+            modes = catalogue.codes(catalogue.REMOTE_MODES)
+            found.offers_remote = True
+            found.remote_modes = [m.strip() for m in (_text(value) or "").split(",")
+                                  if m.strip() in modes]
+        elif taxonomy == "kith:reach" and name == RADIUS_TERM:
+            found.travel_radius_km = _number(value)
+        elif taxonomy == "kith:reach" and name == CAPACITY_TERM:
+            number = _number(value)
+            found.capacity_per_month = int(number) if number and number.is_integer() else None
+    if found.travel_radius_km is None:  # "Within 10 km", as the service area says it
+        for area in _dicts(service.get("service_areas")):
+            match = _RADIUS_WORDS.search(f"{_text(area.get('name')) or ''} "
+                                         f"{_text(area.get('description')) or ''}")
+            if match:
+                found.travel_radius_km = float(match.group(1))
+                break
+    return found
+
+
 def _terms(service: dict) -> list[str]:
+    """The names of a service's terms that read as interests (not Kith's own kinds,
+    delivery and reach, which :func:`_published` reads)."""
     names = []
     for attribute in _dicts(service.get("attributes")):
         term = attribute.get("taxonomy_term")
-        if isinstance(term, dict):
+        if isinstance(term, dict) and _kith_taxonomy(term) in (None, "kith:activities"):
             names.append(_text(term.get("name")) or _text(term.get("term")))
     for link in _dicts(service.get("service_taxonomys")):  # ORUK 1.0
         taxonomy = link.get("taxonomy")
@@ -645,9 +733,14 @@ def _oruk_payload(service: dict, name: str, postcode: str, town: str | None) -> 
         description = description[:4999] + "…"
     terms = _terms(service)
     interests = [t[:100] for t in terms][:50]
+    published = _published(service)
     payload: dict[str, Any] = {
         "name": name,
-        "kind": guess_kind(name, terms),
+        "kind": published.kind or guess_kind(name, terms),
+        "offers_remote": published.offers_remote,
+        "remote_modes": published.remote_modes or None,
+        "travel_radius_km": published.travel_radius_km,
+        "capacity_per_month": published.capacity_per_month,
         "description": description,
         "interests": interests,
         "languages": _languages(service),
@@ -668,6 +761,7 @@ def import_oruk(session: Session, index: PostcodeIndex, source: Any, schema: ma.
     report = ImportReport("ORUK services", layout="oruk", rows=len(services))
     report.notes.extend(notes)
     pending: list[tuple[int, str, dict[str, Any]]] = []
+    missing = 0
     for number, service in enumerate(services, start=1):
         if not isinstance(service, dict):
             report.reject(number, "not a service object")
@@ -685,11 +779,22 @@ def import_oruk(session: Session, index: PostcodeIndex, source: Any, schema: ma.
             continue
         postcode, town = _address(service)
         if not postcode:
-            report.reject(number, f"service {service_id!r} has no location with a postcode")
+            # A standard ORUK list page carries no locations: say so for the service and
+            # import the others, rather than refusing the whole file.
+            missing += 1
+            if len(report.notes) < 1000:
+                report.notes.append(
+                    f"  row {number}: service {service_id!r} ({name}) has no location with a "
+                    "postcode, so it cannot be placed; import its full service document "
+                    f"(/services/{service_id}) to bring it in.")
             continue
         pending.append((number, service_id, _oruk_payload(service, name, postcode, town)))
     if report.skipped:
         report.notes.append(f"{report.skipped} inactive or defunct services were skipped.")
+    if missing:
+        report.notes.insert(len(notes), f"{missing} services without a location were "
+                                        "skipped:")
+        report.skipped += missing
     places = geocode_all(index, [payload["postcode"] for _, _, payload in pending])
     valid = []
     for (number, service_id, payload), geo in zip(pending, places, strict=True):

@@ -179,3 +179,77 @@ def test_service_ids_round_trip(text, expected):
 ])
 def test_kinds_are_guessed_from_terms_then_name(name, terms, kind):
     assert guess_kind(name, terms) == kind
+
+
+ROUND_TRIP_FIELDS = ("name", "kind", "postcode", "travel_radius_km", "offers_remote",
+                     "remote_modes", "availability", "capacity_per_month", "interests")
+
+
+def _fields(group):
+    # The ways of keeping in touch remotely count only while the group offers it.
+    return {field: getattr(group, field) for field in ROUND_TRIP_FIELDS} | {
+        "languages": sorted(lang["tag"] for lang in group.languages),
+        "remote_modes": group.remote_modes if group.offers_remote else []}
+
+
+def test_kiths_own_feed_round_trips_what_a_coordinator_relies_on(client, make_user, runner,
+                                                                 tmp_path, db):
+    from sqlalchemy import select
+
+    from matcher.models import CommunityGroup
+
+    _, admin = make_user("admin")
+    bodies = [
+        {**CHOIR, "name": "Côr Bach", "travel_radius_km": 7.5, "offers_remote": True,
+         "remote_modes": ["video", "letters"], "availability": ["mon_am", "thu_pm", "sat_eve"],
+         "capacity_per_month": 3},
+        {**CHOIR, "name": "Gweu Gyda'n Gilydd", "kind": "knitting_club",
+         "interests": ["knitting", "crochet"], "travel_radius_km": 25, "offers_remote": False,
+         "availability": None, "capacity_per_month": None},
+    ]
+    originals = []
+    for body in bodies:
+        response = client.post("/api/v1/groups", json=body, headers=admin)
+        assert response.status_code == 201, response.json
+        originals.append(db.session.get(CommunityGroup, response.json["id"]))
+
+    page = tmp_path / "page.json"
+    page.write_text(client.get(FEED).get_data(as_text=True), encoding="utf-8")
+    result = runner.invoke(args=["import", "oruk", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output
+    copies = db.session.scalars(select(CommunityGroup).where(
+        CommunityGroup.source == "oruk").order_by(CommunityGroup.id)).all()
+    assert [_fields(c) for c in copies] == [_fields(o) for o in originals]
+    assert all(c.status == "pending" for c in copies)
+
+    # one full service document loads the same way (and updates the same copy)
+    one = tmp_path / "one.json"
+    service_id = client.get(FEED).json["contents"][0]["id"]
+    one.write_text(client.get(f"{FEED}/{service_id}").get_data(as_text=True), encoding="utf-8")
+    result = runner.invoke(args=["import", "oruk", str(one)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 1 unchanged" in result.output
+
+
+def test_a_standard_list_page_without_locations_is_reported_per_service(runner, db, tmp_path):
+    import json
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from matcher.models import CommunityGroup
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "oruk"
+    listed = json.loads((fixtures / "service_list.json").read_text(encoding="utf-8"))
+    full = json.loads((fixtures / "services.json").read_text(encoding="utf-8"))["contents"][0]
+    listed["contents"].append(full)  # one service of the page carries its location
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(listed), encoding="utf-8")
+    result = runner.invoke(args=["import", "oruk", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output
+    bare = listed["contents"][0]
+    assert f"service {bare['id']!r} ({bare['name']}) has no location" in result.output
+    assert f"/services/{bare['id']}" in result.output
+    assert db.session.scalar(select(func.count()).select_from(CommunityGroup)) == 1
