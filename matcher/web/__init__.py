@@ -14,6 +14,7 @@ def register_web(app: Flask) -> None:
         coordinator,
         group_link,
         public,
+        users,
         visits,
         workspace,
     )

@@ -1,0 +1,113 @@
+"""Accounts at ``/coordinator/users``: invite, list, deactivate, reactivate, re-send."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import marshmallow as ma
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..domain import catalogue
+from ..extensions import db
+from ..schemas.users import InvitationSchema
+from ..services import users
+from ..services.errors import InvalidInput, ServiceError
+from ..services.uow import unit_of_work
+from .base import NATION_LABELS, bp, roles_required, service_abort, translated
+from .forms import FormErrors
+
+ROLE_LABELS = translated(catalogue.labels(catalogue.ROLES))
+FIELDS = ["email", "role", "nation", "care_home_id"]
+PAGE_SIZE = 50
+ACTIONS = ("deactivate", "reactivate", "resend")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _ttl() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+
+
+@bp.route("/coordinator/users")
+@roles_required("coordinator", "admin")
+def coordinator_users():
+    """The accounts the signed-in coordinator or admin manages, 50 a page."""
+    page_number = _page_number()
+    page = db.paginate(users.list_users(_actor()), page=page_number, per_page=PAGE_SIZE,
+                       error_out=False)
+    pages = max(1, -(-page.total // PAGE_SIZE))
+    return render_template(
+        "coordinator/users.html", accounts=page.items, total=page.total, page=page_number,
+        pages=pages, page_url=lambda number: url_for("web.coordinator_users", page=number),
+        role_labels=ROLE_LABELS)
+
+
+def _invite_form(values: dict, errors: FormErrors | None, status: int = 200):
+    roles = users.invitable_roles(_actor())
+    return render_template(
+        "coordinator/user_invite.html", values=values, errors=errors,
+        role_choices=[{"value": role, "text": ROLE_LABELS[role]} for role in roles],
+        nation_choices=[{"value": "", "text": _("Choose a nation")}]
+        + [{"value": code, "text": label} for code, label in NATION_LABELS.items()],
+        valid_for=_ttl().days), status
+
+
+@bp.route("/coordinator/users/new", methods=["GET", "POST"])
+@roles_required("coordinator", "admin")
+def coordinator_user_invite():
+    """Invite someone: they are emailed a link to set their own password."""
+    if request.method == "GET":
+        return _invite_form({"role": "care_home",
+                             "care_home_id": request.args.get("care_home_id", "")[:10]}, None)
+    values = {key: (request.form.get(key) or "").strip()[:300] for key in FIELDS}
+    errors = FormErrors(FIELDS)
+    try:
+        data = InvitationSchema().load(values)
+        with unit_of_work(db.session):
+            user = users.invite_user(db.session, current_app.config["SECRET_KEY"] or "",
+                                     _actor(), data, ttl=_ttl())
+    except ma.ValidationError as exc:
+        for key, messages in exc.normalized_messages().items():
+            for message in messages if isinstance(messages, list) else [str(messages)]:
+                errors.add(key, str(message).rstrip("."))
+        return _invite_form(values, errors, 422)
+    except InvalidInput as exc:
+        for key, messages in exc.errors.items():
+            for message in messages:
+                errors.add(key, message.rstrip("."))
+        return _invite_form(values, errors, 422)
+    flash(_("%(email)s is invited: they have been emailed a link to set their password.",
+            email=user.email), "success")
+    return redirect(url_for("web.coordinator_users"), code=303)
+
+
+@bp.route("/coordinator/users/<int:user_id>", methods=["POST"])
+@roles_required("coordinator", "admin")
+def coordinator_user_change(user_id: int):
+    """Deactivate, reactivate or re-send the invitation of one account."""
+    action = request.form.get("action")
+    if action not in ACTIONS:
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            if action == "resend":
+                user = users.resend_invitation(db.session, current_app.config["SECRET_KEY"]
+                                               or "", _actor(), user_id, ttl=_ttl())
+            else:
+                user = users.set_active(db.session, _actor(), user_id, action == "reactivate")
+    except ServiceError as exc:
+        service_abort(exc)
+    flash({"resend": _("A new invitation is on its way to %(email)s."),
+           "deactivate": _("%(email)s is deactivated: they can no longer sign in."),
+           "reactivate": _("%(email)s can sign in again.")}[action] % {"email": user.email},
+          "success")
+    return redirect(url_for("web.coordinator_users"), code=303)

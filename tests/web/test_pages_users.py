@@ -1,0 +1,175 @@
+"""Accounts at /coordinator/users: invitations, the password link, deactivation, scope."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from matcher.models import AuditLog, OutboxMessage, User
+
+PASSWORD = "coordinating is fun"
+NEW_PASSWORD = "a brand new password"
+
+
+def _sign_in_as(make_user, sign_in, role, **kwargs):
+    user, _ = make_user(role, password=PASSWORD, **kwargs)
+    sign_in(user.email, PASSWORD)
+    return user
+
+
+def _invitation_path(db, email) -> str:
+    message = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to_email == email, OutboxMessage.template == "invitation")
+        .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None, f"no invitation to {email}"
+    return f"/invitations/{message.context['token']}"
+
+
+def _actions(db, user_id) -> list[str]:
+    return [entry.action for entry in db.session.scalars(select(AuditLog).where(
+        AuditLog.entity_type == "users", AuditLog.entity_id == user_id).order_by(AuditLog.id))]
+
+
+def test_invited_staff_set_a_password_and_sign_in(make_user, make_home, sign_in, client, db,
+                                                  app):
+    home = make_home()
+    coordinator = _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    response = client.post("/coordinator/users/new", data={
+        "email": "Nia.Staff@Example.org", "role": "care_home", "care_home_id": str(home.id)})
+    assert response.status_code == 303
+    page = client.get("/coordinator/users").get_data(as_text=True)
+    assert "nia.staff@example.org" in page and "Invited, password not set" in page
+    assert home.name in page
+    invited = db.session.scalar(select(User).where(User.email == "nia.staff@example.org"))
+    assert invited.role == "care_home" and invited.care_home_id == home.id
+    assert invited.password_hash is None
+    assert _actions(db, invited.id) == ["create", "invite"]
+    created = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity_id == invited.id, AuditLog.action == "create")).one()
+    assert created.user_id == coordinator.id
+
+    # The email's link sets the password; the new account signs in with it.
+    client.post("/logout")
+    link = _invitation_path(db, invited.email)
+    assert client.get(link).status_code == 200
+    assert client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+                       ).status_code == 303
+    assert sign_in(invited.email, NEW_PASSWORD).status_code == 303
+    assert client.get(f"/care-homes/{home.id}/partners").status_code == 200
+    assert client.get("/coordinator/users").status_code == 403
+    # Used once: the link is spent.
+    client.post("/logout")
+    assert client.get(link).status_code == 410
+
+
+def test_deactivated_accounts_cannot_sign_in_until_reactivated(make_user, make_home, sign_in,
+                                                               client, db, app):
+    home = make_home()
+    staff, headers = make_user("care_home", care_home_id=home.id, password=NEW_PASSWORD)
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    assert client.post(f"/coordinator/users/{staff.id}",
+                       data={"action": "deactivate"}).status_code == 303
+    assert "Deactivated" in client.get("/coordinator/users").get_data(as_text=True)
+    other = app.test_client()
+    assert other.post("/login", data={"email": staff.email, "password": NEW_PASSWORD}
+                      ).status_code == 422
+    assert other.get("/api/v1/care-homes", headers=headers).status_code == 401
+    assert client.post(f"/coordinator/users/{staff.id}",
+                       data={"action": "reactivate"}).status_code == 303
+    assert other.post("/login", data={"email": staff.email, "password": NEW_PASSWORD}
+                      ).status_code == 303
+    assert _actions(db, staff.id)[-2:] == ["deactivate", "reactivate"]
+
+
+def test_resending_an_invitation_sends_a_new_link(make_user, make_home, sign_in, client, db):
+    home = make_home()
+    staff, _ = make_user("care_home", care_home_id=home.id)  # no password: invited
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    assert client.post(f"/coordinator/users/{staff.id}",
+                       data={"action": "resend"}).status_code == 303
+    assert _invitation_path(db, staff.email)
+    assert _actions(db, staff.id)[-1] == "invite"
+    # Someone who has set a password has nothing to be re-sent.
+    settled, _ = make_user("care_home", care_home_id=home.id, password=NEW_PASSWORD)
+    assert client.post(f"/coordinator/users/{settled.id}",
+                       data={"action": "resend"}).status_code == 409
+
+
+def test_coordinators_manage_only_their_nations_staff(make_user, make_home, sign_in, client,
+                                                      db):
+    welsh_home = make_home()
+    english_home = make_home(name="Rose Court", postcode="SW1A 1AA")
+    english_staff, _ = make_user("care_home", care_home_id=english_home.id)
+    admin, _ = make_user("admin")
+    other_coordinator, _ = make_user("coordinator", nation="england")
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    page = client.get("/coordinator/users").get_data(as_text=True)
+    assert english_staff.email not in page and admin.email not in page
+    assert other_coordinator.email not in page
+    for target in (english_staff, admin, other_coordinator):
+        for action in ("deactivate", "resend"):
+            response = client.post(f"/coordinator/users/{target.id}", data={"action": action})
+            assert response.status_code == 404, (target.email, action)
+    db.session.expire_all()
+    assert db.session.get(User, english_staff.id).active
+    # A coordinator invites staff only, for a home of their own nation.
+    response = client.post("/coordinator/users/new", data={
+        "email": "boss@example.org", "role": "admin"})
+    assert response.status_code == 422
+    assert "You can invite care-home staff only" in response.get_data(as_text=True)
+    response = client.post("/coordinator/users/new", data={
+        "email": "eng@example.org", "role": "care_home", "care_home_id": str(english_home.id)})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert f"There is no care home number {english_home.id} in your network" in body
+    assert 'value="eng@example.org"' in body  # what was typed is kept
+    assert db.session.scalar(select(User).where(User.email.in_(
+        ["boss@example.org", "eng@example.org"]))) is None
+    assert client.post("/coordinator/users/new", data={
+        "email": "cy@example.org", "role": "care_home", "care_home_id": str(welsh_home.id)}
+    ).status_code == 303
+
+
+def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
+    _sign_in_as(make_user, sign_in, "admin")
+    form = client.get("/coordinator/users/new").get_data(as_text=True)
+    assert 'value="coordinator"' in form and 'value="admin"' in form
+    response = client.post("/coordinator/users/new", data={
+        "email": "alba@example.org", "role": "coordinator"})
+    assert response.status_code == 422
+    assert "Choose the nation the coordinator covers" in response.get_data(as_text=True)
+    assert client.post("/coordinator/users/new", data={
+        "email": "alba@example.org", "role": "coordinator", "nation": "scotland"}
+    ).status_code == 303
+    assert client.post("/coordinator/users/new", data={
+        "email": "second.admin@example.org", "role": "admin"}).status_code == 303
+    alba = db.session.scalar(select(User).where(User.email == "alba@example.org"))
+    assert (alba.role, alba.nation) == ("coordinator", "scotland")
+    assert _invitation_path(db, "second.admin@example.org")
+    # The same address twice, or nonsense, is the form again with the error.
+    for data, field_message in (
+            ({"email": "alba@example.org", "role": "admin"}, "already exists"),
+            ({"email": "not an email", "role": "admin"}, "email"),
+            ({"email": "x@example.org", "role": "wizard"}, "Must be one of"),
+            ({"email": "y@example.org", "role": "care_home", "care_home_id": "abc"},
+             "Not a valid integer")):
+        response = client.post("/coordinator/users/new", data=data)
+        assert response.status_code == 422, data
+        assert field_message in response.get_data(as_text=True), data
+
+
+def test_staff_and_visitors_cannot_see_users(make_user, make_home, sign_in, client):
+    assert client.get("/coordinator/users").status_code == 302
+    home = make_home()
+    _sign_in_as(make_user, sign_in, "care_home", care_home_id=home.id)
+    assert client.get("/coordinator/users").status_code == 403
+    assert client.get("/coordinator/users/new").status_code == 403
+
+
+def test_one_cannot_deactivate_oneself(make_user, sign_in, client, db):
+    admin = _sign_in_as(make_user, sign_in, "admin")
+    assert client.post(f"/coordinator/users/{admin.id}",
+                       data={"action": "deactivate"}).status_code == 409
+    assert "Actions" in client.get("/coordinator/users").get_data(as_text=True)
+    assert re.search(r"You\b", client.get("/coordinator/users").get_data(as_text=True))
