@@ -8,6 +8,7 @@ from flask.views import MethodView
 from ..domain.allocation import STRATEGIES
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
+from ..schemas.fields import Text
 from ..services import allocations
 from ..services.uow import unit_of_work
 from .base import Blueprint
@@ -32,7 +33,7 @@ class AllocationInputSchema(ma.Schema):
     per_home = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=20))
     kinds = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
                            allow_none=True, validate=ma.validate.Length(max=len(GROUP_KINDS)))
-    local_authority = ma.fields.String(validate=ma.validate.Length(max=9), allow_none=True)
+    local_authority = Text(max_length=9, allow_none=True)
     strategy = ma.fields.String(load_default="fair", validate=ma.validate.OneOf(STRATEGIES),
                                 metadata={"description": (
                                     "`fair` (default): every home that has any eligible partner "

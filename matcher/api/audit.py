@@ -7,7 +7,7 @@ import datetime as dt
 import marshmallow as ma
 from flask.views import MethodView
 
-from ..schemas.fields import MAX_ID
+from ..schemas.fields import MAX_ID, Text
 from ..services import audit
 from .base import Blueprint
 from .common import UtcDateTime, current_user, paginated, service_errors
@@ -21,8 +21,8 @@ ENTITY_TYPES = ("care_homes", "community_groups", "introductions", "users", "all
 class AuditArgs(ma.Schema):
     entity_type = ma.fields.String(validate=ma.validate.OneOf(ENTITY_TYPES))
     entity_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
-    action = ma.fields.String(validate=ma.validate.Length(max=20))
-    actor = ma.fields.String(validate=ma.validate.Length(max=100), metadata={
+    action = Text(max_length=20)
+    actor = Text(max_length=100, metadata={
         "description": "A user id, or part of the actor's label (e.g. an email address, "
                        "'group-link', 'public-form', 'cli', 'system')."})
     since = ma.fields.AwareDateTime(default_timezone=dt.UTC, metadata={

@@ -92,6 +92,29 @@ class KithApi(Api):
     """flask-smorest's Api with errors as ``{code, status, message, errors: {field: [..]}}``
     for the API, and an HTML page for everything else."""
 
+    _known_filled = False
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        converter = self.ma_plugin.converter
+        plain = converter.schema2jsonschema
+
+        def with_rules(schema):
+            # A schema's rules across its fields (``OPENAPI_RULES``), which no field states.
+            document = plain(schema)
+            document.update(getattr(schema, "OPENAPI_RULES", {}))
+            return document
+
+        converter.schema2jsonschema = with_rules
+
+    def _openapi_json(self):
+        # Narrowed on first serving, not at start-up: the postcode index and the language
+        # codes take about a second to read, which every app (and test) would pay.
+        if not self._known_filled:
+            fill_known_values(self)
+            self._known_filled = True
+        return super()._openapi_json()
+
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         headers = dict(data.get("headers") or {})
@@ -180,6 +203,53 @@ def make_spec_exact(api: Api, public_prefixes: tuple[str, ...]) -> None:
                 ok = operation.get("responses", {}).get("200")
                 if isinstance(ok, dict):
                     ok.setdefault("content", {})["text/csv"] = dict(CSV_CONTENT)
+
+
+def fill_known_values(api: Api) -> None:
+    """Narrow the properties marked ``x-kith-known`` to the values this server reads: a
+    postcode in a district of its postcode index (any other answers 422), a language code
+    ``normalise_language`` knows. Each pattern becomes one shared component."""
+    from flask import current_app
+
+    from ..domain.languages import code_pattern
+    from ..runtime import postcode_index
+    from ..schemas.fields import KNOWN, postcode_pattern
+
+    districts = [district.code for district in postcode_index(current_app).districts()]
+    components = api.spec.components
+    components.schema("KnownPostcode", {
+        "type": "string", "maxLength": 20, "pattern": postcode_pattern(districts),
+        "description": "A UK postcode in any case and spacing whose district is in the ONS "
+                       "Postcode Directory (Channel Islands and Isle of Man postcodes have "
+                       "no coordinates)."})
+    components.schema("LanguageCode", {
+        "type": "string", "pattern": code_pattern(),
+        "description": "A language code (ISO 639) Kith reads; the language's name in English "
+                       "or in the language itself (`Welsh`, `Cymraeg`) is read too."})
+    refs = {"postcode": "#/components/schemas/KnownPostcode",
+            "language": "#/components/schemas/LanguageCode"}
+
+    def narrow(node):
+        if isinstance(node, dict):
+            for key, value in list(node.items()):
+                if isinstance(value, dict) and value.get(KNOWN) in refs:
+                    known = value.pop(KNOWN)
+                    nullable = value.get("nullable")
+                    ref = {"$ref": refs[known]}
+                    node[key] = {"allOf": [ref], "nullable": True} if nullable else ref
+                else:
+                    narrow(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, dict) and value.get(KNOWN) in refs:
+                    node[i] = {"$ref": refs[value.pop(KNOWN)]}
+                else:
+                    narrow(value)
+
+    for name, schema in list(components.schemas.items()):
+        if name not in ("KnownPostcode", "LanguageCode"):
+            narrow(schema)
+    narrow(api.spec._paths)
 
 
 def _nullable_refs(schema) -> None:

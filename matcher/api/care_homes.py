@@ -93,7 +93,7 @@ class CareHomeById(MethodView):
         with service_errors():
             return records.get_home(db.session, home_id, current_user())
 
-    @blp.arguments(CareHomePatchSchema(partial=True))
+    @blp.arguments(CareHomePatchSchema())
     @blp.response(200, CareHomeSchema)
     @blp.alt_response(409, description="Another home already has this regulator's id.")
     def patch(self, data, home_id):

@@ -16,6 +16,7 @@ from marshmallow.experimental.context import Context
 
 from ..extensions import db
 from ..models import NATIONS, User
+from ..schemas.fields import Text
 from ..services import accounts
 from ..services.audit import Actor
 from ..services.errors import ServiceError
@@ -103,8 +104,8 @@ class UtcDateTime(ma.fields.DateTime):
 
 class ListArgs(ma.Schema):
     nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS))
-    local_authority = ma.fields.String(validate=ma.validate.Length(max=9))
-    q = ma.fields.String(validate=ma.validate.Length(max=200),
+    local_authority = Text(max_length=9)
+    q = Text(max_length=200,
                          metadata={"description": "Search by name or postcode."})
 
 

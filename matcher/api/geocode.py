@@ -8,6 +8,7 @@ from flask_smorest import abort
 
 from ..domain.geocoding import GeocodingError, InvalidPostcode
 from ..extensions import rate_limited
+from ..schemas.fields import postcode_pattern
 from .base import Blueprint
 from .common import postcode_index
 
@@ -16,7 +17,9 @@ blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode",
 
 
 class GeocodeArgs(ma.Schema):
-    postcode = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
+    # Any well-formed postcode: one without coordinates is a 404, not invalid input.
+    postcode = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20),
+                                metadata={"pattern": postcode_pattern()})
 
 
 class GeocodeSchema(ma.Schema):

@@ -133,7 +133,7 @@ class GroupById(MethodView):
         with service_errors():
             return records.get_group(db.session, group_id, current_user())
 
-    @blp.arguments(GroupPatchSchema(partial=True))
+    @blp.arguments(GroupPatchSchema())
     @blp.response(200, GroupSchema)
     def patch(self, data, group_id):
         """Change a group, e.g. approve it with ``{"status": "approved"}``."""

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from ..extensions import db
 from ..models import INTRODUCTION_STATUSES, NATIONS
 from ..schemas import message_field
-from ..schemas.fields import Text
+from ..schemas.fields import MAX_ID, Text
 from ..services import introductions, outcomes
 from ..services.uow import unit_of_work
 from .base import Blueprint
@@ -21,8 +21,10 @@ blp = Blueprint("introductions", __name__, url_prefix="/api/v1/introductions",
 
 
 class IntroductionInputSchema(ma.Schema):
-    care_home_id = ma.fields.Integer(required=True, strict=True)
-    group_id = ma.fields.Integer(required=True, strict=True)
+    care_home_id = ma.fields.Integer(required=True, strict=True,
+                                     validate=ma.validate.Range(min=1, max=MAX_ID))
+    group_id = ma.fields.Integer(required=True, strict=True,
+                                 validate=ma.validate.Range(min=1, max=MAX_ID))
     status = ma.fields.String(load_default="suggested",
                               validate=ma.validate.OneOf(introductions.CREATE_STATUSES))
     note = Text(max_length=2000, multiline=True, allow_none=True)
@@ -38,6 +40,13 @@ class FeedbackSchema(ma.Schema):
 
 
 class IntroductionPatchSchema(ma.Schema):
+    # ``_something`` in the document: a status, a note (text) or feedback (an object).
+    OPENAPI_RULES = {"anyOf": [
+        {"required": ["status"]},
+        {"required": ["note"], "properties": {"note": {"type": "string"}}},
+        {"required": ["feedback"], "properties": {"feedback": {"type": "object"}}},
+    ]}
+
     status = ma.fields.String(validate=ma.validate.OneOf(INTRODUCTION_STATUSES))
     note = Text(min_length=1, max_length=2000, multiline=True, allow_none=True)
     feedback = ma.fields.Nested(FeedbackSchema, allow_none=True)
@@ -89,9 +98,9 @@ class IntroductionDetailSchema(IntroductionSchema):
 class IntroductionListArgs(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(INTRODUCTION_STATUSES))
     nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS))
-    local_authority = ma.fields.String(validate=ma.validate.Length(max=9))
-    care_home_id = ma.fields.Integer()
-    group_id = ma.fields.Integer()
+    local_authority = Text(max_length=9)
+    care_home_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
+    group_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
 @blp.route("")

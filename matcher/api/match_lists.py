@@ -11,6 +11,7 @@ from .. import csvout
 from ..extensions import db
 from ..models import GROUP_KINDS, NATIONS
 from ..presentation.reasons import with_reasons
+from ..schemas.fields import Text
 from ..services import match_lists, scope
 from .base import Blueprint
 from .common import current_user, service_errors
@@ -42,9 +43,11 @@ class MatchListArgs(FormatArgs):
     nation = ma.fields.String(validate=ma.validate.OneOf(NATIONS), metadata={
         "description": "Coordinators: their own nation (the default). Admins: any; "
                        "leave out for the whole network."})
-    local_authority = ma.fields.String(validate=ma.validate.Length(max=9), metadata={
+    local_authority = Text(max_length=9, metadata={
         "description": "A local authority code, e.g. W06000002."})
+    # ``kinds=`` (nothing) is refused: an empty kind is not one of them.
     kinds = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
+                          validate=ma.validate.Length(min=1),
                           metadata={"description": "Comma-separated partner kinds."})
     per_home = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=20))
 

@@ -26,11 +26,17 @@ WEIGHT_NAMES = catalogue.codes(catalogue.RANKING_COMPONENTS)
 class CommaList(BoundedList):
     """A list given as repeated parameters or comma-separated (``kinds=choir,school``)."""
 
+    def __init__(self, cls_or_instance, **kwargs):
+        super().__init__(cls_or_instance, **kwargs)
+        self.validators.insert(0, ma.validate.Length(min=1))  # documented as minItems: 1
+
     def _deserialize(self, value, attr, data, **kwargs):
+        # Empty items are kept, for the item's own rule to refuse: ``kinds=`` or
+        # ``kinds=choir,`` names a kind that is not one of them.
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            value = [v.strip() for v in value.split(",")]
         elif isinstance(value, list):
-            value = [v.strip() for item in value for v in str(item).split(",") if v.strip()]
+            value = [v.strip() for item in value for v in str(item).split(",")]
         return super()._deserialize(value, attr, data, **kwargs)
 
 

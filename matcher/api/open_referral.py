@@ -14,6 +14,7 @@ from flask_smorest import abort
 from ..domain.geocoding import GeocodingError, InvalidPostcode
 from ..extensions import db
 from ..models import GROUP_KINDS
+from ..schemas.fields import KNOWN, Text, postcode_pattern
 from ..security import public_url
 from ..services import open_referral
 from .base import Blueprint
@@ -41,19 +42,20 @@ class PageArgs(ma.Schema):
 
 
 class ServiceListArgs(PageArgs):
-    search = ma.fields.String(validate=ma.validate.Length(max=200),
+    search = Text(max_length=200,
                               metadata={"description": "Search service names and descriptions."})
-    text = ma.fields.String(validate=ma.validate.Length(max=200),
+    text = Text(max_length=200,
                             metadata={"description": "The same as ``search`` (older name)."})
     kind = ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS))
-    taxonomy_term_id = ma.fields.String(validate=ma.validate.Length(max=100))
-    taxonomy_id = ma.fields.String(validate=ma.validate.Length(max=100))
+    taxonomy_term_id = Text(max_length=100)
+    taxonomy_id = Text(max_length=100)
     modified_after = ma.fields.DateTime(
         metadata={"description": "Only services changed at or after this time (ISO 8601)."})
     postcode = ma.fields.String(
-        validate=ma.validate.Length(min=2, max=10),
+        validate=ma.validate.Length(min=2, max=20),
         metadata={"description": "Only services that reach this postcode (their travel radius), "
-                                 "or that are within ``proximity`` of it."})
+                                 "or that are within ``proximity`` of it.",
+                  "pattern": postcode_pattern(), KNOWN: "postcode"})
     proximity = ma.fields.Float(
         validate=ma.validate.Range(min=1, max=200_000),
         metadata={"description": "Metres from the centroid of ``postcode``."})

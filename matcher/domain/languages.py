@@ -20,9 +20,11 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 
 import langcodes
 from language_data.names import load_trie, normalize_name
@@ -32,6 +34,7 @@ __all__ = [
     "Language",
     "UnknownLanguage",
     "canonical_tag",
+    "code_pattern",
     "is_english",
     "language_name",
     "normalise_language",
@@ -245,6 +248,21 @@ def normalise_languages(items: Iterable[str | Language | Mapping]) -> list[Langu
     if unknown:
         raise UnknownLanguage(unknown)
     return list(seen.values())
+
+
+@lru_cache(maxsize=1)
+def code_pattern() -> str:
+    """A regular expression (JSON Schema dialect) matching every two- or three-letter code,
+    in lower case, that `normalise_language` reads as a language; codes grouped by first
+    letter to keep it short. For the OpenAPI document (about a second to build)."""
+    letters = string.ascii_lowercase
+    groups = []
+    for first in letters:
+        rests = [rest for n in (1, 2) for rest in map("".join, product(letters, repeat=n))
+                 if _resolve(first + rest) is not None]
+        if rests:
+            groups.append(f"{first}(?:{'|'.join(rests)})")
+    return f"^(?:{'|'.join(groups)})$"
 
 
 @lru_cache(maxsize=65536)

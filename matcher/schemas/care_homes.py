@@ -31,7 +31,7 @@ class CareHomeInputSchema(ma.Schema):
     """What a coordinator or the home's staff may send; also validates the profile form."""
 
     name = Text(required=True, min_length=1, max_length=200, blank=False)
-    postcode = Postcode(required=True)
+    postcode = Postcode(required=True, known=True)
     regulator = ma.fields.String(validate=_one_of(catalogue.REGULATORS), allow_none=True)
     regulator_id = Text(max_length=40, allow_none=True)
     address_line1 = Text(max_length=200, allow_none=True)
@@ -78,4 +78,9 @@ class CareHomeInputSchema(ma.Schema):
 
 
 class CareHomePatchSchema(CareHomeInputSchema):
-    """Any subset of a care home's fields (used with ``partial=True``)."""
+    """Any subset of a care home's fields, each one whole: a language given needs its
+    residents (``partial`` reaches only the top level, not the entries of a list)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("partial", tuple(self._declared_fields))
+        super().__init__(**kwargs)

@@ -13,6 +13,7 @@ from ..domain.postcodes import InvalidPostcode, parse_postcode
 MAX_ID = 2**31 - 1
 
 __all__ = [
+    "Boolean",
     "BoundedList",
     "MESSAGE_MAX",
     "ContactSchema",
@@ -66,6 +67,24 @@ def check_characters(text: str, *, multiline: bool = False) -> None:
                 f"it is not allowed here.")
 
 
+# ``check_characters`` as a JSON Schema (ECMA-262) pattern for the OpenAPI document: the
+# characters it refuses, as the body of a character class. Lone surrogates are left out:
+# validators that work on Unicode scalar values (Rust's regex) refuse such a class, and no
+# UTF-8 request can carry one except as a JSON escape.
+_REFUSED_CLASS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_REFUSED_MULTILINE_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+
+
+def text_pattern(*, multiline: bool = False, blank: bool = True) -> str:
+    """The pattern of text ``check_characters`` lets through (and, when ``blank=False``,
+    that is empty or holds more than white space)."""
+    refused = _REFUSED_MULTILINE_CLASS if multiline else _REFUSED_CLASS
+    allowed = f"[^{refused}]*"
+    if blank:
+        return f"^{allowed}$"
+    return f"^(?:{allowed}[^\\s{refused}]{allowed})?$"
+
+
 def _as_list(validate) -> list:
     if validate is None:
         return []
@@ -86,6 +105,10 @@ class Text(ma.fields.String):
         self.max_length = max_length
         self.multiline = multiline
         self.blank = blank
+        if not any(isinstance(v, ma.validate.Regexp) for v in self.validators):
+            # A Regexp validator's own (stricter) pattern is the one documented.
+            self.metadata = {"pattern": text_pattern(multiline=multiline, blank=blank),
+                             **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -114,11 +137,48 @@ class BoundedList(ma.fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Postcode(Text):
-    """A UK postcode in any spelling, checked for shape (existence is the geocoder's job)."""
+def _any_case(text: str) -> str:
+    """``text`` as a pattern matching it in either case (``SW1A`` -> ``[Ss][Ww]1[Aa]``)."""
+    return "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in text)
 
-    def __init__(self, **kwargs):
+
+# Separators a postcode may have around or between its halves (``parse_postcode`` drops them).
+# (White space that is not a control character: ``check_characters`` refuses those.)
+_PC_SEPARATORS = r"[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\-\u2010-\u2015]*"
+_PC_INWARD = r"[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}"
+
+
+def postcode_pattern(districts=None) -> str:
+    """The pattern of a postcode ``parse_postcode`` reads, in any case and with separators
+    around its halves; with ``districts`` (outward codes), only postcodes in them."""
+    if districts is None:
+        outward = (r"(?:[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y]?[0-9][0-9A-Za-z]?|"
+                   + _any_case("GIR") + ")")
+    else:
+        by_area: dict[str, list[str]] = {}
+        for code in sorted(districts):
+            area = code[:2] if code[1:2].isalpha() else code[:1]
+            by_area.setdefault(area, []).append(code[len(area):])
+        outward = "(?:" + "|".join(
+            _any_case(area) + "(?:" + "|".join(_any_case(rest) for rest in rests) + ")"
+            for area, rests in by_area.items()) + ")"
+    return f"^{_PC_SEPARATORS}{outward}{_PC_SEPARATORS}{_PC_INWARD}{_PC_SEPARATORS}$"
+
+
+# Marks a property the OpenAPI document narrows to what this server knows when it is served
+# (``matcher.api.base``): the postcode districts of its index, the language tags it reads.
+KNOWN = "x-kith-known"
+
+
+class Postcode(Text):
+    """A UK postcode in any spelling, checked for shape (existence is the geocoder's job).
+    ``known=True`` documents that it must also be in a district the index knows."""
+
+    def __init__(self, *, known: bool = False, **kwargs):
         super().__init__(max_length=20, **kwargs)
+        self.metadata = {**self.metadata, "pattern": postcode_pattern()}
+        if known:
+            self.metadata[KNOWN] = "postcode"
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -133,6 +193,11 @@ class LanguageName(Text):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=MAX_LANGUAGE_LENGTH, **kwargs)
+        self.metadata = {
+            "description": "A language tag (ISO 639, e.g. `cy`, `pl`, `bfi`); its name in "
+                           "English or in the language itself (`Welsh`, `Cymraeg`) is read "
+                           "too.",
+            **self.metadata, KNOWN: "language"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -155,8 +220,33 @@ class Interests(BoundedList):
         return clean_interests(super()._deserialize(value, attr, data, **kwargs))
 
 
-class Email(Text, ma.fields.Email):
-    """An email address, with the same character rule as every text."""
+class Boolean(ma.fields.Boolean):
+    """``true`` or ``false`` and nothing else: marshmallow's own also reads ``1``, ``"yes"``
+    and ``"on"``, which the document (``type: boolean``) does not allow. Forms and files turn
+    their words into booleans before they get here."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+# An email address as the document states it: marshmallow's own check is code, not a pattern,
+# and disagrees with JSON Schema's ``email`` format at the edges (``a@b.c``).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:" + _LABEL + r"\.)+"
+                 r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])$")
+
+
+class Email(Text):
+    """An email address (``EMAIL_PATTERN``): a local part, ``@`` and a domain with a top-level
+    label of two or more characters."""
+
+    def __init__(self, **kwargs):
+        validators = _as_list(kwargs.pop("validate", None))
+        super().__init__(validate=[ma.validate.Regexp(
+            EMAIL_PATTERN, error="Not a valid email address."), *validators], **kwargs)
+        self.metadata = {"format": "email", **self.metadata}
 
 
 class ContactSchema(ma.Schema):

@@ -7,6 +7,7 @@ import marshmallow as ma
 
 from ..domain import catalogue
 from .fields import (
+    Boolean,
     BoundedList,
     ContactSchema,
     Interests,
@@ -37,20 +38,20 @@ class GroupInputSchema(ma.Schema):
     description = Text(max_length=5000, multiline=True)
     interests = Interests()
     languages = BoundedList(LanguageName(), max_items=30)
-    postcode = Postcode(required=True)
+    postcode = Postcode(required=True, known=True)
     town = Text(max_length=100, allow_none=True)
     travel_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
     availability = BoundedList(ma.fields.String(validate=ma.validate.OneOf(catalogue.SLOTS)),
                                max_items=len(catalogue.SLOTS), allow_none=True)
     capacity_per_month = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100),
                                            allow_none=True)
-    offers_remote = ma.fields.Boolean()
+    offers_remote = Boolean()
     remote_modes = BoundedList(ma.fields.String(validate=_one_of(catalogue.REMOTE_MODES)),
                                max_items=len(catalogue.REMOTE_MODES))
-    works_with_children = ma.fields.Boolean()
+    works_with_children = Boolean()
     safeguarding = ma.fields.Nested(SafeguardingSchema)
     contact = ma.fields.Nested(ContactSchema)
-    consent = ma.fields.Boolean(required=True, validate=ma.validate.Equal(
+    consent = Boolean(required=True, validate=ma.validate.Equal(
         True, error="You must agree to the privacy notice so we can store your details."))
 
     @ma.post_load
@@ -73,8 +74,13 @@ class GroupInputSchema(ma.Schema):
 
 
 class GroupPatchSchema(GroupInputSchema):
-    """A change to a group: any field, and (for coordinators) its status."""
+    """A change to a group: any field, and (for coordinators) its status (``partial`` reaches
+    only the top level, as for care homes)."""
 
-    consent = ma.fields.Boolean()
+    def __init__(self, **kwargs):
+        kwargs.setdefault("partial", tuple(self._declared_fields))
+        super().__init__(**kwargs)
+
+    consent = Boolean()
     status = ma.fields.String(validate=_one_of(catalogue.GROUP_STATUSES))
     status_reason = Text(max_length=1000, multiline=True, allow_none=True)

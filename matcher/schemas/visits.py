@@ -13,6 +13,10 @@ def _notes(**kwargs) -> Text:
     return Text(max_length=2000, multiline=True, **kwargs)
 
 
+# The domain's limits (``rules.validate`` says so again, for callers without this schema).
+_DURATION = ma.validate.Range(min=rules.MIN_DURATION_MINUTES, max=rules.MAX_DURATION_MINUTES)
+
+
 class VisitInputSchema(ma.Schema):
     """A visit to plan: its first start (UK time when no offset is given), length, mode and
     how it repeats."""
@@ -20,8 +24,7 @@ class VisitInputSchema(ma.Schema):
     starts_at = ma.fields.DateTime(required=True, metadata={
         "description": "First start, ISO 8601; without an offset it is UK time "
                        "(Europe/London)."})
-    duration_minutes = ma.fields.Integer(required=True, strict=True, metadata={
-        "description": f"From {rules.MIN_DURATION_MINUTES} to {rules.MAX_DURATION_MINUTES}."})
+    duration_minutes = ma.fields.Integer(required=True, strict=True, validate=_DURATION)
     mode = ma.fields.String(required=True, validate=ma.validate.OneOf(rules.MODES))
     repeat = ma.fields.String(load_default=rules.ONE_OFF,
                               validate=ma.validate.OneOf(rules.REPEATS))
@@ -36,14 +39,14 @@ class VisitPatchSchema(ma.Schema):
 
     version = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID))
     starts_at = ma.fields.DateTime()
-    duration_minutes = ma.fields.Integer(strict=True)
+    duration_minutes = ma.fields.Integer(strict=True, validate=_DURATION)
     mode = ma.fields.String(validate=ma.validate.OneOf(rules.MODES))
     repeat = ma.fields.String(validate=ma.validate.OneOf(rules.REPEATS))
     repeat_until = ma.fields.Date(allow_none=True)
     notes = _notes(allow_none=True)
     state = ma.fields.String(validate=ma.validate.OneOf(rules.STATES[1:]), metadata={
         "description": "confirmed (of a proposed visit) or cancelled (the whole series)."})
-    occurrence = ma.fields.String(validate=ma.validate.Length(max=25), metadata={
+    occurrence = Text(max_length=25, metadata={
         "description": "Key of one occurrence (its planned start in UTC)."})
     status = ma.fields.String(validate=ma.validate.OneOf(rules.OCCURRENCE_STATUSES))
     note = _notes(allow_none=True)
@@ -52,6 +55,11 @@ class VisitPatchSchema(ma.Schema):
     def _something(self, data, **kwargs):
         if not set(data) - {"version"}:
             raise ma.ValidationError("Give something to change.", "_schema")
+
+
+# ``_something`` in the document: at least one field besides ``version``.
+VisitPatchSchema.OPENAPI_RULES = {"anyOf": [
+    {"required": [name]} for name in VisitPatchSchema._declared_fields if name != "version"]}
 
 
 class VisitWindowArgs(ma.Schema):

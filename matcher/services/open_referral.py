@@ -73,7 +73,7 @@ def object_id(kind: str, group_id: int, sub: int = 0) -> str:
 def group_id_from_object_id(kind: str, text: str) -> int | None:
     """The group id an object id of ``kind`` stands for (a plain number too), or None."""
     text = text.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²" or "٣": digits to Python, not numbers
         return int(text)
     match = _ID_PATTERN.match(text)
     if not match or int(match.group(1), 16) != _OBJECT_CODES[kind]:
