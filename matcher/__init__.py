@@ -200,8 +200,11 @@ def _configured_limit(setting: str) -> str:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from flask_babel import gettext
+
     from .api.base import error_payload, is_api_request
     from .extensions import db
+    from .web.messages import N_
 
     def _rollback():
         try:
@@ -226,8 +229,9 @@ def register_errorhandlers(app: Flask) -> None:
         if is_api_request():
             return error_payload(503, "Service Unavailable"), 503, {"Retry-After": "5"}
         return render_template("error.html", code=503,
-                               message="The service is briefly unavailable. Please try again "
-                                       "in a few seconds."), 503, {"Retry-After": "5"}
+                               message=gettext("The service is briefly unavailable. Please try "
+                                               "again in a few seconds.")
+                               ), 503, {"Retry-After": "5"}
 
     def _unstorable(exc):
         # A number or text the database cannot hold (out of range, a NUL character, a lone
@@ -236,11 +240,11 @@ def register_errorhandlers(app: Flask) -> None:
         from .accesslog import redact_url
         log.warning("Value the database cannot hold on %s %s: %s", request.method,
                     redact_url(request.path), exc, exc_info=exc)
-        message = ("A value in the request cannot be stored or looked up: a number is too "
-                   "large, or some text holds characters that are not allowed.")
+        message = N_("A value in the request cannot be stored or looked up: a number is too "
+                     "large, or some text holds characters that are not allowed.")
         if is_api_request():
             return error_payload(422, "Unprocessable Entity", message), 422
-        return render_template("error.html", code=422, message=message), 422
+        return render_template("error.html", code=422, message=gettext(message)), 422
 
     @app.errorhandler(DataError)
     def _data(exc):
@@ -275,7 +279,8 @@ def register_errorhandlers(app: Flask) -> None:
         if is_api_request():
             return error_payload(500, "Internal Server Error"), 500
         return render_template("error.html", code=500,
-                               message="Something went wrong on our side. It has been logged."), 500
+                               message=gettext("Something went wrong on our side. It has been "
+                                               "logged.")), 500
 
 
 def register_cli(app: Flask) -> None:

@@ -6,6 +6,9 @@ import datetime as dt
 import re
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, rate_limited
@@ -13,15 +16,16 @@ from ..services import accounts, passwords
 from ..services.errors import InvalidInput
 from ..services.uow import unit_of_work
 from .base import bp, home_page_for, safe_next
-from .forms import FormErrors
+from .forms import EMAIL_FORMAT, FormErrors
+from .messages import page_message
 
 # The shape of an address (one @, no spaces or control characters); whether it exists is
 # never said.
 EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
-BAD_SIGN_IN = "Enter a correct email address and password"
-LOCKED_HINT = ("If you have tried several times, signing in with this email address from "
-               "here is paused for 15 minutes, longer if it happens again. Wait and try "
-               "again, or sign in from another device.")
+BAD_SIGN_IN = _l("Enter a correct email address and password")
+LOCKED_HINT = _l("If you have tried several times, signing in with this email address from "
+                 "here is paused for 15 minutes, longer if it happens again. Wait and try "
+                 "again, or sign in from another device.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,9 +43,9 @@ def login():
         password = request.form.get("password") or ""
         errors = FormErrors(["email", "password"])
         if not email:
-            errors.add("email", "Enter your email address")
+            errors.add("email", _("Enter your email address"))
         if not password:
-            errors.add("password", "Enter your password")
+            errors.add("password", _("Enter your password"))
         if not errors:
             address = request.remote_addr or "unknown"
             user = accounts.authenticate(db.session, email, password, address)
@@ -72,7 +76,7 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.", "success")
+    flash(_("You have signed out."), "success")
     return redirect(url_for("web.index"), code=303)
 
 
@@ -90,6 +94,17 @@ def _invitation_ttl() -> dt.timedelta:
     return dt.timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
 
 
+def _valid_for(ttl: dt.timedelta) -> str:
+    """How long a link works, in the page's language ("1 hour", "2 awr")."""
+    hours = round(ttl.total_seconds() / 3600)
+    if hours >= 48:
+        return ngettext("%(num)d day", "%(num)d days", hours // 24)
+    if hours >= 1:
+        return ngettext("%(num)d hour", "%(num)d hours", hours)
+    minutes = max(1, round(ttl.total_seconds() / 60))
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+
+
 @bp.route("/login/reset", methods=["GET", "POST"])
 @rate_limited("RATELIMIT_PASSWORD_RESET", methods=["POST"])
 def password_reset_request():
@@ -98,17 +113,16 @@ def password_reset_request():
     errors = FormErrors(["email"])
     if request.method == "POST":
         if not email:
-            errors.add("email", "Enter your email address")
+            errors.add("email", _("Enter your email address"))
         elif len(email) > 254 or not EMAIL_SHAPE.fullmatch(email):
-            errors.add("email", "Enter an email address in the correct format, like "
-                                "name@example.org")
+            errors.add("email", EMAIL_FORMAT)
         if not errors:
             with unit_of_work(db.session):
                 passwords.request_reset(db.session, _secret(), email, ttl=_reset_ttl())
             return render_template("auth/reset_sent.html", email=email,
-                                   valid_for=passwords.valid_for(_reset_ttl()))
+                                   valid_for=_valid_for(_reset_ttl()))
     return render_template("auth/reset_request.html", email=email, errors=errors or None,
-                           valid_for=passwords.valid_for(_reset_ttl())), 422 if errors else 200
+                           valid_for=_valid_for(_reset_ttl())), 422 if errors else 200
 
 
 def _set_password_page(token: str, purpose: str, ttl: dt.timedelta, endpoint: str):
@@ -125,11 +139,11 @@ def _set_password_page(token: str, purpose: str, ttl: dt.timedelta, endpoint: st
             errors = FormErrors(["password", "confirm"])
             for field, messages in exc.errors.items():
                 for message in messages:
-                    errors.add(field, message)
+                    errors.add(field, page_message(str(message).rstrip(".")))
         else:
             logout_user()
             session.clear()
-            flash("Your password is set. Sign in with it now.", "success")
+            flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("web.login"), code=303)
     return render_template("auth/set_password.html", user=user, purpose=purpose,
                            action=url_for(endpoint, token=token), errors=errors,

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
-from flask_babel import format_date, lazy_gettext
+from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -17,6 +17,7 @@ from ..domain import catalogue
 from ..presentation.reasons import format_km
 from ..services import scope
 from ..services.errors import Forbidden, NotFound, ServiceError
+from .messages import page_message
 
 bp = Blueprint("web", __name__)
 
@@ -150,22 +151,22 @@ def _nav_items() -> list[dict]:
     endpoint = request.endpoint or ""
     items = []
     if not current_user.is_authenticated:
-        items.append({"text": "Register a group", "href": url_for("web.register"),
+        items.append({"text": gettext("Register a group"), "href": url_for("web.register"),
                       "active": endpoint.startswith("web.register")})
         return items
     if scope.own_home_id(current_user):
-        items.append({"text": "My care home",
+        items.append({"text": gettext("My care home"),
                       "href": url_for("web.partners", home_id=scope.own_home_id(current_user)),
                       "active": endpoint in ("web.partners", "web.home_profile")})
     if scope.can_use_network_tools(current_user):
-        items.append({"text": "Coordinator dashboard", "href": url_for("web.coordinator"),
+        items.append({"text": gettext("Coordinator dashboard"), "href": url_for("web.coordinator"),
                       "active": endpoint.startswith("web.coordinator")})
     if scope.can_read_audit(current_user):
-        items.append({"text": "Audit trail", "href": url_for("web.admin_audit"),
+        items.append({"text": gettext("Audit trail"), "href": url_for("web.admin_audit"),
                       "active": endpoint.startswith("web.admin_audit")})
-        items.append({"text": "Outbox", "href": url_for("web.admin_outbox"),
+        items.append({"text": gettext("Outbox"), "href": url_for("web.admin_outbox"),
                       "active": endpoint.startswith("web.admin_outbox")})
-    items.append({"text": "Register a group", "href": url_for("web.register"),
+    items.append({"text": gettext("Register a group"), "href": url_for("web.register"),
                   "active": endpoint.startswith("web.register")})
     return items
 
@@ -185,6 +186,8 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["percent"] = _percent
     app.jinja_env.filters["bar_step"] = _bar_step
     app.jinja_env.filters["km"] = _km
+    # Kith's English messages (services, schemas) in the page's language: {{ message | msg }}.
+    app.jinja_env.filters["msg"] = page_message
     app.jinja_env.globals.update(
         KIND_LABELS=KIND_LABELS, GROUP_STATUS_LABELS=GROUP_STATUS_LABELS,
         GROUP_STATUS_TAGS=GROUP_STATUS_TAGS, INTRODUCTION_STATUS_LABELS=INTRODUCTION_STATUS_LABELS,
@@ -208,5 +211,5 @@ def install(app: Flask) -> None:
     def _csrf_error(exc):
         return render_template(
             "error.html", code=400,
-            message="Your form could not be sent because the page had expired. Go back, "
-                    "reload the page and try again."), 400
+            message=gettext("Your form could not be sent because the page had expired. Go "
+                            "back, reload the page and try again.")), 400

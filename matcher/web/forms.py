@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ..schemas import CareHomeInputSchema, GroupInputSchema
 from ..schemas.fields import BLANK_MESSAGE
+from .messages import page_message
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -43,6 +46,17 @@ def valid_idempotency_key(value: str | None) -> str:
         return new_idempotency_key()
 
 
+# What a date lacks, said whole so that each reads naturally in Welsh too.
+_DATE_MISSING = {
+    ("day",): _l("%(label)s must include a day"),
+    ("month",): _l("%(label)s must include a month"),
+    ("year",): _l("%(label)s must include a year"),
+    ("day", "month"): _l("%(label)s must include a day and month"),
+    ("day", "year"): _l("%(label)s must include a day and year"),
+    ("month", "year"): _l("%(label)s must include a month and year"),
+}
+
+
 def read_date(form: Mapping, key: str, label: str) -> tuple[str | None, str | None]:
     """Read a GOV.UK date input (``key-day``, ``key-month``, ``key-year``).
 
@@ -51,16 +65,16 @@ def read_date(form: Mapping, key: str, label: str) -> tuple[str | None, str | No
     parts = {p: (form.get(f"{key}-{p}") or "").strip() for p in ("day", "month", "year")}
     if not any(parts.values()):
         return None, None
-    missing = [p for p in ("day", "month", "year") if not parts[p]]
+    missing = tuple(p for p in ("day", "month", "year") if not parts[p])
     if missing:
-        return None, f"{label} must include a {' and '.join(missing)}"
+        return None, str(_DATE_MISSING[missing]) % {"label": label}
     try:
         day, month, year = (int(parts[p]) for p in ("day", "month", "year"))
         if year < 1000:
-            return None, f"{label} year must include 4 numbers"
+            return None, _("%(label)s year must include 4 numbers", label=label)
         return dt.date(year, month, day).isoformat(), None
     except ValueError:
-        return None, f"{label} must be a real date"
+        return None, _("%(label)s must be a real date", label=label)
 
 
 def date_parts(value: dt.date | None) -> dict[str, str]:
@@ -97,7 +111,8 @@ def is_blank(raw: Any) -> bool:
 
 
 def friendly(message: str, label: str, required: str, blank: bool) -> str:
-    """Rephrase marshmallow's default messages in the GOV.UK style (no full stops)."""
+    """Rephrase marshmallow's default messages in the GOV.UK style (no full stops), in the
+    page's language."""
     if blank and (message.startswith("Missing data") or message.startswith("Length must be")
                   or message.startswith("Shorter than") or message.startswith("Field may not")):
         return required
@@ -105,22 +120,28 @@ def friendly(message: str, label: str, required: str, blank: bool) -> str:
             "Field may not be null") or message == BLANK_MESSAGE:
         return required
     if message.startswith("Not a valid number"):
-        return f"{label} must be a number, like 5"
+        return _("%(label)s must be a number, like 5", label=label)
     if message.startswith("Not a valid integer"):
-        return f"{label} must be a whole number, like 4"
+        return _("%(label)s must be a whole number, like 4", label=label)
     if message.startswith("Not a valid email"):
-        return "Enter an email address in the correct format, like name@example.org"
+        return str(EMAIL_FORMAT)
     if message.startswith("Not a valid date"):
-        return f"{label} must be a real date"
+        return _("%(label)s must be a real date", label=label)
     if message.startswith("Must be one of"):
         return required
     if match := _RANGE.match(message):
-        return f"{label} must be between {match.group(1)} and {match.group(2)}"
+        return _("%(label)s must be between %(low)s and %(high)s", label=label,
+                 low=match.group(1), high=match.group(2))
     if match := _MAX_LEN.match(message):
-        return f"{label} must be {match.group(1)} characters or fewer"
+        return _("%(label)s must be %(count)s characters or fewer", label=label,
+                 count=match.group(1))
     if match := _BETWEEN.match(message):
-        return f"{label} must be {match.group(2)} characters or fewer"
-    return message.rstrip(".")
+        return _("%(label)s must be %(count)s characters or fewer", label=label,
+                 count=match.group(2))
+    return page_message(message.rstrip("."))
+
+
+EMAIL_FORMAT = _l("Enter an email address in the correct format, like name@example.org")
 
 
 @dataclass
@@ -132,6 +153,7 @@ class FormErrors:
     by_key: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, key: str, message: str) -> None:
+        message = str(message)  # a lazy translation, in the language of this page
         messages = self.by_key.setdefault(key, [])
         if message not in messages:
             messages.append(message)
@@ -164,37 +186,37 @@ GROUP_ORDER = [
     "contact_email", "contact_phone", "consent",
 ]
 GROUP_LABELS = {
-    "name": "Name of your group",
-    "kind": "Kind of group",
-    "description": "Description",
-    "interests": "Each activity",
-    "languages": "Languages",
-    "postcode": "Postcode",
-    "travel_radius_km": "How far you can travel",
-    "availability": "When you can visit",
-    "capacity_per_month": "Visits a month",
-    "remote_modes": "Ways to keep in touch",
-    "works_with_children": "Whether children take part",
-    "safeguarding_scheme": "Safeguarding check",
-    "safeguarding_status": "Status of your check",
-    "safeguarding_expires_on": "Expiry date",
-    "contact_name": "Contact name",
-    "contact_email": "Email address",
-    "contact_phone": "Phone number",
-    "consent": "Agreement to the privacy notice",
+    "name": _l("Name of your group"),
+    "kind": _l("Kind of group"),
+    "description": _l("Description"),
+    "interests": _l("Each activity"),
+    "languages": _l("Languages"),
+    "postcode": _l("Postcode"),
+    "travel_radius_km": _l("How far you can travel"),
+    "availability": _l("When you can visit"),
+    "capacity_per_month": _l("Visits a month"),
+    "remote_modes": _l("Ways to keep in touch"),
+    "works_with_children": _l("Whether children take part"),
+    "safeguarding_scheme": _l("Safeguarding check"),
+    "safeguarding_status": _l("Status of your check"),
+    "safeguarding_expires_on": _l("Expiry date"),
+    "contact_name": _l("Contact name"),
+    "contact_email": _l("Email address"),
+    "contact_phone": _l("Phone number"),
+    "consent": _l("Agreement to the privacy notice"),
 }
 GROUP_REQUIRED = {
-    "name": "Enter the name of your group",
-    "kind": "Select the kind of group you are",
-    "postcode": "Enter the postcode you would travel from, like SW1A 1AA",
-    "consent": "You must agree to the privacy notice so we can store your details",
-    "contact_name": "Enter the name of the person we should contact",
-    "contact_email": "Enter an email address or a phone number so we can contact you",
-    "safeguarding_scheme": "Select the safeguarding scheme",
-    "safeguarding_status": "Select the status of your check",
-    "works_with_children": "Select whether children or young people take part in visits",
-    "availability": "Select the times you could visit",
-    "remote_modes": "Select how you could keep in touch",
+    "name": _l("Enter the name of your group"),
+    "kind": _l("Select the kind of group you are"),
+    "postcode": _l("Enter the postcode you would travel from, like SW1A 1AA"),
+    "consent": _l("You must agree to the privacy notice so we can store your details"),
+    "contact_name": _l("Enter the name of the person we should contact"),
+    "contact_email": _l("Enter an email address or a phone number so we can contact you"),
+    "safeguarding_scheme": _l("Select the safeguarding scheme"),
+    "safeguarding_status": _l("Select the status of your check"),
+    "works_with_children": _l("Select whether children or young people take part in visits"),
+    "availability": _l("Select the times you could visit"),
+    "remote_modes": _l("Select how you could keep in touch"),
 }
 GROUP_ANCHORS = {"safeguarding_expires_on": "safeguarding_expires_on-day"}
 _GROUP_TEXT = ("name", "kind", "description", "interests", "languages", "postcode",
@@ -226,11 +248,12 @@ def group_values_from_form(form: MultiDict) -> dict[str, Any]:
 
 # Short names of the fields a change to which waits for a coordinator, for the pages.
 REVIEWED_LABELS = {
-    "name": "name", "kind": "kind of group", "description": "description",
-    "interests": "activities", "languages": "languages",
-    "works_with_children": "whether children take part",
-    "safeguarding_scheme": "safeguarding check", "safeguarding_status": "safeguarding status",
-    "safeguarding_expires_on": "safeguarding expiry date",
+    "name": _l("name"), "kind": _l("kind of group"), "description": _l("description"),
+    "interests": _l("activities"), "languages": _l("languages"),
+    "works_with_children": _l("whether children take part"),
+    "safeguarding_scheme": _l("safeguarding check"),
+    "safeguarding_status": _l("safeguarding status"),
+    "safeguarding_expires_on": _l("safeguarding expiry date"),
 }
 
 
@@ -304,7 +327,7 @@ def group_payload(values: dict[str, Any], form: Mapping, *, editing: bool = Fals
         payload["travel_radius_km"] = values["travel_radius_km"].strip()
     if values["works_with_children"] in ("yes", "no"):
         payload["works_with_children"] = values["works_with_children"] == "yes"
-    expires, date_error = read_date(form, "safeguarding_expires_on", "Expiry date")
+    expires, date_error = read_date(form, "safeguarding_expires_on", _("Expiry date"))
     if date_error:
         errors.add("safeguarding_expires_on", date_error)
     safeguarding = {
@@ -325,7 +348,7 @@ def group_payload(values: dict[str, Any], form: Mapping, *, editing: bool = Fals
         errors.add("remote_modes", GROUP_REQUIRED["remote_modes"])
     if values["works_with_children"] == "yes" and not values["safeguarding_scheme"]:
         errors.add("safeguarding_scheme",
-                   "Select the safeguarding scheme: groups visiting with children need a check")
+                   _("Select the safeguarding scheme: groups visiting with children need a check"))
     if editing:
         for key in ("name", "kind", "postcode"):
             if not str(values[key]).strip():
@@ -353,7 +376,7 @@ def validate_group(values: dict[str, Any], form: Mapping, *, editing: bool = Fal
             raw = values.get(key)
             blank = is_blank(raw)
             errors.add(key, friendly(message, GROUP_LABELS.get(key, key),
-                                     GROUP_REQUIRED.get(key, f"Enter {key}"), blank))
+                                     str(GROUP_REQUIRED.get(key, f"Enter {key}")), blank))
     if errors:
         return None, errors
     return data, errors
@@ -365,7 +388,7 @@ def add_service_errors(errors: FormErrors, service_errors: dict[str, list[str]],
     for key, messages in service_errors.items():
         target = key if key in errors.order else default_key
         for message in messages:
-            errors.add(target, str(message).rstrip("."))
+            errors.add(target, page_message(str(message).rstrip(".")))
 
 
 # --- care-home profile ------------------------------------------------------------------------
@@ -376,19 +399,19 @@ HOME_ORDER = [
     "visiting_status", "visiting_review_date", "search_radius_km",
 ]
 HOME_LABELS = {
-    "residents": "Number of residents",
-    "interests": "Each interest",
-    "interests_text": "Description of residents' interests",
-    "care_types": "Type of care",
-    "facilities": "Facilities",
-    "visiting_status": "Visiting status",
-    "visiting_review_date": "Review date",
-    "search_radius_km": "Search distance",
+    "residents": _l("Number of residents"),
+    "interests": _l("Each interest"),
+    "interests_text": _l("Description of residents' interests"),
+    "care_types": _l("Type of care"),
+    "facilities": _l("Facilities"),
+    "visiting_status": _l("Visiting status"),
+    "visiting_review_date": _l("Review date"),
+    "search_radius_km": _l("Search distance"),
 }
 HOME_REQUIRED = {
-    "visiting_status": "Select whether the home is open to visitors",
-    "search_radius_km": "Enter how far partners may travel from, in kilometres",
-    "residents": "Enter the number of residents",
+    "visiting_status": _l("Select whether the home is open to visitors"),
+    "search_radius_km": _l("Enter how far partners may travel from, in kilometres"),
+    "residents": _l("Enter the number of residents"),
 }
 HOME_ANCHORS = {"visiting_review_date": "visiting_review_date-day",
                 "languages": "languages-0-language"}
@@ -445,11 +468,11 @@ def validate_home(values: dict[str, Any], form: Mapping
             continue
         if not name:
             errors.add(f"languages-{row_index}-language",
-                       f"Enter the language in row {row_index + 1}")
+                       _("Enter the language in row %(row)s", row=row_index + 1))
             continue
         if not count:
             errors.add(f"languages-{row_index}-residents",
-                       f"Enter how many residents speak {name}")
+                       _("Enter how many residents speak %(language)s", language=name))
             continue
         row_of[len(languages)] = row_index
         languages.append({"language": name, "residents": count})
@@ -469,7 +492,7 @@ def validate_home(values: dict[str, Any], form: Mapping
         payload["search_radius_km"] = values["search_radius_km"].strip()
     else:
         errors.add("search_radius_km", HOME_REQUIRED["search_radius_km"])
-    review, date_error = read_date(form, "visiting_review_date", "Review date")
+    review, date_error = read_date(form, "visiting_review_date", _("Review date"))
     if date_error:
         errors.add("visiting_review_date", date_error)
     payload["visiting_review_date"] = review
@@ -480,15 +503,14 @@ def validate_home(values: dict[str, Any], form: Mapping
         for path, message in flatten_messages(exc.messages):
             key = _home_key(path, row_of)
             base = key if key in HOME_ORDER else "languages"
-            label = HOME_LABELS.get(base, "Language")
+            label = HOME_LABELS.get(base, _l("Language"))
             if key.endswith("-residents"):
-                label = "Number of residents who speak it"
+                label = _l("Number of residents who speak it")
             elif key.endswith("-language"):
-                label = "Language"
+                label = _l("Language")
             raw = values.get(key) if key in values else "x"
-            errors.add(key, friendly(message, label,
-                                     HOME_REQUIRED.get(key, f"Enter {label.lower()}"),
-                                     is_blank(raw)))
+            required = HOME_REQUIRED.get(key) or _("Enter %(label)s", label=str(label).lower())
+            errors.add(key, friendly(message, label, str(required), is_blank(raw)))
     if errors:
         return None, errors
     return data, errors

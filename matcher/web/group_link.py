@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..extensions import db, rate_limited
 from ..models import CommunityGroup
@@ -23,6 +24,7 @@ from ..services.uow import unit_of_work
 from . import forms
 from .base import KIND_LABELS, REMOTE_MODE_LABELS, bp, service_abort
 from .matching import postcode_index
+from .messages import page_message
 
 
 def _group_for(token: str) -> CommunityGroup:
@@ -65,10 +67,10 @@ def group_edit(token: str):
         forms.add_service_errors(errors, exc.errors)
         return _edit_page(_group_for(token), token, values, errors, 422)
     if group.pending_changes:
-        flash("Your changes have been saved. Changes to what care homes see wait for your "
-              "network coordinator's approval.", "success")
+        flash(_("Your changes have been saved. Changes to what care homes see wait for your "
+                "network coordinator's approval."), "success")
     else:
-        flash("Your changes have been saved.", "success")
+        flash(_("Your changes have been saved."), "success")
     return redirect(url_for("web.group_edit", token=token), code=303)
 
 
@@ -81,7 +83,7 @@ def group_answer(token: str, intro_id: int):
         with unit_of_work(db.session):
             intro = introductions.answer_as_group(db.session, group, intro_id, answer)
     except Conflict as exc:
-        flash(exc.message, "info")
+        flash(page_message(exc.message), "info")
         return redirect(url_for("web.group_edit", token=token, _anchor="introductions"),
                         code=303)
     except InvalidInput:
@@ -89,11 +91,11 @@ def group_answer(token: str, intro_id: int):
     except ServiceError as exc:
         service_abort(exc)
     if intro.status == "introduced":
-        flash(f"Thank you: we have emailed you and {intro.care_home.name} each other's "
-              "contact details.", "success")
+        flash(_("Thank you: we have emailed you and %(home)s each other's contact details.",
+                home=intro.care_home.name), "success")
     else:
-        flash(f"You have declined the introduction to {intro.care_home.name}. We have let "
-              "them know.", "success")
+        flash(_("You have declined the introduction to %(home)s. We have let them know.",
+                home=intro.care_home.name), "success")
     return redirect(url_for("web.group_edit", token=token, _anchor="introductions"), code=303)
 
 
@@ -137,8 +139,7 @@ def lost_link():
     email = (request.form.get("email") or "").strip()[:254]
     if not notifications.valid_email(email):
         errors = forms.FormErrors(["email"])
-        errors.add("email", "Enter an email address in the correct format, like "
-                            "name@example.org")
+        errors.add("email", forms.EMAIL_FORMAT)
         return render_template("group/lost_link.html", email=email, errors=errors), 422
     with unit_of_work(db.session):
         notifications.resend_edit_links(db.session, email, current_app.config["SECRET_KEY"])

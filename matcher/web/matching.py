@@ -49,8 +49,12 @@ def homes_near(group, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def _language_name(lang) -> str:
-    """A language's English name, whether matching gave a tag (``pl``) or a dict."""
-    if isinstance(lang, dict):
-        return lang.get("name") or lang.get("tag") or ""
+    """A language's name in the page's language, whether matching gave a tag (``pl``) or a
+    dict."""
     from ..domain.languages import language_name
-    return language_name(str(lang))
+    from ..i18n import current_language
+    if isinstance(lang, dict):
+        if not lang.get("tag"):
+            return lang.get("name") or ""
+        return language_name(lang["tag"], current_language())
+    return language_name(str(lang), current_language())
