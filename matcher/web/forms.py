@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from ..domain.languages import language_name
+from ..i18n import current_language
 from ..schemas import CareHomeInputSchema, GroupInputSchema
 from ..schemas.fields import BLANK_MESSAGE
 from .messages import page_message
@@ -273,8 +275,7 @@ def group_values_from_record(group, *, proposed: bool = False) -> dict[str, Any]
         "kind": get("kind") or "",
         "description": get("description") or "",
         "interests": "\n".join(get("interests") or []),
-        "languages": ", ".join(lang.get("name") or lang.get("tag", "")
-                               for lang in get("languages") or []),
+        "languages": ", ".join(_language_shown(lang) for lang in get("languages") or []),
         "postcode": group.postcode or "",
         "travel_radius_km": _number(group.travel_radius_km),
         "availability": list(group.availability or []),
@@ -290,6 +291,13 @@ def group_values_from_record(group, *, proposed: bool = False) -> dict[str, Any]
         "contact_phone": group.contact_phone or "",
         "consent": group.consent_at is not None,
     }
+
+
+def _language_shown(lang: Mapping) -> str:
+    """A stored language by its name in the page's language ("Pwyleg" on a Welsh page)."""
+    if not lang.get("tag"):
+        return lang.get("name") or ""
+    return language_name(lang["tag"], current_language())
 
 
 def _number(value) -> str:
@@ -418,7 +426,7 @@ HOME_ANCHORS = {"visiting_review_date": "visiting_review_date-day",
 
 
 def home_values_from_record(home) -> dict[str, Any]:
-    rows = [{"language": lang.get("name") or lang.get("tag", ""),
+    rows = [{"language": _language_shown(lang),
              "residents": str(lang.get("residents") or "")} for lang in home.languages or []]
     rows += [{"language": "", "residents": ""}] * max(2, LANGUAGE_ROWS - len(rows))
     return {

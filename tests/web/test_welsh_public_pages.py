@@ -1,0 +1,338 @@
+"""Every page a member of the public or a signed-out person reaches, in Welsh, in each state:
+empty, with errors (entries kept), and done. ``english_leftovers`` must find nothing; the
+fixtures have Welsh names, and people's own words are marked on the pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from matcher.models import CommunityGroup
+from matcher.services import introductions, passwords
+from matcher.services.audit import SYSTEM
+from tests.web.conftest import control_value, edit_token_from, group_form
+from tests.web.welsh import english_leftovers
+
+SECRET = "test-secret"  # the shared test app's SECRET_KEY
+
+
+def welsh(response, status=200) -> str:
+    """The page's HTML, checked to be Welsh through and through."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, html[:2000]
+    assert '<html lang="cy"' in html
+    assert english_leftovers(html) == []
+    return html
+
+
+def title(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html, re.S).group(1).strip()
+
+
+@pytest.fixture
+def cy(client):
+    """The test client after choosing Cymraeg (remembered in the cookie)."""
+    client.get("/?lang=cy")
+    return client
+
+
+def register_welsh(client, **overrides):
+    fields = {"name": "Cantorion Llanberis", "description": "Rydym yn canu emynau.",
+              "interests": "canu, emynau", "languages": "Cymraeg, Saesneg",
+              "contact_name": "Dafydd Jones", **overrides}
+    form = group_form(**fields)
+    return client.post("/register", data=form)
+
+
+# --- pages with no form --------------------------------------------------------------------
+
+def test_home_page_in_welsh(cy):
+    html = welsh(cy.get("/"))
+    assert "Dewch â’ch cymuned i mewn i gartref gofal" in html
+    assert "Cofrestru eich grŵp" in html
+
+
+def test_accessibility_statement_in_welsh_says_the_service_is_in_welsh(cy):
+    html = welsh(cy.get("/accessibility"))
+    assert title(html).startswith("Datganiad hygyrchedd")
+    assert "Mae pob tudalen o Kith ar gael yn Gymraeg ac yn Saesneg" in html
+    assert "400%" in html
+
+
+def test_accessibility_statement_in_english_says_the_service_is_in_welsh(client):
+    html = client.get("/accessibility").get_data(as_text=True)
+    assert "Every page of Kith is available in Welsh and in English" in html
+    assert "zoom in up to 400% without" in html
+
+
+def test_privacy_notice_in_welsh(app, cy):
+    html = welsh(cy.get("/privacy"))
+    assert f"Fersiwn {app.config['PRIVACY_NOTICE_VERSION']}" in html
+    assert f"ar ôl {app.config['PURGE_PENDING_AFTER_DAYS']} diwrnod" in html
+    assert "Beth rydym yn ei gadw" in html
+
+
+# --- registration -----------------------------------------------------------------------------
+
+def test_registration_form_in_welsh(cy):
+    html = welsh(cy.get("/register"))
+    assert "Cofrestru eich grŵp" in title(html)
+    assert "Tell care homes" not in html
+    assert "Dywedwch wrth gartrefi gofal am eich grŵp (dewisol)" in html
+    assert ">Ie</label>" in html and ">Na</label>" in html
+    assert ">Diwrnod</label>" in html  # the date input's parts
+    assert "Iaith Arwyddion Prydain" in html
+
+
+def test_registration_errors_in_welsh_keep_the_entries(cy, db):
+    response = register_welsh(cy, name="", postcode="ddim yn god post", travel_radius_km="pell",
+                              consent=None, contact_email="neb-yn-unman",
+                              **{"safeguarding_expires_on-day": "31",
+                                 "safeguarding_expires_on-month": "2",
+                                 "safeguarding_expires_on-year": None})
+    html = welsh(response, 422)
+    assert title(html).startswith("Gwall: ")
+    assert '<h2 class="govuk-error-summary__title">Mae problem wedi codi</h2>' in html
+    start = html.index("govuk-error-summary__list")
+    summary = html[start:html.index("</ul>", start)]
+    assert "Rhowch enw eich grŵp" in summary
+    assert "Pa mor bell y gallwch deithio: rhowch rif, fel 5" in summary
+    assert "Rhaid i chi gytuno i’r hysbysiad preifatrwydd" in summary
+    assert "Nid yw &#39;ddim yn god post&#39; yn god post dilys yn y DU" in summary
+    assert "Rhowch gyfeiriad e-bost yn y fformat cywir" in summary
+    assert "Dyddiad dod i ben: rhaid cynnwys blwyddyn" in summary
+    # field errors say "Gwall:" to screen readers, beside the field
+    assert '<span class="govuk-visually-hidden">Gwall:</span> Rhowch enw eich grŵp' in html
+    # what was typed is kept
+    assert control_value(html, "postcode") == "ddim yn god post"
+    assert control_value(html, "travel_radius_km") == "pell"
+    assert control_value(html, "contact_email") == "neb-yn-unman"
+    assert control_value(html, "safeguarding_expires_on-day") == "31"
+    assert "canu, emynau" in html
+    assert db.session.scalar(select(CommunityGroup).where(
+        CommunityGroup.name == "Cantorion Llanberis")) is None
+
+
+def test_a_language_the_form_cannot_read_is_named_in_welsh(cy):
+    html = welsh(register_welsh(cy, languages="Cymraeg, Klingoneg"), 422)
+    assert "Nid ydym yn adnabod yr iaith &#39;Klingoneg&#39;" in html
+    html = welsh(register_welsh(cy, **{"safeguarding_expires_on-day": "31",
+                                       "safeguarding_expires_on-month": "2"}), 422)
+    assert "Dyddiad dod i ben: rhowch ddyddiad go iawn" in html
+
+
+def test_languages_typed_in_welsh_are_understood(cy, db):
+    response = register_welsh(cy, languages="Cymraeg, Pwyleg, Iaith Arwyddion Prydain")
+    assert response.status_code == 303
+    group = db.session.scalar(select(CommunityGroup).where(
+        CommunityGroup.name == "Cantorion Llanberis"))
+    assert [lang["tag"] for lang in group.languages] == ["cy", "pl", "bfi"]
+
+
+def test_registration_received_in_welsh_with_homes_nearby(cy, make_home):
+    make_home(name="Bryn Awel", postcode="LL55 4UR")
+    response = register_welsh(cy)
+    assert response.status_code == 303
+    html = welsh(cy.get("/register/done"))
+    assert "Cofrestriad wedi dod i law" in html
+    assert "Diolch, <span data-own-words>Cantorion Llanberis</span>" in html
+    assert "Cadwch eich dolen breifat" in html
+    assert "Cartrefi cyfagos a fyddai’n eich croesawu" in html
+    table = html[html.index('<table class="govuk-table">'):html.index("</table>")]
+    assert "Bryn Awel" in table
+    assert "Cymraeg" in table and "Welsh" not in table  # languages in common, in Welsh
+
+
+def test_registration_sent_again_in_welsh(app, cy):
+    form = group_form(name="Cantorion Bethesda", contact_name="Dafydd Jones")
+    assert cy.post("/register", data=form).status_code == 303
+    # Another browser sends the same form again: it is told the registration is in hand.
+    other = app.test_client()
+    other.get("/?lang=cy")
+    assert other.post("/register", data=form).status_code == 303
+    html = welsh(other.get("/register/done"))
+    assert "Roedd y cofrestriad hwn gennym eisoes" in html
+
+
+# --- the group's private link ------------------------------------------------------------------
+
+@pytest.fixture
+def registered(cy, db, make_home):
+    home = make_home(name="Bryn Awel", postcode="LL55 4UR")
+    register_welsh(cy)
+    token = edit_token_from(cy.get("/register/done").get_data(as_text=True))
+    group = db.session.scalar(select(CommunityGroup).where(
+        CommunityGroup.name == "Cantorion Llanberis"))
+    return home, group, token
+
+
+def test_private_page_in_welsh_with_a_request_to_answer(cy, db, registered):
+    home, group, token = registered
+    group.status = "approved"
+    introductions.create_introduction(db.session, home, group, SYSTEM, status="requested",
+                                      message="Hoffem eich croesawu")
+    db.session.commit()
+    html = welsh(cy.get(f"/groups/edit/{token}"))
+    assert "Manylion eich grŵp" in title(html)
+    assert "Cartrefi gofal a ofynnodd am gael cwrdd â chi" in html
+    assert ">Derbyn<" in html and ">Gwrthod<" in html
+    assert "Hoffem eich croesawu" in html
+    # the group's languages, in Welsh, as it would type them
+    assert control_value(html, "languages") == "Cymraeg, Saesneg"
+
+    answered = cy.post(f"/groups/edit/{token}/introductions/"
+                       f"{group.introductions[0].id}", data={"answer": "decline"},
+                       follow_redirects=True)
+    html = welsh(answered)
+    assert "Rydych chi wedi gwrthod y cyflwyniad i Bryn Awel" in html
+    # answering again: already answered, said in Welsh
+    again = cy.post(f"/groups/edit/{token}/introductions/{group.introductions[0].id}",
+                    data={"answer": "accept"}, follow_redirects=True)
+    html = welsh(again)
+    assert "Mae statws y cyflwyniad hwn eisoes yn" in html
+
+
+def test_private_page_without_requests_errors_and_saved(cy, registered):
+    _, _, token = registered
+    html = welsh(cy.get(f"/groups/edit/{token}"))
+    assert "Nid oes cartref gofal wedi gofyn am gael cwrdd â chi eto" in html
+
+    refused = cy.post(f"/groups/edit/{token}",
+                      data=group_form(name="", postcode="LL55", consent=None,
+                                      description="Rydym yn canu emynau."))
+    html = welsh(refused, 422)
+    assert title(html).startswith("Gwall: ")
+    assert "Mae problem wedi codi" in html and "Rhowch enw eich grŵp" in html
+    assert "dim ond yr hanner cyntaf yw hwn" in html
+    assert control_value(html, "postcode") == "LL55"
+
+    saved = cy.post(f"/groups/edit/{token}",
+                    data=group_form(name="Cantorion Llanberis", contact_name="Dafydd Jones",
+                                    description="Rydym yn canu emynau.", consent=None,
+                                    travel_radius_km="12"),
+                    follow_redirects=True)
+    html = welsh(saved)
+    assert "Mae eich newidiadau wedi’u cadw" in html
+
+
+def test_withdrawing_in_welsh(cy, registered):
+    _, _, token = registered
+    html = welsh(cy.get(f"/groups/edit/{token}/withdraw"))
+    assert "Ydych chi’n siŵr eich bod am dynnu" in html
+    assert ">Yn ôl</a>" in html
+    done = cy.post(f"/groups/edit/{token}/withdraw", follow_redirects=True)
+    html = welsh(done)
+    assert "Mae eich grŵp wedi’i dynnu’n ôl" in html
+    # the link is gone: the 404 page, in Welsh
+    html = welsh(cy.get(f"/groups/edit/{token}"), 404)
+    assert "Heb ddod o hyd i’r dudalen" in html and "Heb ddod o hyd" in title(html)
+
+
+def test_lost_link_in_welsh(cy):
+    html = welsh(cy.get("/groups/lost-link"))
+    assert "Cael dolen breifat eich grŵp eto" in html
+    refused = cy.post("/groups/lost-link", data={"email": "dim-at"})
+    html = welsh(refused, 422)
+    assert title(html).startswith("Gwall: ") and title(html).count("Gwall") == 1
+    assert "Rhowch gyfeiriad e-bost yn y fformat cywir" in html
+    assert control_value(html, "email") == "dim-at"
+    sent = welsh(cy.post("/groups/lost-link", data={"email": "dafydd@example.org"}))
+    assert "Gwiriwch eich e-bost" in sent
+
+
+# --- signing in and passwords -----------------------------------------------------------------
+
+def test_sign_in_in_welsh_with_errors(cy, make_user):
+    html = welsh(cy.get("/login"))
+    assert "Mewngofnodi" in title(html)
+    assert 'data-i18n.show-password="Dangos"' in html
+    blank = welsh(cy.post("/login", data={"email": "", "password": ""}), 422)
+    assert "Mae problem wedi codi" in blank
+    assert "Rhowch eich cyfeiriad e-bost" in blank and "Rhowch eich cyfrinair" in blank
+    user, _ = make_user("admin", password="cyfrinair hir iawn")
+    wrong = welsh(cy.post("/login", data={"email": user.email, "password": "anghywir"}), 422)
+    assert "Rhowch gyfeiriad e-bost a chyfrinair cywir" in wrong
+    assert control_value(wrong, "email") == user.email
+
+
+def test_signed_in_pages_and_sign_out_in_welsh(cy, make_user, make_home):
+    home = make_home(name="Bryn Awel")
+    user, _ = make_user("care_home", care_home_id=home.id, password="cyfrinair hir iawn",
+                        email="gwen@enghraifft.org")
+    cy.post("/login", data={"email": user.email, "password": "cyfrinair hir iawn"})
+    html = cy.get("/logout").get_data(as_text=True)
+    assert "Allgofnodi o Kith" in html and "Fy nghartref gofal" in html
+    # a page outside the staff member's role: 403, in Welsh
+    html = welsh(cy.get("/coordinator"), 403)
+    assert "Nid oes gennych ganiatâd i weld y dudalen hon" in html
+    done = cy.post("/logout", follow_redirects=True)
+    html = welsh(done)
+    assert "Rydych chi wedi allgofnodi" in html
+
+
+def test_password_reset_in_welsh(cy, make_user):
+    html = welsh(cy.get("/login/reset"))
+    assert "am 1 awr" in html
+    refused = welsh(cy.post("/login/reset", data={"email": "dim"}), 422)
+    assert "Rhowch gyfeiriad e-bost yn y fformat cywir" in refused
+    user, _ = make_user("admin", password="cyfrinair hir iawn")
+    sent = welsh(cy.post("/login/reset", data={"email": user.email}))
+    assert "Gwiriwch eich e-bost" in sent and "am 1 awr" in sent
+
+
+def test_choosing_a_password_in_welsh(cy, db, make_user):
+    user, _ = make_user("admin", password="cyfrinair hir iawn")
+    token = passwords.make_token(SECRET, user, passwords.RESET)
+    html = welsh(cy.get(f"/login/reset/{token}"))
+    assert "Dewiswch gyfrinair newydd" in html
+    short = welsh(cy.post(f"/login/reset/{token}", data={"password": "byr", "confirm": "byr"}),
+                  422)
+    assert f"Rhaid i’ch cyfrinair fod yn {passwords.MIN_LENGTH} nod o hyd o leiaf" in short
+    mismatch = welsh(cy.post(f"/login/reset/{token}", data={
+        "password": "cyfrinair newydd sbon", "confirm": "cyfrinair arall sbon"}), 422)
+    assert "Nid yw’r ddau gyfrinair yr un fath" in mismatch
+    done = cy.post(f"/login/reset/{token}", data={
+        "password": "cyfrinair newydd sbon", "confirm": "cyfrinair newydd sbon"},
+        follow_redirects=True)
+    html = welsh(done)
+    assert "Mae eich cyfrinair wedi’i osod" in html
+    spent = welsh(cy.get(f"/login/reset/{token}"), 410)
+    assert "Nid yw’r ddolen hon yn gweithio mwyach" in spent
+
+
+# --- error pages ---------------------------------------------------------------------------------
+
+def test_not_found_in_welsh(cy):
+    html = welsh(cy.get("/dim-tudalen-fel-hon"), 404)
+    assert "Cod gwall: 404" in html
+
+
+def test_expired_form_in_welsh(app, cy, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    html = welsh(cy.post("/register", data=group_form()), 400)
+    assert "oherwydd bod y dudalen wedi dod i ben" in html
+
+
+def test_a_fault_in_welsh(app, cy, monkeypatch):
+    from matcher.web import public
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(public, "render_template", broken)
+    monkeypatch.setattr(app, "testing", False)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    html = welsh(cy.get("/accessibility"), 500)
+    assert "Mae’n ddrwg gennym, mae problem gyda’r gwasanaeth" in html
+
+
+def test_english_pages_are_unchanged(client):
+    html = client.get("/register").get_data(as_text=True)
+    assert "Tell care homes about your group (optional)" in html
+    assert "Dywedwch" not in html
+    refused = client.post("/register", data=group_form(name="", postcode="ddim"))
+    html = refused.get_data(as_text=True)
+    assert "There is a problem" in html and "Enter the name of your group" in html
+    assert "&#39;ddim&#39; is not a valid UK postcode" in html
