@@ -79,7 +79,11 @@ class CareHomeInputSchema(ma.Schema):
 
 class CareHomePatchSchema(CareHomeInputSchema):
     """Any subset of a care home's fields, each one whole: a language given needs its
-    residents (``partial`` reaches only the top level, not the entries of a list)."""
+    residents (``partial`` reaches only the top level, not the entries of a list).
+    ``status`` too, for coordinators and admins (a home marked deregistered by mistake, or
+    closed between releases of its register)."""
+
+    status = ma.fields.String(validate=_one_of(catalogue.CARE_HOME_STATUSES))
 
     def __init__(self, **kwargs):
         kwargs.setdefault("partial", tuple(self._declared_fields))

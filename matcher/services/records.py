@@ -226,6 +226,9 @@ def change_home(session: Session, index: PostcodeIndex, user: User, home_id: int
     """Change a home the user may access (a coordinator cannot move it to another nation,
     nor can its staff: a new postcode in another nation is a 422 on ``postcode``)."""
     home = get_home(session, home_id, user)
+    if "status" in data and data["status"] != home.status and not scope.can_create(user):
+        raise Forbidden("Only coordinators and admins may change whether a care home is on "
+                        "its regulator's register.")
     nation, visiting = home.nation, home.visiting_status
     update_home(session, index, home, data, audit.Actor.for_user(user))
     if home.visiting_status != visiting and home.visiting_status != "open":

@@ -87,3 +87,20 @@ def test_pages_tag_deregistered_homes(client, db, make_home, make_user, sign_in)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert 'id="deregistered"' in text and "no longer on its regulator" in text
+
+
+def test_coordinators_may_set_the_status_by_hand_and_staff_may_not(client, db, make_home,
+                                                                   make_user):
+    home = make_home()
+    _, coordinator = make_user("coordinator", nation="wales")
+    _, staff = make_user("care_home", care_home_id=home.id)
+    url = f"/api/v1/care-homes/{home.id}"
+    refused = client.patch(url, json={"status": "deregistered"}, headers=staff)
+    assert refused.status_code == 403
+    assert client.patch(url, json={"status": "closed"}, headers=coordinator).status_code == 422
+    changed = client.patch(url, json={"status": "deregistered"}, headers=coordinator)
+    assert changed.status_code == 200 and changed.json["status"] == "deregistered"
+    # staff may still edit the rest of their home's profile
+    assert client.patch(url, json={"residents": 31}, headers=staff).status_code == 200
+    back = client.patch(url, json={"status": "active"}, headers=coordinator)
+    assert back.status_code == 200 and back.json["status"] == "active"
