@@ -163,14 +163,25 @@ class _Progress:
 
 
 def _rows_in(path: str) -> int | None:
-    """The number of data rows of a CSV file, roughly (its lines less one), read quickly;
-    None for a spreadsheet, whose rows are only known once it is read."""
+    """The number of data rows, roughly, read quickly: a CSV file's lines less one, an XLSX
+    file's largest sheet as its workbook records it; None for ODS (known only once read)."""
     with open(path, "rb") as stream:
-        if stream.read(4).startswith(b"PK"):
-            return None
-        stream.seek(0)
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
-    return max(lines - 1, 1)
+        if not stream.read(4).startswith(b"PK"):
+            stream.seek(0)
+            lines = sum(chunk.count(b"\n")
+                        for chunk in iter(lambda: stream.read(1 << 20), b""))
+            return max(lines - 1, 1)
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            rows = max((sheet.max_row or 0 for sheet in book.worksheets), default=0)
+        finally:
+            book.close()
+    except Exception:  # noqa: BLE001  (not an XLSX, or a damaged one: the import will say)
+        return None
+    return max(rows - 1, 1) if rows else None
 
 
 def _progress_for(path: str, wanted: bool) -> _Progress | None:

@@ -416,3 +416,10 @@ def test_a_groups_file_is_not_taken_for_care_homes(runner, db):
     assert result.exit_code == 1
     assert "looks like the groups CSV" in result.output and "import groups" in result.output
     assert homes(db) == []
+
+
+def test_progress_has_a_bar_for_a_spreadsheet_too(runner, db, releases):
+    _, new = releases
+    shown = run(runner, "import", "care-homes", new, "--progress")
+    assert shown.exit_code == 0, shown.output
+    assert "] 100% 6 rows" in shown.stderr and "rows/s" in shown.stderr
