@@ -51,7 +51,7 @@ def test_registering_in_welsh_with_mistakes_then_received(page, screenshot_dir):
     texts = [links.nth(i).inner_text() for i in range(links.count())]
     assert "Rhowch enw eich grŵp" in texts
     assert "Pa mor bell y gallwch deithio: rhowch rif, fel 5" in texts
-    assert any(text.startswith("Rhaid i chi gytuno i’r hysbysiad preifatrwydd") for text in texts)
+    assert any(text.startswith("Rhaid i chi gytuno i'r hysbysiad preifatrwydd") for text in texts)
     assert any("dim ond yr hanner cyntaf yw hwn" in text for text in texts)
     # each field says what is wrong with it, in Welsh
     assert "Rhowch enw eich grŵp" in page.locator("#name-error").inner_text()

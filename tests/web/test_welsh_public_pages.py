@@ -5,6 +5,7 @@ fixtures have Welsh names, and people's own words are marked on the pages."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -19,12 +20,13 @@ SECRET = "test-secret"  # the shared test app's SECRET_KEY
 
 
 def welsh(response, status=200) -> str:
-    """The page's HTML, checked to be Welsh through and through."""
+    """The page's HTML, checked to be Welsh through and through (character references
+    resolved, so that texts read as they are shown)."""
     html = response.get_data(as_text=True)
     assert response.status_code == status, html[:2000]
     assert '<html lang="cy"' in html
     assert english_leftovers(html) == []
-    return html
+    return unescape(html)
 
 
 def title(html: str) -> str:
@@ -50,7 +52,7 @@ def register_welsh(client, **overrides):
 
 def test_home_page_in_welsh(cy):
     html = welsh(cy.get("/"))
-    assert "Dewch â’ch cymuned i mewn i gartref gofal" in html
+    assert "Dewch â'ch cymuned i mewn i gartref gofal" in html
     assert "Cofrestru eich grŵp" in html
 
 
@@ -65,6 +67,14 @@ def test_accessibility_statement_in_english_says_the_service_is_in_welsh(client)
     html = client.get("/accessibility").get_data(as_text=True)
     assert "Every page of Kith is available in Welsh and in English" in html
     assert "zoom in up to 400% without" in html
+
+
+def test_api_documentation_chrome_in_welsh(cy):
+    html = cy.get("/").get_data(as_text=True)
+    assert 'href="/api/docs?lang=cy">Dogfennaeth yr API</a>' in html
+    docs = cy.get("/api/docs?lang=cy").get_data(as_text=True)
+    assert '<html lang="cy">' in docs and "<title>Dogfennaeth API Kith</title>" in docs
+    assert '<div id="swagger-ui" lang="en-GB"' in docs  # Swagger UI itself speaks English
 
 
 def test_privacy_notice_in_welsh(app, cy):
@@ -99,8 +109,8 @@ def test_registration_errors_in_welsh_keep_the_entries(cy, db):
     summary = html[start:html.index("</ul>", start)]
     assert "Rhowch enw eich grŵp" in summary
     assert "Pa mor bell y gallwch deithio: rhowch rif, fel 5" in summary
-    assert "Rhaid i chi gytuno i’r hysbysiad preifatrwydd" in summary
-    assert "Nid yw &#39;ddim yn god post&#39; yn god post dilys yn y DU" in summary
+    assert "Rhaid i chi gytuno i'r hysbysiad preifatrwydd" in summary
+    assert "Nid yw 'ddim yn god post' yn god post dilys yn y DU" in summary
     assert "Rhowch gyfeiriad e-bost yn y fformat cywir" in summary
     assert "Dyddiad dod i ben: rhaid cynnwys blwyddyn" in summary
     # field errors say "Gwall:" to screen readers, beside the field
@@ -117,7 +127,7 @@ def test_registration_errors_in_welsh_keep_the_entries(cy, db):
 
 def test_a_language_the_form_cannot_read_is_named_in_welsh(cy):
     html = welsh(register_welsh(cy, languages="Cymraeg, Klingoneg"), 422)
-    assert "Nid ydym yn adnabod yr iaith &#39;Klingoneg&#39;" in html
+    assert "Nid ydym yn adnabod yr iaith 'Klingoneg'" in html
     html = welsh(register_welsh(cy, **{"safeguarding_expires_on-day": "31",
                                        "safeguarding_expires_on-month": "2"}), 422)
     assert "Dyddiad dod i ben: rhowch ddyddiad go iawn" in html
@@ -139,7 +149,7 @@ def test_registration_received_in_welsh_with_homes_nearby(cy, make_home):
     assert "Cofrestriad wedi dod i law" in html
     assert "Diolch, <span data-own-words>Cantorion Llanberis</span>" in html
     assert "Cadwch eich dolen breifat" in html
-    assert "Cartrefi cyfagos a fyddai’n eich croesawu" in html
+    assert "Cartrefi cyfagos a fyddai'n eich croesawu" in html
     table = html[html.index('<table class="govuk-table">'):html.index("</table>")]
     assert "Bryn Awel" in table
     assert "Cymraeg" in table and "Welsh" not in table  # languages in common, in Welsh
@@ -214,20 +224,20 @@ def test_private_page_without_requests_errors_and_saved(cy, registered):
                                     travel_radius_km="12"),
                     follow_redirects=True)
     html = welsh(saved)
-    assert "Mae eich newidiadau wedi’u cadw" in html
+    assert "Mae eich newidiadau wedi'u cadw" in html
 
 
 def test_withdrawing_in_welsh(cy, registered):
     _, _, token = registered
     html = welsh(cy.get(f"/groups/edit/{token}/withdraw"))
-    assert "Ydych chi’n siŵr eich bod am dynnu" in html
+    assert "Ydych chi'n siŵr eich bod am dynnu" in html
     assert ">Yn ôl</a>" in html
     done = cy.post(f"/groups/edit/{token}/withdraw", follow_redirects=True)
     html = welsh(done)
-    assert "Mae eich grŵp wedi’i dynnu’n ôl" in html
+    assert "Mae eich grŵp wedi'i dynnu'n ôl" in html
     # the link is gone: the 404 page, in Welsh
     html = welsh(cy.get(f"/groups/edit/{token}"), 404)
-    assert "Heb ddod o hyd i’r dudalen" in html and "Heb ddod o hyd" in title(html)
+    assert "Heb ddod o hyd i'r dudalen" in html and "Heb ddod o hyd" in title(html)
 
 
 def test_lost_link_in_welsh(cy):
@@ -289,17 +299,17 @@ def test_choosing_a_password_in_welsh(cy, db, make_user):
     assert "Dewiswch gyfrinair newydd" in html
     short = welsh(cy.post(f"/login/reset/{token}", data={"password": "byr", "confirm": "byr"}),
                   422)
-    assert f"Rhaid i’ch cyfrinair fod yn {passwords.MIN_LENGTH} nod o hyd o leiaf" in short
+    assert f"Rhaid i'ch cyfrinair fod yn {passwords.MIN_LENGTH} nod o hyd o leiaf" in short
     mismatch = welsh(cy.post(f"/login/reset/{token}", data={
         "password": "cyfrinair newydd sbon", "confirm": "cyfrinair arall sbon"}), 422)
-    assert "Nid yw’r ddau gyfrinair yr un fath" in mismatch
+    assert "Nid yw'r ddau gyfrinair yr un fath" in mismatch
     done = cy.post(f"/login/reset/{token}", data={
         "password": "cyfrinair newydd sbon", "confirm": "cyfrinair newydd sbon"},
         follow_redirects=True)
     html = welsh(done)
-    assert "Mae eich cyfrinair wedi’i osod" in html
+    assert "Mae eich cyfrinair wedi'i osod" in html
     spent = welsh(cy.get(f"/login/reset/{token}"), 410)
-    assert "Nid yw’r ddolen hon yn gweithio mwyach" in spent
+    assert "Nid yw'r ddolen hon yn gweithio mwyach" in spent
 
 
 # --- error pages ---------------------------------------------------------------------------------
@@ -325,7 +335,7 @@ def test_a_fault_in_welsh(app, cy, monkeypatch):
     monkeypatch.setattr(app, "testing", False)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     html = welsh(cy.get("/accessibility"), 500)
-    assert "Mae’n ddrwg gennym, mae problem gyda’r gwasanaeth" in html
+    assert "Mae'n ddrwg gennym, mae problem gyda'r gwasanaeth" in html
 
 
 def test_english_pages_are_unchanged(client):
@@ -333,6 +343,6 @@ def test_english_pages_are_unchanged(client):
     assert "Tell care homes about your group (optional)" in html
     assert "Dywedwch" not in html
     refused = client.post("/register", data=group_form(name="", postcode="ddim"))
-    html = refused.get_data(as_text=True)
+    html = unescape(refused.get_data(as_text=True))
     assert "There is a problem" in html and "Enter the name of your group" in html
-    assert "&#39;ddim&#39; is not a valid UK postcode" in html
+    assert "'ddim' is not a valid UK postcode" in html
