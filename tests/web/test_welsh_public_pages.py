@@ -133,6 +133,13 @@ def test_a_language_the_form_cannot_read_is_named_in_welsh(cy):
     assert "Dyddiad dod i ben: rhowch ddyddiad go iawn" in html
 
 
+def test_postcodes_the_geocoder_cannot_place_are_explained_in_welsh(cy):
+    html = welsh(register_welsh(cy, postcode="JE2 3AB"), 422)
+    assert "Does dim cyfesurynnau gan JE2 3AB (Jersey)" in html
+    html = welsh(register_welsh(cy, postcode="SW9Z 1AA"), 422)
+    assert "Ni ddaethpwyd o hyd i SW9Z 1AA" in html
+
+
 def test_languages_typed_in_welsh_are_understood(cy, db):
     response = register_welsh(cy, languages="Cymraeg, Pwyleg, Iaith Arwyddion Prydain")
     assert response.status_code == 303
@@ -265,6 +272,29 @@ def test_sign_in_in_welsh_with_errors(cy, make_user):
     wrong = welsh(cy.post("/login", data={"email": user.email, "password": "anghywir"}), 422)
     assert "Rhowch gyfeiriad e-bost a chyfrinair cywir" in wrong
     assert control_value(wrong, "email") == user.email
+
+
+def test_a_paused_sign_in_is_explained_in_welsh(cy, make_user):
+    user, _ = make_user("admin", password="cyfrinair hir iawn")
+    for _ in range(5):
+        cy.post("/login", data={"email": user.email, "password": "anghywir"})
+    html = welsh(cy.post("/login", data={"email": user.email, "password": "cyfrinair hir iawn"}),
+                 422)
+    assert "wedi'i oedi am 15 munud" in html
+
+
+@pytest.mark.slow
+def test_too_many_attempts_in_welsh(tmp_path, monkeypatch):
+    from tests.web.test_rate_limits import run_limited_app
+
+    monkeypatch.delenv("REDIS_URL", raising=False)  # limits in memory, this app's own
+    attempt = ["POST", "/login?lang=cy", {"email": "neb@enghraifft.org", "password": "na"}]
+    results = run_limited_app({"RATELIMIT_LOGIN": "1 per minute"}, [attempt, attempt],
+                              migrate=True, tmp_path=tmp_path)
+    assert [r["status"] for r in results] == [422, 429]
+    page = results[1]["body"]
+    assert '<html lang="cy"' in page and english_leftovers(page) == []
+    assert "Rydych chi wedi rhoi cynnig arni ormod o weithiau" in unescape(page)
 
 
 def test_signed_in_pages_and_sign_out_in_welsh(cy, make_user, make_home):
