@@ -342,6 +342,19 @@ def test_choosing_a_password_in_welsh(cy, db, make_user):
     assert "Nid yw'r ddolen hon yn gweithio mwyach" in spent
 
 
+def test_an_invitation_in_welsh(cy, make_user):
+    user, _ = make_user("admin", email="newydd@enghraifft.org")
+    token = passwords.make_token(SECRET, user, passwords.INVITE)
+    html = welsh(cy.get(f"/invitations/{token}"))
+    assert "Gosod eich cyfrinair" in title(html)
+    assert "Bydd ei osod yn eich allgofnodi" not in html  # only a reset says so
+    assert cy.post(f"/invitations/{token}", data={
+        "password": "cyfrinair newydd sbon", "confirm": "cyfrinair newydd sbon"}
+        ).status_code == 303
+    spent = welsh(cy.get(f"/invitations/{token}"), 410)
+    assert "gofynnwch i'r person a'ch gwahoddodd" in spent
+
+
 # --- error pages ---------------------------------------------------------------------------------
 
 def test_not_found_in_welsh(cy):
