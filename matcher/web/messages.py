@@ -38,7 +38,7 @@ def _introduction_status(label: str) -> str:
 def _quoted_list(texts: str) -> str:
     """``'a', 'b' and 'c'`` with the page's word for "and"."""
     head, sep, tail = texts.rpartition("' and '")
-    return f"{head}'{gettext(' and ').strip()} '{tail}" if sep else texts
+    return f"{head}' {gettext(' and ').strip()} '{tail}" if sep else texts
 
 
 # Whole messages that come without values, without their full stop (the pages' style).

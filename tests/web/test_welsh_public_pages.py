@@ -128,9 +128,28 @@ def test_registration_errors_in_welsh_keep_the_entries(cy, db):
 def test_a_language_the_form_cannot_read_is_named_in_welsh(cy):
     html = welsh(register_welsh(cy, languages="Cymraeg, Klingoneg"), 422)
     assert "Nid ydym yn adnabod yr iaith 'Klingoneg'" in html
+    html = welsh(register_welsh(cy, languages="Klingoneg, Cymraeg, Dothraceg, Sindarineg"), 422)
+    assert "Nid ydym yn adnabod yr iaith 'Dothraceg'" in html
+    assert "Nid ydym yn adnabod yr iaith 'Sindarineg'" in html
     html = welsh(register_welsh(cy, **{"safeguarding_expires_on-day": "31",
                                        "safeguarding_expires_on-month": "2"}), 422)
     assert "Dyddiad dod i ben: rhowch ddyddiad go iawn" in html
+
+
+def test_messages_built_with_values_are_rebuilt_in_welsh(app):
+    from matcher.web.messages import page_message
+
+    several = "'Klingoneg', 'Dothraceg' and 'Sindarineg' are not languages we recognise"
+    reason = "Remove the character U+0000 (a control character) at position 3: it is not " \
+             "allowed here."
+    with app.test_request_context("/?lang=cy"):
+        assert page_message(several) == \
+            "Nid ydym yn adnabod yr ieithoedd 'Klingoneg', 'Dothraceg' a 'Sindarineg'"
+        assert page_message(reason) == \
+            "Tynnwch y nod U+0000 (nod rheoli) yn safle 3: nid yw'n cael ei ganiatáu yma."
+        assert page_message("Something no catalogue knows.") == "Something no catalogue knows."
+    with app.test_request_context("/?lang=en"):
+        assert page_message(reason) == reason
 
 
 def test_postcodes_the_geocoder_cannot_place_are_explained_in_welsh(cy):
