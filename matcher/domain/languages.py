@@ -88,6 +88,7 @@ _ALIASES: dict[str, str] = {
     "sign": "bfi",
     "isl": "isg",
     "irish sign": "isg",
+    "hindi": "hi",  # missing from language_data's name trie (it has only "Hindi Fiji" etc.)
     "mandarin": "zh",
     "putonghua": "zh",
     "standard chinese": "zh",

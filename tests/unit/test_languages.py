@@ -107,6 +107,14 @@ def test_a_language_without_a_welsh_name_keeps_its_english_one():
     assert language_name("pl", "fr") == "Polish"  # a locale Kith does not speak
 
 
+def test_every_name_shown_is_read_back_as_its_language():
+    # A group saving its form unchanged sends back the names the form showed it.
+    for tag in ("cy", "en", "pl", "pa", "ur", "bn", "hi", "gu", "zh", "yue", "ar", "so", "gd",
+                "ga", "bfi", "isg", "ro", "lt", "pt", "tr", "ta", "ku", "fa", "ne"):
+        for locale in ("en", "cy"):
+            assert normalise_language(language_name(tag, locale)).tag == tag, (tag, locale)
+
+
 def test_welsh_names_of_sign_languages_are_read_back():
     assert normalise_language("Iaith Arwyddion Prydain").tag == "bfi"
     assert normalise_language("Pwyleg").tag == "pl"
