@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..mail import eml_file, outbox_dir, render_message
+from ..presentation import audit_entries as audit_words
 from ..schemas.fields import MAX_ID
 from ..services import audit, notifications
 from ..services.uow import unit_of_work
@@ -66,20 +67,12 @@ def _page_number() -> int:
     return max(1, min(int(text), 100_000)) if text.isdigit() else 1
 
 
-def _change_lines(changes: dict[str, Any] | None) -> list[str]:
-    """``field: old → new`` for each change, readable in a table cell."""
-    def show(value: Any) -> str:
-        if value is None or value == "":
-            return "(none)"
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-    lines = []
-    for key, value in (changes or {}).items():
-        if isinstance(value, list) and len(value) == 2:
-            lines.append(f"{key}: {show(value[0])} → {show(value[1])}")
-        else:
-            lines.append(f"{key}: {show(value)}")
-    return lines
+def _described(entry) -> dict[str, Any]:
+    """An audit entry in the page's words: who, what happened, to what, and the changes."""
+    return {"entry": entry, "actor": audit_words.actor_label(entry.actor, _),
+            "action": audit_words.action_label(entry.entity_type, entry.action, entry.changes, _),
+            "record": audit_words.entity_label(entry.entity_type, _),
+            "lines": audit_words.change_lines(entry.entity_type, entry.action, entry.changes, _)}
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -107,7 +100,8 @@ def admin_audit():
 
     return render_template(
         "admin/audit.html", entries=entries, total=total, page=page_number, pages=pages,
-        page_url=page_url, when=_when, filters=raw, errors=errors, change_lines=_change_lines,
+        page_url=page_url, when=_when, filters=raw, errors=errors,
+        rows=[_described(entry) for entry in entries],
         entity_types=[{"value": "", "text": "Any"}]
         + [{"value": key, "text": text} for key, text in ENTITY_LABELS.items()],
     ), (422 if errors else 200)

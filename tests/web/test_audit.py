@@ -262,8 +262,9 @@ def test_admin_page_lists_filters_and_pages(client, db, scene, monkeypatch):
     html = client.get(f"/admin/audit?entity_type=care_homes&entity_id={home.id}").get_data(
         as_text=True)
     assert "4 changes" in html
-    assert "residents: 32 → 33" in html and scene["coordinator"].email in html
-    assert html.index("residents: 32 → 33") < html.index("residents: 31 → 32")
+    assert "Residents: 32 → 33" in html and scene["coordinator"].email in html
+    assert html.index("Residents: 32 → 33") < html.index("Residents: 31 → 32")
+    assert "Care home details changed" in html
     monkeypatch.setattr(admin_page, "PAGE_SIZE", 3)
     first = client.get(f"/admin/audit?entity_type=care_homes&entity_id={home.id}")
     text = first.get_data(as_text=True)
@@ -271,10 +272,31 @@ def test_admin_page_lists_filters_and_pages(client, db, scene, monkeypatch):
     second = client.get(f"/admin/audit?entity_type=care_homes&entity_id={home.id}&page=2"
                         ).get_data(as_text=True)
     assert "page 2 of 2" in second and 'rel="prev"' in second
-    assert '<td class="govuk-table__cell">create</td>' in second
+    assert "Care home added" in second
+    # GOV.UK pagination: numbered pages, each keeping the filters.
+    assert 'aria-current="page"' in second and 'aria-label="Page 1"' in second
+    assert f'href="/admin/audit?page=1&amp;entity_type=care_homes&amp;entity_id={home.id}"' \
+        in second
     actor = client.get(f"/admin/audit?actor={scene['coordinator'].email}").get_data(
         as_text=True)
     assert "3 changes" in actor
+
+
+def test_admin_page_says_what_happened_in_plain_words(client, db, scene, make_group):
+    sign_in(client, scene["admin"])
+    pending = make_group(status="pending", name="Côr Newydd", postcode="LL55 4AA")
+    client.patch(f"/api/v1/groups/{pending.id}", json={"status": "approved"},
+                 headers=scene["headers"])
+    html = client.get(f"/admin/audit?entity_type=community_groups&entity_id={pending.id}"
+                      ).get_data(as_text=True)
+    assert "Group approved" in html and "Group registered" in html
+    assert "Status: Waiting for approval → Approved" in html
+    assert "Name: Côr Newydd" in html
+    assert "Contact email: changed (not shown)" in html
+    assert "community_groups" not in html.split("<tbody", 1)[1].split("</tbody>")[0] \
+        .replace("entity_type=community_groups", "")
+    assert '{"' not in html and "[&#34;" not in html  # no JSON
+    assert "Kith (automatic)" in html  # the registration, made by the system here
 
 
 def test_admin_page_explains_bad_filters(client, scene):
