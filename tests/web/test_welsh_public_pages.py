@@ -408,3 +408,8 @@ def test_english_pages_are_unchanged(client):
     html = unescape(refused.get_data(as_text=True))
     assert "There is a problem" in html and "Enter the name of your group" in html
     assert "'ddim' is not a valid UK postcode" in html
+
+
+def test_an_error_title_says_error_once(client):
+    html = client.post("/groups/lost-link", data={"email": "nope"}).get_data(as_text=True)
+    assert title(html) == "Error: Get your group’s private link again – Kith"
