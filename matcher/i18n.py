@@ -66,7 +66,10 @@ def _is_api() -> bool:
 
 def _remember_choice(response):
     chosen = valid(request.args.get("lang"))
-    if chosen and not _is_api() and request.cookies.get(COOKIE) != chosen:
+    # Only a page remembers the choice: a download in Welsh (a CSV with ``lang=cy``) does not
+    # turn someone's pages Welsh.
+    if chosen and not _is_api() and response.mimetype == "text/html" \
+            and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True, secure=bool(current_app.config.get(
                                 "SESSION_COOKIE_SECURE")))
@@ -112,15 +115,18 @@ def ensure_compiled(directory: Path = TRANSLATIONS) -> None:
 
 def register_i18n(app: Flask) -> None:
     """Flask-Babel with Kith's locale selector, the cookie, and the template helpers."""
-    from flask_babel import format_date, refresh
+    from flask_babel import format_date, get_translations, refresh
 
     from .extensions import babel
+    from .presentation import translation
 
     ensure_compiled()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/London")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
+    # Reasons, cards and CSV rows (no Flask there) read in the request's language too.
+    translation.install(get_translations, current_language)
     # Flask-Babel keeps the chosen locale on the app context, which a request shares with an
     # app context already pushed around it (a CLI command, a task, a test): choose afresh.
     app.before_request_funcs.setdefault(None, []).insert(0, refresh)

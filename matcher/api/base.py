@@ -10,19 +10,21 @@ from flask_smorest import Api
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import HTTPException
 
+from ..schemas.messages import N_, translate, translate_errors
+
 DEFAULT_MESSAGES = {
-    400: "The request could not be understood: check that the body is valid JSON.",
-    401: "Sign in first: send an API token as 'Authorization: Bearer <token>'.",
-    403: "You do not have permission to do that.",
-    404: "Not found.",
-    405: "That method is not allowed on this address.",
-    409: "That conflicts with the current state of the record.",
-    413: "The request is too large.",
-    415: "Send the body as JSON with 'Content-Type: application/json'.",
-    422: "The request is not valid: see 'errors' for what to correct.",
-    429: "Too many requests: please wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged.",
-    503: "The service is briefly unavailable: please try again shortly.",
+    400: N_("The request could not be understood: check that the body is valid JSON."),
+    401: N_("Sign in first: send an API token as 'Authorization: Bearer <token>'."),
+    403: N_("You do not have permission to do that."),
+    404: N_("Not found."),
+    405: N_("That method is not allowed on this address."),
+    409: N_("That conflicts with the current state of the record."),
+    413: N_("The request is too large."),
+    415: N_("Send the body as JSON with 'Content-Type: application/json'."),
+    422: N_("The request is not valid: see 'errors' for what to correct."),
+    429: N_("Too many requests: please wait a moment and try again."),
+    500: N_("Something went wrong on our side. It has been logged."),
+    503: N_("The service is briefly unavailable: please try again shortly."),
 }
 
 
@@ -80,11 +82,15 @@ def is_api_request() -> bool:
 
 
 def error_payload(code: int, name: str, message: str | None = None, errors=None) -> dict:
+    """Kith's error body; the messages in the language asked for (``Accept-Language: cy``),
+    the field names and ``status`` as they are."""
+    from flask_babel import gettext
+
     return {
         "code": code,
         "status": name,
-        "message": message or DEFAULT_MESSAGES.get(code, name),
-        "errors": flatten_errors(errors) if errors else {},
+        "message": translate(message or DEFAULT_MESSAGES.get(code, name), gettext),
+        "errors": translate_errors(flatten_errors(errors), gettext) if errors else {},
     }
 
 

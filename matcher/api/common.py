@@ -17,6 +17,7 @@ from marshmallow.experimental.context import Context
 from ..extensions import db
 from ..models import NATIONS, User
 from ..schemas.fields import Text
+from ..schemas.messages import N_
 from ..services import accounts
 from ..services.audit import Actor
 from ..services.errors import ServiceError
@@ -30,11 +31,11 @@ def authenticate_request() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
-        abort(401, message="Send an API token as 'Authorization: Bearer <token>'.",
+        abort(401, message=N_("Send an API token as 'Authorization: Bearer <token>'."),
               headers={"WWW-Authenticate": 'Bearer realm="kith"'})
     user = accounts.user_for_token(db.session, raw.strip())
     if user is None:
-        abort(401, message="The API token is not valid: it is unknown, expired or revoked.",
+        abort(401, message=N_("The API token is not valid: it is unknown, expired or revoked."),
               headers={"WWW-Authenticate": 'Bearer realm="kith", error="invalid_token"'})
     g.api_user = user
 
@@ -45,8 +46,8 @@ def require_json_body() -> None:
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     if not request.content_length and not request.headers.get("Transfer-Encoding"):
-        abort(422, message="Send the request's fields as a JSON body.",
-              errors={"_request": ["The request has no body."]})
+        abort(422, message=N_("Send the request's fields as a JSON body."),
+              errors={"_request": [N_("The request has no body.")]})
     if not request.is_json:
         abort(415)
 

@@ -37,6 +37,9 @@ def csv_response(text: str, stem: str) -> Response:
 class FormatArgs(ma.Schema):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(FORMATS),
                               metadata={"description": "json (default) or csv."})
+    lang = ma.fields.String(validate=ma.validate.OneOf(("en", "cy")), metadata={
+        "description": "cy: reasons (and a CSV's header) in Welsh; en: in English. Without "
+                       "it, the language of Accept-Language."})
 
 
 class MatchListArgs(FormatArgs):

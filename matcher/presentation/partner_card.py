@@ -2,8 +2,8 @@
 
 The partners page shows these lines on each card: the group's own description, when it can
 visit ("Tuesday and Thursday afternoons"), whether children come, how it keeps in touch
-remotely, and its safeguarding check ("DBS check valid until 3 March 2027"). Sentences pass
-through `_`, the translation seam shared with `matcher.presentation.reasons`.
+remotely, and its safeguarding check ("DBS check valid until 3 March 2027"). Sentences are
+translated into the reader's language (`matcher.presentation.translation`), as the reasons are.
 """
 
 from __future__ import annotations
@@ -14,22 +14,17 @@ from typing import Any
 
 from ..domain import catalogue
 from ..domain.ranking.types import decode_availability, encode_availability
+from .translation import format_date, language
+from .translation import gettext as _
 
-__all__ = ["card", "children_sentence", "long_date", "remote_sentence",
+__all__ = ["card", "children_sentence", "day_name", "long_date", "remote_sentence",
            "safeguarding_sentence", "visit_times"]
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 _DAYS = catalogue.DAYS
 _PARTS = catalogue.DAY_PARTS
 _WEEKDAYS = frozenset(d.code for d in _DAYS[:5])
 _WEEKEND = frozenset(d.code for d in _DAYS[5:])
 _REMOTE_LABELS = {t.code: t.label for t in catalogue.REMOTE_MODES}
-
-
-def _(message: str) -> str:
-    """The translation seam: returns the English message for now."""
-    return message
 
 
 def long_date(value: dt.date | str | None) -> str:
@@ -38,13 +33,20 @@ def long_date(value: dt.date | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
-    return f"{value.day} {_(_MONTHS[value.month - 1])} {value.year}"
+    return format_date(value, "d MMMM y")
+
+
+def day_name(day: catalogue.Day) -> str:
+    """A day's name inside a sentence: "Tuesday"; "dydd Mawrth" (Welsh writes the "dydd" of
+    a day's name in lower case mid-sentence)."""
+    name = _(day.label)
+    return name[:1].lower() + name[1:] if language() == "cy" else name
 
 
 def _and(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return _(", ").join(items[:-1]) + _(" and ") + items[-1]
+    return _("%(items)s and %(last)s", items=_(", ").join(items[:-1]), last=items[-1])
 
 
 def visit_times(slots: Iterable[str] | None) -> str:
@@ -60,14 +62,14 @@ def visit_times(slots: Iterable[str] | None) -> str:
             continue
         codes = frozenset(d.code for d in days)
         if len(days) == len(_DAYS):
-            phrases.append(_("every {part}").format(part=_(part.label.lower())))
+            phrases.append(_("every %(part)s", part=_(part.label).lower()))
         elif codes == _WEEKDAYS:
-            phrases.append(_("weekday {parts}").format(parts=_(part.plural)))
+            phrases.append(_("weekday %(parts)s", parts=_(part.plural)))
         elif codes == _WEEKEND:
-            phrases.append(_("weekend {parts}").format(parts=_(part.plural)))
+            phrases.append(_("weekend %(parts)s", parts=_(part.plural)))
         else:
-            phrases.append(_("{days} {parts}").format(
-                days=_and([_(d.label) for d in days]), parts=_(part.plural)))
+            phrases.append(_("%(day)s %(parts)s", day=_and([day_name(d) for d in days]),
+                             parts=_(part.plural)))
     return _("; ").join(phrases)
 
 
@@ -99,18 +101,18 @@ def safeguarding_sentence(check: Mapping[str, Any] | None, expected: str | None 
     expires = check.get("expires_on")
     if status == "valid":
         if expires:
-            return _("{scheme} check valid until {date}").format(
-                scheme=scheme or _("Safeguarding"), date=long_date(expires))
-        return _("{scheme} check valid (no expiry date recorded)").format(
-            scheme=scheme or _("Safeguarding"))
+            return _("%(scheme)s check valid until %(date)s",
+                     scheme=scheme or _("Safeguarding"), date=long_date(expires))
+        return _("%(scheme)s check valid (no expiry date recorded)",
+                 scheme=scheme or _("Safeguarding"))
     if status == "expired":
         if expires:
-            return _("{scheme} check expired on {date}").format(
-                scheme=scheme or _("Safeguarding"), date=long_date(expires))
-        return _("{scheme} check expired").format(scheme=scheme or _("Safeguarding"))
+            return _("%(scheme)s check expired on %(date)s",
+                     scheme=scheme or _("Safeguarding"), date=long_date(expires))
+        return _("%(scheme)s check expired", scheme=scheme or _("Safeguarding"))
     if status == "pending":
-        return _("{scheme} check applied for, not yet confirmed").format(
-            scheme=scheme or _("Safeguarding"))
+        return _("%(scheme)s check applied for, not yet confirmed",
+                 scheme=scheme or _("Safeguarding"))
     return _("No check recorded")
 
 

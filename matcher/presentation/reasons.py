@@ -1,10 +1,10 @@
-"""The one place where the reasons for a match become English sentences.
+"""The one place where the reasons for a match become sentences, in the reader's language.
 
 The domain gives reasons as `Reason` values (a code and its parameters, see
 `matcher.domain.ranking.explain`); the API, the pages and the CSV exports render them here.
-Each code has one function, and each sentence is a format string with named parameters
-passed through `_`, so that translation can later wrap every sentence (``_`` becomes the
-request's gettext) without touching the callers.
+Each code has one function; each sentence is a message with named ``%(name)s`` parameters,
+translated into the current language (`matcher.presentation.translation`), with counts
+through ``ngettext`` so that Welsh gets its six plural forms.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..domain import catalogue
 from ..domain.geo import round_km
 from ..domain.languages import language_name
 from ..domain.ranking.explain import CODES, Reason
-from ..domain.ranking.types import describe_slots
-from .partner_card import long_date
+from ..domain.ranking.types import decode_availability, encode_availability
+from .partner_card import day_name, long_date
+from .translation import gettext as _
+from .translation import language as current_language
+from .translation import ngettext
 
 __all__ = ["MAX_LISTED", "explanations", "format_km", "render_reason", "render_reasons",
            "with_reasons"]
@@ -24,69 +28,80 @@ __all__ = ["MAX_LISTED", "explanations", "format_km", "render_reason", "render_r
 MAX_LISTED = 5
 
 
-def _(message: str) -> str:
-    """The translation seam: returns the English message for now."""
-    return message
-
-
-def _plural(count: int, one: str, other: str) -> str:
-    return one if count == 1 else other
-
-
-def _residents(count: int) -> str:
-    return _plural(count, _("{count} resident"), _("{count} residents")).format(count=count)
-
-
 def format_km(km) -> str:
     """A distance as people see it everywhere (card, reasons, exports): the figure of
-    `round_km` (0.1 km), without a trailing ".0": "2.3 km", "10 km", "under 100 m"."""
+    `round_km` (0.1 km), without a trailing ".0": "2.3 km", "10 km", "under 100 m" (a full
+    stop for the decimal point in Welsh too)."""
     shown = round_km(km)
     if shown < 0.1:
         return _("under 100 m")
-    return _("{km} km").format(km=f"{shown:.1f}".removesuffix(".0"))
+    return _("%(km)s km", km=f"{shown:.1f}".removesuffix(".0"))
 
 
 def distance(km: float) -> str:
     """"2.3 km away"; "under 100 m away" when very close."""
-    return _("{distance} away").format(distance=format_km(km))
+    return _("%(distance)s away", distance=format_km(km))
 
 
 def shared_interests(interests: Sequence[str], via: Sequence[str | None] | None = None) -> str:
     """"shares interests: Welsh hymns — male voice choir, sing-alongs" (each interest with
     the partner's activity that serves it where given; long lists end "and N more")."""
     via = list(via or ()) + [None] * (len(interests) - len(via or ()))
-    phrases = [_("{interest} — {via}").format(interest=item, via=how) if how else item
+    phrases = [_("%(interest)s — %(via)s", interest=item, via=how) if how else item
                for item, how in zip(interests, via, strict=False)]
     listed = _(", ").join(phrases[:MAX_LISTED])
     if len(interests) > MAX_LISTED:
-        return _("shares interests: {listed} and {more} more").format(
-            listed=listed, more=len(interests) - MAX_LISTED)
-    return _("shares interests: {listed}").format(listed=listed)
+        return ngettext("shares interests: %(listed)s and %(num)d more",
+                        "shares interests: %(listed)s and %(num)d more",
+                        len(interests) - MAX_LISTED, listed=listed)
+    return _("shares interests: %(listed)s", listed=listed)
 
 
 def shared_language(language: str, residents: int) -> str:
     """"speaks Polish, like 6 residents"."""
-    return _("speaks {language}, like {residents}").format(
-        language=language_name(language), residents=_residents(residents))
+    return ngettext("speaks %(language)s, like %(num)d resident",
+                    "speaks %(language)s, like %(num)d residents", residents,
+                    language=language_name(language, current_language()))
 
 
 def residents_speak(language: str, residents: int) -> str:
     """Reverse matching: "6 residents speak Polish"."""
-    sentence = _plural(residents, _("{residents} speaks {language}"),
-                       _("{residents} speak {language}"))
-    return sentence.format(residents=_residents(residents), language=language_name(language))
+    return ngettext("%(num)d resident speaks %(language)s",
+                    "%(num)d residents speak %(language)s", residents,
+                    language=language_name(language, current_language()))
+
+
+def describe_slots(slots: Sequence[str], limit: int = 3) -> str:
+    """Slots in words: "Saturday afternoons and Monday mornings" (at most ``limit``, then
+    "and 2 other times")."""
+    known = set(decode_availability(encode_availability(list(slots))) or ())
+    parts = {part.code: part for part in catalogue.DAY_PARTS}
+    phrases = []
+    for slot in slots:
+        if slot not in known:
+            continue
+        day_code, part_code = slot.split("_")
+        day = next(d for d in catalogue.DAYS if d.code == day_code)
+        phrases.append(_("%(day)s %(parts)s", day=day_name(day),
+                         parts=_(parts[part_code].plural)))
+    if len(phrases) > limit:
+        extra = len(phrases) - limit
+        phrases = phrases[:limit] + [ngettext("%(num)d other time", "%(num)d other times",
+                                              extra)]
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return _("%(items)s and %(last)s", items=_(", ").join(phrases[:-1]), last=phrases[-1])
 
 
 def availability(slots: Sequence[str]) -> str:
     """"can visit on Saturday afternoons"."""
-    return _("can visit on {slots}").format(slots=describe_slots(slots))
+    return _("can visit on %(slots)s", slots=describe_slots(slots))
 
 
 def capacity(remaining: int) -> str:
     """"has capacity for 2 more visits a month"."""
-    sentence = _plural(remaining, _("has capacity for {remaining} more visit a month"),
-                       _("has capacity for {remaining} more visits a month"))
-    return sentence.format(remaining=remaining)
+    return ngettext("has capacity for %(num)d more visit a month",
+                    "has capacity for %(num)d more visits a month", remaining)
 
 
 def safeguarding_check(scheme: str | None, status: str, expires_on: str | None) -> str:
@@ -94,14 +109,14 @@ def safeguarding_check(scheme: str | None, status: str, expires_on: str | None) 
     applied for)."""
     scheme = scheme or _("safeguarding")
     if status == "expired" and expires_on:
-        sentence = _("{scheme} check expired on {date}: needed to visit in person")
-    elif status == "expired":
-        sentence = _("{scheme} check expired: needed to visit in person")
-    elif status == "pending":
-        sentence = _("{scheme} check applied for, not yet confirmed: needed to visit in person")
-    else:
-        sentence = _("no {scheme} check recorded: needed to visit in person")
-    return sentence.format(scheme=scheme, date=long_date(expires_on))
+        return _("%(scheme)s check expired on %(date)s: needed to visit in person",
+                 scheme=scheme, date=long_date(expires_on))
+    if status == "expired":
+        return _("%(scheme)s check expired: needed to visit in person", scheme=scheme)
+    if status == "pending":
+        return _("%(scheme)s check applied for, not yet confirmed: needed to visit in person",
+                 scheme=scheme)
+    return _("no %(scheme)s check recorded: needed to visit in person", scheme=scheme)
 
 
 def remote_while_restricted() -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..csvout import write_csv
 from ..domain.allocation import allocate, unlimited_capacity, unserved_homes
 from ..models import Allocation, AllocationAssignment, CareHome, CommunityGroup, User
+from ..presentation.csv_headers import header_row
 from . import audit, scope
 from .errors import NotFound
 from .introductions import active_counts, open_pairs
@@ -210,5 +211,5 @@ def allocation_csv(allocation: Allocation) -> str:
     rows = ([allocation.id, a.care_home.id, a.care_home.name, a.care_home.postcode,
              a.care_home.local_authority_name or "", a.group.id, a.group.name, a.group.kind,
              a.group.postcode, f"{a.score:.4f}"] for a in _ordered(allocation))
-    return write_csv(ALLOCATION_COLUMNS, rows)
+    return write_csv(header_row(ALLOCATION_COLUMNS), rows)
 

@@ -18,6 +18,7 @@ from ..csvout import write_csv
 from ..domain import catalogue
 from ..domain.geo import DISTANCE_DECIMALS, round_km
 from ..models import CareHome, CommunityGroup
+from ..presentation.csv_headers import header_row
 from ..presentation.reasons import render_reasons
 
 COMPONENT_COLUMNS = catalogue.codes(catalogue.RANKING_COMPONENTS)
@@ -143,7 +144,8 @@ def _check_cells(check: dict[str, Any] | None) -> list[str]:
 def match_list_csv(session: Session, cache: Any, nation: str | None = None, *,
                    local_authority: str | None = None, kinds: Sequence[str] | None = None,
                    per_home: int = 5, n_jobs: int = 1) -> str:
-    """The match list of a nation (or the whole network) as CSV text."""
+    """The match list of a nation (or the whole network) as CSV text, its header and reasons
+    in the current language (English: the documented column names)."""
     entries = match_list(session, cache, nation=nation, local_authority=local_authority,
                          kinds=kinds, per_home=per_home, n_jobs=n_jobs)
-    return write_csv(MATCH_LIST_COLUMNS, match_list_rows(entries))
+    return write_csv(header_row(MATCH_LIST_COLUMNS), match_list_rows(entries))

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
@@ -20,12 +21,12 @@ from .forms import FormErrors
 
 PAGE_SIZE = 50
 ENTITY_LABELS = {
-    "care_homes": "Care homes",
-    "community_groups": "Community groups",
-    "introductions": "Introductions",
-    "users": "Users",
-    "allocations": "Allocations",
-    "outbox_messages": "Emails",
+    "care_homes": _l("Care homes"),
+    "community_groups": _l("Community groups"),
+    "introductions": _l("Introductions"),
+    "users": _l("Users"),
+    "allocations": _l("Allocations"),
+    "outbox_messages": _l("Emails"),
 }
 FILTER_ORDER = ["entity_type", "entity_id", "actor", "action", "since", "until"]
 
@@ -49,16 +50,17 @@ def _filters() -> tuple[dict[str, str], dict[str, Any], FormErrors]:
         if raw["entity_id"].isdigit() and 0 < int(raw["entity_id"]) <= MAX_ID:
             applied["entity_id"] = int(raw["entity_id"])
         else:
-            errors.add("entity_id", "Record id must be a whole number, like 42")
+            errors.add("entity_id", _("Record id must be a whole number, like 42"))
     for key in ("actor", "action"):
         if raw[key]:
             applied[key] = raw[key]
-    for key, label in (("since", "From"), ("until", "Before")):
+    for key, message in (("since", _l("From must be a date, like 2026-11-01")),
+                         ("until", _l("Before must be a date, like 2026-11-01"))):
         if raw[key]:
             try:
                 applied[key] = _read_time(raw[key])
             except ValueError:
-                errors.add(key, f"{label} must be a date, like 2026-11-01")
+                errors.add(key, str(message))
     return raw, applied, errors
 
 
@@ -102,13 +104,13 @@ def admin_audit():
         "admin/audit.html", entries=entries, total=total, page=page_number, pages=pages,
         page_url=page_url, when=_when, filters=raw, errors=errors,
         rows=[_described(entry) for entry in entries],
-        entity_types=[{"value": "", "text": "Any"}]
+        entity_types=[{"value": "", "text": _("Any")}]
         + [{"value": key, "text": text} for key, text in ENTITY_LABELS.items()],
     ), (422 if errors else 200)
 
 
-OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent",
-                        "failed": "Failed", "cancelled": "Cancelled"}
+OUTBOX_STATUS_LABELS = {"queued": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"),
+                        "failed": _l("Failed"), "cancelled": _l("Cancelled")}
 OUTBOX_STATUS_TAGS = {"queued": "govuk-tag--blue", "sending": "govuk-tag--light-blue",
                       "sent": "govuk-tag--green", "failed": "govuk-tag--red",
                       "cancelled": "govuk-tag--grey"}
@@ -165,6 +167,7 @@ def admin_outbox_retry(message_id: int):
     """Send a failed email again."""
     with unit_of_work(db.session):
         message = notifications.retry_now(db.session, current_user, message_id)
-    flash("The email is queued again." if message else "Only a failed email can be sent again.",
+    flash(_("The email is queued again.") if message
+          else _("Only a failed email can be sent again."),
           "success" if message else "info")
     return redirect(url_for("web.admin_outbox_message", message_id=message_id), code=303)

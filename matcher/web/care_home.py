@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -60,12 +61,13 @@ def _filters() -> tuple[dict, dict, dict[str, str]]:
                 raise ValueError
             applied["radius_km"] = radius
         except ValueError:
-            errors["radius"] = "Distance must be a number between 0.5 and 100"
+            errors["radius"] = _("Distance must be a number between 0.5 and 100")
     if raw["language"]:
         try:
             applied["languages"] = [normalise_language(raw["language"]).tag]
         except UnknownLanguage:
-            errors["language"] = f"We do not recognise the language ‘{raw['language']}’"
+            errors["language"] = _("We do not recognise the language ‘%(language)s’",
+                                   language=raw["language"])
     return raw, applied, errors
 
 
@@ -106,7 +108,7 @@ def _partners_page(home_id: int, *, errors=None, messages=None, status: int = 20
         contacts=introductions.partner_contacts(history + list(open_intros.values())),
         messages=messages or {}, can_withdraw=_can_withdraw,
         shared=introductions.contacts_shared,
-        kinds=[{"value": "", "text": "Any kind"}]
+        kinds=[{"value": "", "text": _("Any kind")}]
         + [{"value": k, "text": v} for k, v in KIND_LABELS.items()],
     ), status
 
@@ -135,7 +137,7 @@ def introduce(home_id: int, group_id: int):
         key = f"message-{group_id}"
         errors = forms.FormErrors(["kind", "radius", "language", key])
         for message in exc.messages.get("message", []):
-            errors.add(key, message)
+            errors.add(key, _(message))
         return _partners_page(home_id, errors=errors,
                               messages={group_id: request.form.get("message", "")},
                               status=422)
@@ -146,12 +148,12 @@ def introduce(home_id: int, group_id: int):
                 message=data["message"], secret=current_app.config["SECRET_KEY"])
     except Conflict:
         group = db.session.get(CommunityGroup, group_id)
-        flash(f"You have already asked to meet {group.name}.", "info")
+        flash(_("You have already asked to meet %(name)s.", name=group.name), "info")
         return redirect(back, code=303)
     except ServiceError as exc:
         service_abort(exc)
-    flash(f"Introduction requested: we have told {intro.group.name} and your network "
-          f"coordinator. You will get an email when they answer.", "success")
+    flash(_("Introduction requested: we have told %(name)s and your network coordinator. You "
+            "will get an email when they answer.", name=intro.group.name), "success")
     return redirect(back, code=303)
 
 
@@ -164,10 +166,11 @@ def withdraw_introduction(home_id: int, intro_id: int):
             intro = introductions.withdraw_request(
                 db.session, current_user._get_current_object(), home_id, intro_id)
     except Conflict as exc:
-        return render_template("error.html", code=409, message=exc.message), 409
+        return render_template("error.html", code=409, message=_(exc.message)), 409
     except ServiceError as exc:
         service_abort(exc)
-    flash(f"You have withdrawn your request to meet {intro.group.name}.", "success")
+    flash(_("You have withdrawn your request to meet %(name)s.", name=intro.group.name),
+          "success")
     return redirect(url_for("web.partners", home_id=home_id, _anchor="introductions"), code=303)
 
 
@@ -200,5 +203,5 @@ def home_profile(home_id: int):
         return _profile_page(_home(home_id), values, errors, 422)
     except ServiceError as exc:
         service_abort(exc)
-    flash("The home's profile has been saved. Suggestions now reflect it.", "success")
+    flash(_("The home's profile has been saved. Suggestions now reflect it."), "success")
     return redirect(url_for("web.partners", home_id=home.id), code=303)

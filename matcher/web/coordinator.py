@@ -13,6 +13,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import csvout
@@ -23,7 +25,14 @@ from ..services import introductions, records, reports, scope
 from ..services.errors import ServiceError
 from ..services.uow import unit_of_work
 from . import forms
-from .base import KIND_LABELS, VISITING_LABELS, bp, roles_required, service_abort
+from .base import (
+    INTRODUCTION_STATUS_LABELS,
+    KIND_LABELS,
+    VISITING_LABELS,
+    bp,
+    roles_required,
+    service_abort,
+)
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
 from .workspace import possible_duplicates
@@ -62,13 +71,13 @@ def _group(group_id: int) -> CommunityGroup:
 def _shown(key: str, value) -> str:
     """A group's field as the review page shows it."""
     if value in (None, "", []):
-        return "Not given"
+        return _("Not given")
     if key == "languages":
         return ", ".join(lang.get("name") or lang.get("tag", "") for lang in value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if key == "kind":
         return KIND_LABELS.get(value, value)
     return str(value.isoformat() if hasattr(value, "isoformat") else value)
@@ -111,8 +120,9 @@ def coordinator_changes(group_id: int):
                                            decision)
     except ServiceError as exc:
         service_abort(exc)
-    flash(f"The changes to {group.name} are published." if decision == "approve" else
-          f"The changes were declined: {group.name} stays as it was.", "success")
+    flash(_("The changes to %(name)s are published.", name=group.name) if decision == "approve"
+          else _("The changes were declined: %(name)s stays as it was.", name=group.name),
+          "success")
     return redirect(url_for("web.coordinator_group", group_id=group_id), code=303)
 
 
@@ -127,13 +137,13 @@ def coordinator_decision(group_id: int):
     if decision not in ("approve", "reject", "pause", "reinstate"):
         abort(400)
     if decision == "reject" and not reason:
-        errors.add("status_reason", "Enter the reason for not approving this group")
+        errors.add("status_reason", _("Enter the reason for not approving this group"))
     if len(reason) > 1000:
-        errors.add("status_reason", "Reason must be 1000 characters or fewer")
+        errors.add("status_reason", _("Reason must be 1000 characters or fewer"))
     try:
         check_characters(reason, multiline=True)
     except ma.ValidationError as exc:
-        errors.add("status_reason", str(exc.messages[0]).rstrip("."))
+        errors.add("status_reason", _(str(exc.messages[0])).rstrip("."))
     if errors:
         return review_page(group, errors, reason, 422)
     try:
@@ -143,10 +153,12 @@ def coordinator_decision(group_id: int):
     except ServiceError as exc:
         service_abort(exc)
     message = {
-        "approve": f"{group.name} is approved: care homes nearby can now see it.",
-        "reinstate": f"{group.name} is approved again.",
-        "reject": f"{group.name} was not approved. The group will see your reason.",
-        "pause": f"{group.name} is paused: it no longer appears in suggestions.",
+        "approve": _("%(name)s is approved: care homes nearby can now see it.",
+                     name=group.name),
+        "reinstate": _("%(name)s is approved again.", name=group.name),
+        "reject": _("%(name)s was not approved. The group will see your reason.",
+                    name=group.name),
+        "pause": _("%(name)s is paused: it no longer appears in suggestions.", name=group.name),
     }[decision]
     flash(message, "success")
     return redirect(url_for("web.coordinator"), code=303)
@@ -165,21 +177,25 @@ def coordinator_introduction(intro_id: int):
     except ServiceError as exc:
         if exc.status in (403, 404):
             service_abort(exc)
-        flash(exc.message, "info")
+        flash(_(exc.message), "info")
         return redirect(url_for("web.coordinator", _anchor="introductions"), code=303)
-    flash(f"Introduction of {intro.group.name} to {intro.care_home.name} is now "
-          f"{new_status}.", "success")
+    flash(_("Introduction of %(group)s to %(home)s is now %(status)s.", group=intro.group.name,
+            home=intro.care_home.name,
+            status=str(INTRODUCTION_STATUS_LABELS.get(new_status, new_status)).lower()),
+          "success")
     return redirect(url_for("web.coordinator", _anchor="introductions"), code=303)
 
 
 @bp.route("/coordinator/match-list.csv")
 @roles_required(*COORDINATOR_ROLES)
 def coordinator_match_list():
-    """The nation's match list as a CSV download (the whole network for an admin)."""
+    """The nation's match list as a CSV download (the whole network for an admin): English
+    unless ``lang=cy`` asks for Welsh headers and reasons, whatever the pages' language."""
     from ..services import match_lists
 
     nation = scope.nation_in_view(_user(), request.args.get("nation") or None)
-    body = match_lists.match_list_csv(db.session, ranker_cache(), nation=nation)
+    with force_locale("cy" if request.args.get("lang") == "cy" else "en"):
+        body = match_lists.match_list_csv(db.session, ranker_cache(), nation=nation)
     name = csvout.dated_filename(f"kith-match-list-{nation or 'uk'}")
     return Response(body, mimetype=csvout.MIMETYPE, headers=csvout.download_headers(name))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain import catalogue
@@ -14,17 +16,17 @@ from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
-from .base import bp, roles_required, service_abort
+from .base import bp, roles_required, service_abort, translated
 from .forms import FormErrors
 
 STAFF_ROLES = ("care_home", "coordinator", "admin")
 COORDINATOR_ROLES = ("coordinator", "admin")
-MODE_LABELS = catalogue.labels(catalogue.VISIT_MODES)
-OCCURRENCE_LABELS = catalogue.labels(catalogue.VISIT_OCCURRENCE_STATUSES)
+MODE_LABELS = translated(catalogue.labels(catalogue.VISIT_MODES))
+OCCURRENCE_LABELS = translated(catalogue.labels(catalogue.VISIT_OCCURRENCE_STATUSES))
 OCCURRENCE_TAGS = catalogue.tags(catalogue.VISIT_OCCURRENCE_STATUSES)
 RATINGS = [{"value": str(n), "text": text} for n, text in (
-    (5, "5 – very well"), (4, "4 – well"), (3, "3 – all right"), (2, "2 – not so well"),
-    (1, "1 – badly"))]
+    (5, _l("5 – very well")), (4, _l("4 – well")), (3, _l("3 – all right")),
+    (2, _l("2 – not so well")), (1, _l("1 – badly")))]
 
 
 def _user():
@@ -42,8 +44,8 @@ def calendar_url(token: str) -> str:
 
 PLAN_ORDER = ["introduction_id", "date", "time", "duration_minutes", "mode", "repeat",
               "repeat_until", "notes"]
-REPEAT_LABELS = catalogue.labels(catalogue.VISIT_REPEATS)
-STATE_LABELS = catalogue.labels(catalogue.VISIT_STATES)
+REPEAT_LABELS = translated(catalogue.labels(catalogue.VISIT_REPEATS))
+STATE_LABELS = translated(catalogue.labels(catalogue.VISIT_STATES))
 
 
 def _visits_page(home, values=None, errors=None, status=200):
@@ -65,11 +67,11 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
     values = {key: (form.get(key) or "").strip() for key in PLAN_ORDER}
     errors = FormErrors(PLAN_ORDER)
     if not values["introduction_id"].isdigit():
-        errors.add("introduction_id", "Choose who is visiting.")
+        errors.add("introduction_id", _("Choose who is visiting."))
     if not values["date"]:
-        errors.add("date", "Enter the date of the (first) visit.")
+        errors.add("date", _("Enter the date of the (first) visit."))
     if not values["time"]:
-        errors.add("time", "Enter the time the visit starts, for example 14:30.")
+        errors.add("time", _("Enter the time the visit starts, for example 14:30."))
     body = {"starts_at": f"{values['date']}T{values['time']}",
             "duration_minutes": int(values["duration_minutes"])
             if values["duration_minutes"].isdigit() else values["duration_minutes"],
@@ -84,8 +86,8 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
             if key == "starts_at" and (errors.get("date") or errors.get("time")):
                 continue
             for message in messages if isinstance(messages, list) else [str(messages)]:
-                errors.add(field, "Enter a real date and time." if key == "starts_at"
-                           else message)
+                errors.add(field, _("Enter a real date and time.") if key == "starts_at"
+                           else _(message))
     return values, data, errors
 
 
@@ -104,7 +106,7 @@ def home_visits(home_id: int):
     if not errors:
         intro_id = int(values["introduction_id"])
         if intro_id not in {i.id for i in home.introductions}:
-            errors.add("introduction_id", "Choose who is visiting.")
+            errors.add("introduction_id", _("Choose who is visiting."))
     if errors:
         return _visits_page(home, values, errors, 422)
     try:
@@ -114,12 +116,12 @@ def home_visits(home_id: int):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", message)
+                errors.add(field if field in PLAN_ORDER else "date", _(message))
         return _visits_page(records.get_home(db.session, home_id, _user()), values, errors,
                             422)
     except ServiceError as exc:
         service_abort(exc)
-    flash("The visit has been planned; both sides have been emailed with a calendar file.",
+    flash(_("The visit has been planned; both sides have been emailed with a calendar file."),
           "success")
     return redirect(url_for("web.home_visits", home_id=home_id), code=303)
 
@@ -134,8 +136,8 @@ def home_calendar_renew(home_id: int):
             calendars.renew(db.session, _secret(), home, Actor.for_user(_user()))
     except ServiceError as exc:
         service_abort(exc)
-    flash("A new calendar address has been made; the old one no longer works. Subscribe "
-          "to the new one in your calendar app.", "success")
+    flash(_("A new calendar address has been made; the old one no longer works. Subscribe "
+            "to the new one in your calendar app."), "success")
     return redirect(url_for("web.home_visits", home_id=home_id), code=303)
 
 
@@ -184,9 +186,9 @@ def visit_feedback(token: str):
     if request.method == "POST":
         rating = values["rating"]
         if rating not in {r["value"] for r in RATINGS}:
-            errors.add("rating", "Choose a rating from 1 to 5.")
+            errors.add("rating", _("Choose a rating from 1 to 5."))
         if len(values["comment"]) > 2000:
-            errors.add("comment", "Keep the comment to 2,000 characters or fewer.")
+            errors.add("comment", _("Keep the comment to 2,000 characters or fewer."))
         if not errors:
             try:
                 with unit_of_work(db.session):
@@ -196,7 +198,7 @@ def visit_feedback(token: str):
             except InvalidInput as exc:
                 for key, messages in exc.errors.items():
                     for message in messages:
-                        errors.add(key, message)
+                        errors.add(key, _(message))
             else:
                 return render_template("public/feedback_done.html", used=False)
     starts = visits.rules.parse_key(asked.occurrence_key)
@@ -246,12 +248,12 @@ def group_visits(token: str):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", message)
+                errors.add(field if field in PLAN_ORDER else "date", _(message))
         return _group_visits_page(_link_group(token), token, values, errors, 422)
     except ServiceError:
-        errors.add("introduction_id", "Choose which home to visit.")
+        errors.add("introduction_id", _("Choose which home to visit."))
         return _group_visits_page(_link_group(token), token, values, errors, 422)
-    flash("Your visit has been proposed; the home will confirm it.", "success")
+    flash(_("Your visit has been proposed; the home will confirm it."), "success")
     return redirect(url_for("web.group_visits", token=token), code=303)
 
 
@@ -268,12 +270,12 @@ def group_visit_change(token: str, visit_id: int):
             visits.change_by_group(db.session, group, visit_id, state,
                                    int(version) if version.isdigit() else None)
     except Conflict as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return redirect(url_for("web.group_visits", token=token), code=303)
     except ServiceError as exc:
         service_abort(exc)
-    flash("The visit has been confirmed." if state == "confirmed" else
-          "The visit has been cancelled.", "success")
+    flash(_("The visit has been confirmed.") if state == "confirmed" else
+          _("The visit has been cancelled."), "success")
     return redirect(url_for("web.group_visits", token=token), code=303)
 
 
@@ -283,5 +285,5 @@ def group_calendar_renew(token: str):
     group = _link_group(token)
     with unit_of_work(db.session):
         calendars.renew(db.session, _secret(), group, Actor("group-link"))
-    flash("A new calendar address has been made; the old one no longer works.", "success")
+    flash(_("A new calendar address has been made; the old one no longer works."), "success")
     return redirect(url_for("web.group_visits", token=token), code=303)

@@ -1,0 +1,123 @@
+"""Validation messages in the reader's language: marshmallow's own and Kith's.
+
+Marshmallow writes its messages in English, often with the field's limits filled in
+("Longer than maximum length 200."). They are listed here once, marked with ``N_`` so that
+``make translations`` extracts them, and `translate` gives a message in the current language
+when an error body or a form error is built: an exact entry of the catalogue first, else the
+template the message was filled from, translated and filled again with the same values.
+Nothing here imports Flask: the caller passes its ``gettext``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+__all__ = ["TEMPLATES", "translate", "translate_errors"]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name extraction looks for
+    """Mark ``message`` for the catalogue without translating it here."""
+    return message
+
+
+# Fixed messages (translated by exact look-up once marked).
+FIXED = (
+    N_("Field may not be null."),
+    N_("Invalid input type."),
+    N_("Invalid type."),
+    N_("Invalid value."),
+    N_("Missing data for required field."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid email address."),
+    N_("Not a valid integer."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid number."),
+    N_("Not a valid string."),
+    N_("Not a valid time."),
+    N_("Not a valid URL."),
+    N_("Not a valid UUID."),
+    N_("Not a valid utf-8 string."),
+    N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("Unknown field."),
+    N_("Enter more than spaces."),
+    N_("Enter a telephone number, like 01632 960 001."),
+    N_("You must agree to the privacy notice so we can store your details."),
+    N_("Each language may be listed once."),
+    N_("More language speakers than is plausible for the number of residents."),
+    N_("Give something to change."),
+    N_("No postcode was given"),
+    N_("a language name or code is required"),
+)
+
+# Messages filled in with values: ``{name}`` stands for a value copied across unchanged.
+TEMPLATES = (
+    N_("Longer than maximum length {max}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Length must be {equal}."),
+    N_("Must be one of: {choices}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than {min} and less than {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be greater than {min}."),
+    N_("Must be less than or equal to {max}."),
+    N_("Must be less than {max}."),
+    N_("Must be between 1 and {max}."),
+    N_("At most {max} items may be given."),
+    N_("\"{input}\" cannot be formatted as a date."),
+    N_("'{text}' is not a language we recognise"),
+    N_("{listed} are not languages we recognise"),
+    N_("Remove the character {code} ({reason}) at position {position}: it is not allowed "
+       "here."),
+)
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    compiled = []
+    for template in TEMPLATES:
+        pieces = _FIELD.split(template)
+        regex = "".join(re.escape(piece) if index % 2 == 0 else f"(?P<{piece}>.+?)"
+                        for index, piece in enumerate(pieces))
+        compiled.append((re.compile(f"^{regex}$", re.DOTALL), template))
+    return tuple(compiled)
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def translate(message, gettext: Callable[[str], str]) -> str:
+    """``message`` in the language ``gettext`` translates into (unchanged if unknown)."""
+    text = str(message)
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    for pattern, template in _patterns():
+        found = pattern.match(text)
+        if found:
+            welsh = gettext(template)
+            if welsh == template:
+                return text
+            return _fill(welsh, found.groupdict())
+    return text
+
+
+def translate_errors(errors, gettext: Callable[[str], str]):
+    """Every message of marshmallow's nested ``{field: [messages]}`` translated; field names
+    (and list indexes) stay as they are."""
+    if isinstance(errors, dict):
+        return {key: translate_errors(value, gettext) for key, value in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [translate_errors(item, gettext) for item in errors]
+    if isinstance(errors, str):
+        return translate(errors, gettext)
+    return errors
