@@ -35,7 +35,8 @@ def format_km(km) -> str:
     shown = round_km(km)
     if shown < 0.1:
         return _("under 100 m")
-    return _("%(km)s km", km=f"{shown:.1f}".removesuffix(".0"))
+    figure = f"{shown:.1f}".removesuffix(".0")
+    return _("%(km)s km", km=figure)
 
 
 def distance(km: float) -> str:

@@ -45,6 +45,16 @@ def _user():
     return current_user._get_current_object()
 
 
+@bp.app_template_global()
+def language_names(languages) -> list[str]:
+    """Stored languages (``[{tag, name}]``) named in the page's language."""
+    from ..domain.languages import language_name
+    from ..i18n import current_language
+
+    return [language_name(lang["tag"], current_language()) if lang.get("tag")
+            else lang.get("name", "") for lang in languages or ()]
+
+
 @bp.route("/coordinator")
 @roles_required(*COORDINATOR_ROLES)
 def coordinator():

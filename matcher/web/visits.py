@@ -4,6 +4,7 @@ visits per home, the private calendar feed, and the one-click feedback form."""
 from __future__ import annotations
 
 import marshmallow as ma
+from babel.dates import format_datetime
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from flask_login import current_user
 
 from ..domain import catalogue
 from ..extensions import db, rate_limited
+from ..i18n import current_language
 from ..schemas.visits import VisitInputSchema
 from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
@@ -31,6 +33,16 @@ RATINGS = [{"value": str(n), "text": text} for n, text in (
 
 def _user():
     return current_user._get_current_object()
+
+
+@bp.app_template_filter("visit_time")
+def visit_time(value, pattern: str = "EEE d MMM y, HH:mm") -> str:
+    """A visit's start as the pages show it, in the page's language and at the UK time it is
+    stored in: "Fri 4 Dec 2026, 14:30", "Gwen 4 Rhag 2026, 14:30" ("EEEE d MMMM y, HH:mm"
+    for the long form)."""
+    if value is None:
+        return ""
+    return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=current_language())
 
 
 def _secret() -> str:
