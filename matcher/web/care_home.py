@@ -29,6 +29,7 @@ from .base import (
     service_abort,
 )
 from .matching import postcode_index, ranker_cache
+from .messages import page_message
 
 STAFF_ROLES = ("care_home", "coordinator", "admin")
 MATCH_LIMIT = 20
@@ -137,7 +138,7 @@ def introduce(home_id: int, group_id: int):
         key = f"message-{group_id}"
         errors = forms.FormErrors(["kind", "radius", "language", key])
         for message in exc.messages.get("message", []):
-            errors.add(key, _(message))
+            errors.add(key, page_message(message))
         return _partners_page(home_id, errors=errors,
                               messages={group_id: request.form.get("message", "")},
                               status=422)
@@ -166,7 +167,7 @@ def withdraw_introduction(home_id: int, intro_id: int):
             intro = introductions.withdraw_request(
                 db.session, current_user._get_current_object(), home_id, intro_id)
     except Conflict as exc:
-        return render_template("error.html", code=409, message=_(exc.message)), 409
+        return render_template("error.html", code=409, message=page_message(exc.message)), 409
     except ServiceError as exc:
         service_abort(exc)
     flash(_("You have withdrawn your request to meet %(name)s.", name=intro.group.name),

@@ -35,6 +35,7 @@ from .base import (
 )
 from .forms import FormErrors
 from .matching import postcode_index, ranker_cache
+from .messages import page_message
 from .workspace import possible_duplicates
 
 COORDINATOR_ROLES = ("coordinator", "admin")
@@ -153,7 +154,7 @@ def coordinator_decision(group_id: int):
     try:
         check_characters(reason, multiline=True)
     except ma.ValidationError as exc:
-        errors.add("status_reason", _(str(exc.messages[0])).rstrip("."))
+        errors.add("status_reason", page_message(str(exc.messages[0])).rstrip("."))
     if errors:
         return review_page(group, errors, reason, 422)
     try:
@@ -187,7 +188,7 @@ def coordinator_introduction(intro_id: int):
     except ServiceError as exc:
         if exc.status in (403, 404):
             service_abort(exc)
-        flash(_(exc.message), "info")
+        flash(page_message(exc.message), "info")
         return redirect(url_for("web.coordinator", _anchor="introductions"), code=303)
     flash(_("Introduction of %(group)s to %(home)s is now %(status)s.", group=intro.group.name,
             home=intro.care_home.name,

@@ -20,6 +20,7 @@ from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from .base import bp, roles_required, service_abort, translated
 from .forms import FormErrors
+from .messages import page_message
 
 STAFF_ROLES = ("care_home", "coordinator", "admin")
 COORDINATOR_ROLES = ("coordinator", "admin")
@@ -99,7 +100,7 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
                 continue
             for message in messages if isinstance(messages, list) else [str(messages)]:
                 errors.add(field, _("Enter a real date and time.") if key == "starts_at"
-                           else _(message))
+                           else page_message(message))
     return values, data, errors
 
 
@@ -128,7 +129,7 @@ def home_visits(home_id: int):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", _(message))
+                errors.add(field if field in PLAN_ORDER else "date", page_message(message))
         return _visits_page(records.get_home(db.session, home_id, _user()), values, errors,
                             422)
     except ServiceError as exc:
@@ -210,7 +211,7 @@ def visit_feedback(token: str):
             except InvalidInput as exc:
                 for key, messages in exc.errors.items():
                     for message in messages:
-                        errors.add(key, _(message))
+                        errors.add(key, page_message(message))
             else:
                 return render_template("public/feedback_done.html", used=False)
     starts = visits.rules.parse_key(asked.occurrence_key)
@@ -260,7 +261,7 @@ def group_visits(token: str):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", _(message))
+                errors.add(field if field in PLAN_ORDER else "date", page_message(message))
         return _group_visits_page(_link_group(token), token, values, errors, 422)
     except ServiceError:
         errors.add("introduction_id", _("Choose which home to visit."))
@@ -282,7 +283,7 @@ def group_visit_change(token: str, visit_id: int):
             visits.change_by_group(db.session, group, visit_id, state,
                                    int(version) if version.isdigit() else None)
     except Conflict as exc:
-        flash(_(exc.message), "error")
+        flash(page_message(exc.message), "error")
         return redirect(url_for("web.group_visits", token=token), code=303)
     except ServiceError as exc:
         service_abort(exc)
