@@ -66,7 +66,7 @@ def test_match_list_csv_in_welsh_with_lang_cy(client, admin_headers, make_home, 
     assert welsh.get_data().startswith(b"\xef\xbb\xbf")
     en_rows, cy_rows = _rows(english), _rows(welsh)
     assert en_rows[0] == list(match_lists.MATCH_LIST_COLUMNS)  # the documented names
-    assert cy_rows[0][:5] == ["Gwlad", "Cod yr awdurdod lleol", "Awdurdod lleol",
+    assert cy_rows[0][:5] == ["Gwlad", "Cod awdurdod lleol", "Awdurdod lleol",
                               "Rhif y cartref gofal", "Cartref gofal"]
     assert len(cy_rows[0]) == len(en_rows[0]) and len(cy_rows) == len(en_rows)
     reasons = en_rows[0].index("reasons")

@@ -194,7 +194,7 @@ def test_audit_trail_in_welsh_with_entries_and_with_errors(client, admin, home):
     assert "Trywydd archwilio" in html and re.search(r"\d+ newid", html)
     refused = welsh(client.get("/admin/audit?entity_id=deugain&since=ddoe"), 422)
     assert "Rhaid i rif y cofnod fod yn rhif cyfan, fel 42" in refused
-    assert "Rhaid i ‘O’ fod yn ddyddiad, fel 2026-11-01" in refused
+    assert "Rhaid i ‘Oddi wrth’ fod yn ddyddiad, fel 2026-11-01" in refused
 
 
 def test_outbox_in_welsh_empty_and_with_an_email(client, db, admin, make_group):
