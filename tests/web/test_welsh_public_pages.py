@@ -413,3 +413,45 @@ def test_english_pages_are_unchanged(client):
 def test_an_error_title_says_error_once(client):
     html = client.post("/groups/lost-link", data={"email": "nope"}).get_data(as_text=True)
     assert title(html) == "Error: Get your group’s private link again – Kith"
+
+
+# --- the one-click feedback form ------------------------------------------------------------------
+
+def test_visit_feedback_in_welsh(cy, db, make_home, make_group):
+    import datetime as dt
+
+    from matcher.domain.visits import LONDON
+    from matcher.models import OutboxMessage
+    from matcher.services import reminders, visits
+
+    home = make_home(name="Bryn Awel",
+                     contact={"name": "Sioned", "email": "rheolwr@enghraifft.org"})
+    group = make_group(name="Côr Llanberis")
+    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    soon = dt.datetime.combine(dt.date.today() + dt.timedelta(days=3), dt.time(10, 0),
+                               tzinfo=LONDON)
+    visit = visits.plan(db.session, intro, {"starts_at": soon, "duration_minutes": 60,
+                                            "mode": "in_person", "repeat": "none"}, SYSTEM)
+    # It took place yesterday (as the visit pages' own tests do, moved into the past).
+    past = visits.rules.Series(soon - dt.timedelta(days=4), 60)
+    visit.start_local = past.starts_at.isoformat()
+    visit.starts_at = past.starts_at.astimezone(dt.UTC)
+    visit.ends_at = visit.starts_at + dt.timedelta(hours=1)
+    db.session.commit()
+    reminders.send_due(db.session)
+    db.session.commit()
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.template == "visit_feedback", OutboxMessage.recipient_role == "group"))
+    token = message.context["feedback_token"]
+
+    html = welsh(cy.get(f"/feedback/{token}"))
+    assert "Sut aeth yr ymweliad?" in html
+    assert "Ymweliad rhwng <span data-own-words>Côr Llanberis</span> a " in html
+    refused = welsh(cy.post(f"/feedback/{token}", data={"comment": "Hyfryd"}), 422)
+    assert "Mae problem wedi codi" in refused and "Hyfryd" in refused
+    done = welsh(cy.post(f"/feedback/{token}", data={"rating": "4", "comment": "Hyfryd"}))
+    assert "Mae eich adborth wedi'i gadw" in done
+    again = welsh(cy.get(f"/feedback/{token}"))
+    assert "Mae'r ddolen hon wedi'i defnyddio eisoes" in again
