@@ -455,3 +455,12 @@ def test_visit_feedback_in_welsh(cy, db, make_home, make_group):
     assert "Mae eich adborth wedi'i gadw" in done
     again = welsh(cy.get(f"/feedback/{token}"))
     assert "Mae'r ddolen hon wedi'i defnyddio eisoes" in again
+
+
+def test_other_error_pages_in_welsh(cy, registered):
+    _, _, token = registered
+    html = welsh(cy.get(f"/groups/edit/{token}/introductions/1"), 405)
+    assert "Cod gwall: 405" in html and "Ni chaniateir" in html
+    html = welsh(cy.post(f"/groups/edit/{token}/introductions/1", data={"answer": "efallai"}),
+                 400)
+    assert "Cod gwall: 400" in html and "Nid oedd modd deall y cais" in html
