@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import CareHome, ImportReview, utcnow
-from . import audit, records, versions
+from ..models import CareHome, ImportReview, User, utcnow
+from . import audit, records, scope, versions
 from .errors import Conflict, NotFound
 
 
@@ -87,3 +87,24 @@ def confirm(session: Session, review_id: int, same: bool, actor: audit.Actor) ->
     review.status = "different"
     gone = f"; home {home.id} {home.name!r} is deregistered" if changed else ""
     return f"Added home {created.id} {created.name!r} ({created.postcode}){gone}."
+
+
+# --- for a signed-in coordinator (the page) ---------------------------------------------------
+
+def reviews_for(session: Session, user: User) -> list[ImportReview]:
+    """The waiting reviews of the homes ``user`` may see (a coordinator's nation; an admin's
+    every nation), oldest first."""
+    query = select(ImportReview).join(CareHome, ImportReview.care_home_id == CareHome.id) \
+        .where(ImportReview.status == "pending").order_by(ImportReview.id)
+    return list(session.scalars(scope.homes_in_scope(user, query)))
+
+
+def confirm_for(session: Session, user: User, review_id: int, same: bool) -> ImportReview:
+    """:func:`confirm` for a coordinator of the home's nation or an admin (404 otherwise, as
+    for a review that does not exist)."""
+    scope.require_create(user, "care homes")
+    review = session.get(ImportReview, review_id)
+    if review is None or not scope.can_access_home(user, review.care_home):
+        raise NotFound(f"There is no import review with id {review_id}.")
+    confirm(session, review_id, same, audit.Actor.for_user(user))
+    return review

@@ -237,3 +237,39 @@ def coordinator_care_homes():
         la_choices=[{"value": code, "text": name} for code, name in view.local_authorities],
         visiting_choices=[{"value": code, "text": label}
                           for code, label in VISITING_LABELS.items()])
+
+
+@bp.route("/coordinator/import-reviews")
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_import_reviews():
+    """Register rows that may continue a home already in Kith, waiting for a coordinator."""
+    from ..services import import_reviews
+
+    return render_template("coordinator/import_reviews.html",
+                           reviews=import_reviews.reviews_for(db.session, _user()))
+
+
+@bp.route("/coordinator/import-reviews/<int:review_id>", methods=["POST"])
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_import_review(review_id: int):
+    """Settle one: the same home (it takes the row's details) or a different one (added)."""
+    from flask_babel import gettext as _
+
+    from ..services import import_reviews
+
+    answer = request.form.get("answer")
+    if answer not in ("same", "different"):
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            review = import_reviews.confirm_for(db.session, _user(), review_id,
+                                                answer == "same")
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            service_abort(exc)
+        flash(exc.message, "info")
+        return redirect(url_for("web.coordinator_import_reviews"), code=303)
+    flash(_("%(name)s is the same home as before: it keeps its record and history.",
+            name=review.name) if answer == "same" else
+          _("%(name)s is added as a new care home.", name=review.name), "success")
+    return redirect(url_for("web.coordinator_import_reviews"), code=303)

@@ -93,6 +93,10 @@ class World:
     def allocation(self, actor: str) -> int:
         return self.ids["alloc_w" if self.inside(actor) else "alloc_e"]
 
+    def review(self, actor: str) -> int:
+        """A register row waiting for a coordinator to say whether it continues the home."""
+        return self.ids["review_w" if self.inside(actor) else "review_e"]
+
     def nation(self, actor: str) -> str:
         return "wales" if self.inside(actor) else "england"
 
@@ -195,6 +199,17 @@ def world(app, db, make_user, make_home, make_group) -> World:
         users[actor], headers[actor] = make_user(role, **kwargs)
     users[COORD_OUT], headers[COORD_OUT] = users[COORD], headers[COORD]
     users[STAFF_OUT], headers[STAFF_OUT] = users[STAFF], headers[STAFF]
+    from matcher.models import ImportReview
+    for key, home in (("review_w", home_w), ("review_e", home_e)):
+        review = ImportReview(care_home=home, regulator="ciw", name=f"{home.name} Newydd",
+                              postcode=home.postcode, score=0.7, incoming={
+                                  "fields": {"name": f"{home.name} Newydd",
+                                             "external_key": f"test:{key}"},
+                                  "geo": {"postcode": home.postcode}})
+        db.session.add(review)
+        db.session.flush()
+        ids[key] = review.id
+    db.session.commit()
     return World(ids=ids, users=users, headers=headers, link_token=token,
                  calendar_token=calendar_token, feedback_token=feedback_token)
 
@@ -363,6 +378,12 @@ ROUTES = [
           lambda w, a: "/coordinator"),
     Route("GET", "/coordinator/care-homes", page(LOGIN, 403, None, 200, None, 200),
           lambda w, a: "/coordinator/care-homes"),
+    Route("GET", "/coordinator/import-reviews", page(LOGIN, 403, None, 200, None, 200),
+          lambda w, a: "/coordinator/import-reviews"),
+    Route("POST", "/coordinator/import-reviews/<int:review_id>",
+          page(LOGIN, 403, 403, 303, 404, 303),
+          lambda w, a: f"/coordinator/import-reviews/{w.review(a)}",
+          form=lambda w, a: {"answer": "same"}),
     Route("GET", "/coordinator/groups/<int:group_id>", page(LOGIN, 403, 403, 200, 404, 200),
           lambda w, a: f"/coordinator/groups/{w.group(a)}"),
     Route("POST", "/coordinator/groups/<int:group_id>/decision",

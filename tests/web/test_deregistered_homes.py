@@ -104,3 +104,67 @@ def test_coordinators_may_set_the_status_by_hand_and_staff_may_not(client, db, m
     assert client.patch(url, json={"residents": 31}, headers=staff).status_code == 200
     back = client.patch(url, json={"status": "active"}, headers=coordinator)
     assert back.status_code == 200 and back.json["status"] == "active"
+
+
+def _review(db, home, name, line1):
+    from matcher.models import ImportReview
+
+    review = ImportReview(care_home=home, regulator="ciw", name=name, postcode=home.postcode,
+                          score=0.7, deregister_if_different=True, incoming={
+                              "fields": {"name": name, "address_line1": line1,
+                                         "external_key": f"ciw:{name.lower()}|ll554ur",
+                                         "regulator": "ciw", "regulator_id": None,
+                                         "care_types": ["residential"]},
+                              "geo": {"postcode": home.postcode, "lat": home.lat,
+                                      "lon": home.lon, "geocode_precision": "postcode",
+                                      "nation": home.nation,
+                                      "local_authority_code": home.local_authority_code,
+                                      "local_authority_name": home.local_authority_name}})
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def test_a_coordinator_confirms_imported_homes_on_a_page(client, db, make_home, make_user,
+                                                         sign_in):
+    from sqlalchemy import select
+
+    from matcher.models import CareHome
+
+    same_home = make_home(name="Bryn Awel", address_line1="1 Ffordd Fawr")
+    other_home = make_home(name="Plas Menai", address_line1="2 Ffordd Fawr")
+    english = make_home(name="Rose Court", postcode="SW1A 1AA")
+    first = _review(db, same_home, "Bryn Awel Nursing", "1 Ffordd Fawr")
+    second = _review(db, other_home, "Plas Newydd", "2 Ffordd Fawr")
+    hidden = _review(db, english, "Rose Garden", "1 Example Street")
+    user, _ = make_user("coordinator", nation="wales", password=PASSWORD)
+    sign_in(user.email, PASSWORD)
+
+    html = client.get("/coordinator/import-reviews").get_data(as_text=True)
+    assert f'id="review-{first.id}"' in html and f'id="review-{second.id}"' in html
+    assert f'id="review-{hidden.id}"' not in html  # another nation's
+    assert "Bryn Awel Nursing" in html and "70%" in html
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    done = client.post(f"/coordinator/import-reviews/{first.id}",
+                       data={"answer": "same", "csrf_token": token})
+    assert done.status_code == 303
+    done = client.post(f"/coordinator/import-reviews/{second.id}",
+                       data={"answer": "different", "csrf_token": token})
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CareHome, same_home.id).name == "Bryn Awel Nursing"
+    assert db.session.get(CareHome, other_home.id).status == "deregistered"
+    assert db.session.scalar(select(CareHome).filter_by(name="Plas Newydd")).status == "active"
+    page = client.get("/coordinator/import-reviews").get_data(as_text=True)
+    assert 'id="none"' in page and "added as a new care home" in page
+    # answered already: said plainly; another nation's: as if it did not exist
+    again = client.post(f"/coordinator/import-reviews/{first.id}",
+                        data={"answer": "same", "csrf_token": token})
+    assert again.status_code == 303
+    assert "already answered" in client.get("/coordinator/import-reviews").get_data(
+        as_text=True)
+    assert client.post(f"/coordinator/import-reviews/{hidden.id}",
+                       data={"answer": "same", "csrf_token": token}).status_code == 404
+    assert client.post(f"/coordinator/import-reviews/{hidden.id}",
+                       data={"answer": "maybe", "csrf_token": token}).status_code == 400
