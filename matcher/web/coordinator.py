@@ -253,8 +253,6 @@ def coordinator_import_reviews():
 @roles_required(*COORDINATOR_ROLES)
 def coordinator_import_review(review_id: int):
     """Settle one: the same home (it takes the row's details) or a different one (added)."""
-    from flask_babel import gettext as _
-
     from ..services import import_reviews
 
     answer = request.form.get("answer")
@@ -267,7 +265,7 @@ def coordinator_import_review(review_id: int):
     except ServiceError as exc:
         if exc.status in (403, 404):
             service_abort(exc)
-        flash(exc.message, "info")
+        flash(page_message(exc.message), "info")
         return redirect(url_for("web.coordinator_import_reviews"), code=303)
     flash(_("%(name)s is the same home as before: it keeps its record and history.",
             name=review.name) if answer == "same" else
