@@ -6,6 +6,11 @@ Every message is multipart: a plain-text part (``email/<template>.txt``) and an 
 (``email/<template>.subject.txt``) starts with the service's name. Templates get ``link``
 (absolute URLs from ``PUBLIC_BASE_URL``, else ``SERVER_NAME``) so messages rendered by a worker,
 outside any request, still carry working links.
+
+Each message is rendered in its recipient's language (``OutboxMessage.language``, their
+``preferred_language`` when it was queued) under ``flask_babel.force_locale``: the words, the
+labels (kinds, modes, statuses) and the dates. The context keeps codes and ISO dates, never
+English words, so the same event reads right in either language.
 """
 
 from __future__ import annotations
@@ -17,24 +22,92 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask_babel import force_locale, format_date, format_datetime, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives, Mail
 from flask_mailman.backends.base import BaseEmailBackend
+from markupsafe import Markup
 
+from .domain import catalogue
 from .models import OutboxMessage
-from .services.notifications import ATTACHMENTS_KEY, header_text
+from .services.notifications import ATTACHMENTS_KEY, header_text, language_of
 
 mail = Mail()
 
 DEFAULT_BASE_URL = "http://localhost:5000"
 # Why each kind of recipient gets Kith's email, for the footer.
 FOOTER_REASONS = {
-    "group": "You get this email because your group registered with Kith using this address.",
-    "care_home": "You get this email because this address is the contact of a care home on "
-                 "Kith.",
-    "coordinator": "You get this email because you are a Kith network coordinator.",
-    "admin": "You get this email because you are a Kith administrator.",
-    "user": "You get this email because you have an account on Kith.",
+    "group": _l("You get this email because your group registered with Kith using this "
+                "address."),
+    "care_home": _l("You get this email because this address is the contact of a care home "
+                    "on Kith."),
+    "coordinator": _l("You get this email because you are a Kith network coordinator."),
+    "admin": _l("You get this email because you are a Kith administrator."),
+    "user": _l("You get this email because you have an account on Kith."),
 }
+
+
+def _labels(terms) -> dict:
+    """``{code: label}``, each label translated when the message is rendered."""
+    return {code: _l(label) for code, label in catalogue.labels(terms).items()}
+
+
+# The vocabulary emails show, beside the pages' (KIND_LABELS, NATION_LABELS...).
+MAIL_LABELS = {
+    "MODE_LABELS": _labels(catalogue.VISIT_MODES),
+    "REPEAT_LABELS": _labels(catalogue.VISIT_REPEATS),
+    "ROLE_LABELS": _labels(catalogue.ROLES),
+}
+LINK_STYLE = "color:#1d70b8;"
+
+
+def _instant(value):
+    """An ISO date or time from a message's context, or None (older messages kept words)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        text = str(value or "")
+        return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def when(value) -> str:
+    """A visit's time ("Thursday 10 June 2027, 14:00", "dydd Iau 10 Mehefin 2027, 14:00") or
+    a date ("4 December 2026", "4 Rhagfyr 2026"), in the language being written."""
+    instant = _instant(value)
+    if instant is None:
+        return str(value or "")
+    if isinstance(instant, dt.datetime):
+        text = format_datetime(instant, "EEEE d MMMM y, HH:mm")
+        # Welsh writes "dydd Iau" in a sentence; the CLDR form starts with a capital.
+        return text[:1].lower() + text[1:] if text.startswith("Dydd") else text
+    return format_date(instant, "d MMMM y")
+
+
+def strong(value) -> Markup:
+    """A name in bold inside a translated sentence (escaped)."""
+    return Markup("<strong>%s</strong>") % value
+
+
+def anchor(text, href: str, bold: bool = False) -> Markup:
+    """A link inside a translated sentence (text and address escaped)."""
+    style = LINK_STYLE + ("font-weight:bold;" if bold else "")
+    return Markup('<a href="%s" style="%s">%s</a>') % (href, style, text)
+
+
+def lasting(minutes) -> str:
+    """How long a link works ("3 days", "1 hour", "30 minutes"), in the language being
+    written."""
+    try:
+        minutes = max(1, int(minutes))
+    except (TypeError, ValueError):
+        return str(minutes or "")
+    if minutes >= 48 * 60:
+        return ngettext("%(num)d day", "%(num)d days", round(minutes / 1440))
+    if minutes >= 60:
+        return ngettext("%(num)d hour", "%(num)d hours", round(minutes / 60))
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 def outbox_dir(app: Flask) -> Path:
@@ -57,6 +130,8 @@ def init_mail(app: Flask) -> None:
         app.config["MAIL_BACKEND"] = backend
     app.config["MAIL_FILE_PATH"] = str(outbox_dir(app))
     mail.init_app(app)
+    app.jinja_env.filters.update(when=when, strong=strong)
+    app.jinja_env.globals.update(anchor=anchor, lasting=lasting, **MAIL_LABELS)
 
 
 class EmlEmailBackend(BaseEmailBackend):
@@ -114,12 +189,19 @@ _BLANKS = re.compile(r"\n{3,}")
 
 
 def render_message(app: Flask, message: OutboxMessage) -> EmailMultiAlternatives:
-    """The outbox message as a multipart email (text and HTML), ready to send."""
+    """The outbox message as a multipart email (text and HTML), ready to send, in its
+    recipient's language."""
+    with force_locale(language_of(message.language)):
+        return _render(app, message)
+
+
+def _render(app: Flask, message: OutboxMessage) -> EmailMultiAlternatives:
     context = dict(message.context or {})
     context.update(
         link=link_builder(app), to_name=message.to_name, recipient_role=message.recipient_role,
         footer_reason=FOOTER_REASONS.get(message.recipient_role, FOOTER_REASONS["user"]),
-        service_name=app.config["API_TITLE"], site_url=base_url(app))
+        language=language_of(message.language), service_name=app.config["API_TITLE"],
+        site_url=base_url(app))
     template = f"email/{message.template}"
 
     def render(name: str) -> str:
@@ -138,7 +220,8 @@ def render_message(app: Flask, message: OutboxMessage) -> EmailMultiAlternatives
     email = EmailMultiAlternatives(
         subject=subject, body=text, from_email=app.config["MAIL_DEFAULT_SENDER"], to=[to],
         headers={"X-Kith-Outbox-Id": str(message.id),
-                 "Auto-Submitted": "auto-generated"})
+                 "Auto-Submitted": "auto-generated",
+                 "Content-Language": "cy" if message.language == "cy" else "en-GB"})
     email.attach_alternative(html, "text/html")
     for attachment in (message.context or {}).get(ATTACHMENTS_KEY) or []:
         email.attach(attachment["filename"], attachment["content"],

@@ -90,6 +90,9 @@ class CareHome(TimestampMixin, GeocodedMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The language Kith writes to the home's contact in: ``cy`` or ``en``.
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en",
+                                                    server_default="en")
     # Part of the private calendar address; a new one revokes the old address.
     calendar_nonce: Mapped[str | None] = mapped_column(String(32))
     # ``active`` | ``deregistered`` (left its regulator's register; kept for its history).
@@ -126,6 +129,9 @@ class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The language Kith writes to the group in: ``cy`` or ``en``.
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en",
+                                                    server_default="en")
     consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
@@ -320,6 +326,9 @@ class User(TimestampMixin, db.Model):
     )
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language Kith writes to the user in: ``cy`` or ``en``.
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en",
+                                                    server_default="en")
     # Part of every sign-in session's id: raising it (sign-out, new password) ends them all,
     # even copies of the cookie.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -469,6 +478,8 @@ class OutboxMessage(db.Model):
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
     recipient_role: Mapped[str] = mapped_column(String(20))
+    # The recipient's language when it was queued: the message is rendered in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     about_type: Mapped[str | None] = mapped_column(String(30))
     about_id: Mapped[int | None] = mapped_column(Integer)

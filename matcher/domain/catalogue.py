@@ -16,6 +16,7 @@ from types import MappingProxyType
 __all__ = [
     "CARE_HOME_STATUSES",
     "CARE_TYPES",
+    "CORRESPONDENCE_LANGUAGES",
     "DAYS",
     "DAY_PARTS",
     "Day",
@@ -365,6 +366,8 @@ VISIT_MODES: tuple[VisitMode, ...] = (
     VisitMode("phone", "Phone call"),
     VisitMode("letters", "Letters or cards"),
 )
+# The languages Kith writes to people in (their ``preferred_language``); English by default.
+CORRESPONDENCE_LANGUAGES: tuple[str, ...] = ("en", "cy")
 # How a visit repeats: "none" is a one-off; ``interval``/``freq`` are its iCalendar RRULE.
 VISIT_REPEATS: tuple[Term, ...] = (
     Term("none", "Once"),

@@ -24,7 +24,6 @@ from ..domain import catalogue
 from ..models import CareHome, CommunityGroup, Introduction, User
 from . import notifications
 
-KIND_LABELS = catalogue.labels(catalogue.GROUP_KINDS)
 # Once requested, the group knows of the introduction: later endings are news to both sides.
 TOLD_STATUSES = ("requested", *catalogue.INTRODUCTION_CONTACT_STATUSES)
 ENDINGS = ("declined", "ended")
@@ -40,6 +39,8 @@ class Email:
     recipient_role: str
     side: str
     context: dict[str, Any] = field(default_factory=dict)
+    # The recipient's preferred_language: the message is written in it.
+    language: str = "en"
 
 
 def _home_facts(home: CareHome) -> dict[str, Any]:
@@ -48,8 +49,8 @@ def _home_facts(home: CareHome) -> dict[str, Any]:
 
 
 def _group_facts(group: CommunityGroup) -> dict[str, Any]:
-    return {"id": group.id, "name": group.name, "kind": KIND_LABELS.get(group.kind, group.kind),
-            "town": group.town or ""}
+    # The kind's code: the email names it in the reader's language.
+    return {"id": group.id, "name": group.name, "kind": group.kind, "town": group.town or ""}
 
 
 def _contact(contact: dict[str, Any] | None) -> dict[str, str]:
@@ -59,6 +60,16 @@ def _contact(contact: dict[str, Any] | None) -> dict[str, str]:
 
 def _can_write_to_group(group: CommunityGroup) -> bool:
     return group.status != "withdrawn" and bool(group.contact_email)
+
+
+def _home_language(session: Session, home: CareHome, side: dict[str, Any]) -> str:
+    """The language of whoever speaks for the home: its contact's, or the staff account's
+    whose address stands in for a missing contact."""
+    if home.contact_email and side.get("email") == home.contact_email:
+        return home.preferred_language
+    language = session.scalar(select(User.preferred_language).where(
+        User.email == side.get("email")))
+    return language or home.preferred_language
 
 
 def coordinators_of(session: Session, nation: str) -> list[User]:
@@ -82,33 +93,38 @@ def plan(session: Session, intro: Introduction, old: str | None) -> list[Email]:
     if new == "requested":
         for user in coordinators_of(session, home.nation):
             out.append(Email("introduction_requested_coordinator", user.email, "",
-                             "coordinator", "coordinator", facts))
+                             "coordinator", "coordinator", facts, user.preferred_language))
         if to_group:
             out.append(Email("introduction_requested_group", group.contact_email,
-                             group.contact_name or "", "group", "group", facts))
+                             group.contact_name or "", "group", "group", facts,
+                             group.preferred_language))
     elif new == "introduced":
         home_side = home_contact(session, home)
         group_side = group_contact(intro)
         if home_side and group_side:
             out.append(Email("introduction_made_home", home_side["email"],
                              home_side["name"] or "", "care_home", "home",
-                             {**facts, "partner_contact": _contact(group_side)}))
+                             {**facts, "partner_contact": _contact(group_side)},
+                             _home_language(session, home, home_side)))
         if to_group:
             out.append(Email("introduction_made_group", group.contact_email,
                              group.contact_name or "", "group", "group",
-                             {**facts, "partner_contact": _contact(home_side)}))
+                             {**facts, "partner_contact": _contact(home_side)},
+                             group.preferred_language))
     elif new in ENDINGS and old in TOLD_STATUSES:
         home_side = home_contact(session, home)
         if home_side:
             out.append(Email(f"introduction_{new}", home_side["email"], home_side["name"] or "",
-                             "care_home", "home", {**facts, "side": "home"}))
+                             "care_home", "home", {**facts, "side": "home"},
+                             _home_language(session, home, home_side)))
         if to_group:
             out.append(Email(f"introduction_{new}", group.contact_email,
                              group.contact_name or "", "group", "group",
-                             {**facts, "side": "group"}))
+                             {**facts, "side": "group"}, group.preferred_language))
     elif new == "withdrawn" and old in TOLD_STATUSES and to_group:
         out.append(Email("introduction_withdrawn", group.contact_email,
-                         group.contact_name or "", "group", "group", facts))
+                         group.contact_name or "", "group", "group", facts,
+                         group.preferred_language))
     return out
 
 
@@ -138,4 +154,4 @@ def status_changed(session: Session, intro: Introduction, old: str | None, *,
             session, template=email.template, to_email=email.to_email,
             to_name=email.to_name, recipient_role=email.recipient_role,
             event_key=f"introduction-{intro.status}:{intro.id}:{email.side}",
-            context=context, about=about)
+            context=context, about=about, language=email.language)

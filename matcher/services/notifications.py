@@ -54,6 +54,11 @@ def valid_email(address: str | None) -> bool:
     return bool(address) and len(address) <= 254 and bool(EMAIL.match(address))
 
 
+def language_of(value: str | None) -> str:
+    """``value`` if Kith writes in it (``cy``, ``en``), else English."""
+    return value if value in catalogue.CORRESPONDENCE_LANGUAGES else "en"
+
+
 def header_text(text: str | None, limit: int = 200) -> str:
     """``text`` made safe for a mail header: line breaks and other control characters become
     spaces, so a name or subject can never start a header of its own."""
@@ -63,7 +68,8 @@ def header_text(text: str | None, limit: int = 200) -> str:
 def queue_email(session: Session, *, template: str, to_email: str, to_name: str = "",
                 recipient_role: str, event_key: str, context: dict,
                 about: tuple[str, int] | None = None,
-                attachments: list[dict[str, str]] | None = None) -> OutboxMessage | None:
+                attachments: list[dict[str, str]] | None = None,
+                language: str | None = None) -> OutboxMessage | None:
     """Record one email to send, inside the caller's unit of work.
 
     ``event_key`` names the event (e.g. ``f"registration-received:{group.id}"``); the same
@@ -75,6 +81,8 @@ def queue_email(session: Session, *, template: str, to_email: str, to_name: str 
     recorded as ``failed`` (visible to admins) rather than failing the caller.
     ``attachments`` (``[{filename, content_type, content}]``, text content such as an
     ``.ics`` file) are kept with the context and attached when the message is sent.
+    ``language`` is the recipient's ``preferred_language`` (``cy`` or ``en``): the message is
+    rendered in it, labels and dates included.
     """
     if not TEMPLATE_NAME.match(template):
         raise ValueError(f"Not a template name: {template!r}")
@@ -91,6 +99,7 @@ def queue_email(session: Session, *, template: str, to_email: str, to_name: str 
     message = OutboxMessage(
         event_key=key, template=template, to_email=address[:254],
         to_name=header_text(to_name), recipient_role=recipient_role,
+        language=language_of(language),
         context={**context, ATTACHMENTS_KEY: list(attachments)} if attachments else dict(context),
         about_type=about[0] if about else None, about_id=about[1] if about else None,
         status="queued", attempts=0, next_attempt_at=utcnow())
@@ -305,7 +314,8 @@ def registration_received(session: Session, group: CommunityGroup, token: str | 
     queue_email(session, template="registration_received", to_email=group.contact_email,
                 to_name=group.contact_name or "", recipient_role="group",
                 event_key=f"registration-received:{group.id}",
-                context=_group_context(group, edit_token=token), about=_group_about(group))
+                context=_group_context(group, edit_token=token), about=_group_about(group),
+                language=group.preferred_language)
 
 
 def registration_decided(session: Session, group: CommunityGroup, old_status: str) -> None:
@@ -323,7 +333,7 @@ def registration_decided(session: Session, group: CommunityGroup, old_status: st
         return
     queue_email(session, template=template, to_email=group.contact_email,
                 to_name=group.contact_name or "", recipient_role="group", event_key=key,
-                context=context, about=_group_about(group))
+                context=context, about=_group_about(group), language=group.preferred_language)
 
 
 def edit_token_to_send(group: CommunityGroup, secret: str) -> str:
@@ -360,7 +370,7 @@ def resend_edit_links(session: Session, email: str, secret: str,
         if queue_email(session, template="edit_link", to_email=group.contact_email,
                        to_name=group.contact_name or "", recipient_role="group",
                        event_key=key, context=_group_context(group, edit_token=token),
-                       about=_group_about(group)):
+                       about=_group_about(group), language=group.preferred_language):
             sent += 1
     return sent
 
@@ -411,6 +421,6 @@ def queue_coordinator_digests(session: Session, now: dt.datetime | None = None) 
         for user in coordinators:
             if queue_email(session, template="coordinator_digest", to_email=user.email,
                            recipient_role="coordinator", event_key=f"{prefix}{now:%Y-%m-%d}",
-                           context=context):
+                           context=context, language=user.preferred_language):
                 queued += 1
     return queued

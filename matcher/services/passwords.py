@@ -19,7 +19,6 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain import catalogue
 from ..models import User, utcnow
 from . import audit, notifications
 from .accounts import clear_lockouts, end_sessions, hash_password
@@ -32,8 +31,6 @@ MIN_LENGTH = 10
 MAX_LENGTH = 200  # argon2 hashes anything; a limit keeps one request from costing much
 # One reset email per account in this many seconds, however often someone asks.
 RESET_EMAIL_EVERY_S = 300
-ROLE_LABELS = catalogue.labels(catalogue.ROLES)
-NATION_LABELS = catalogue.labels(catalogue.NATIONS)
 # Stands in for an account that does not exist, so the work done is the same.
 _NOBODY = SimpleNamespace(id=0, email="nobody@invalid", password_hash="", active=False)
 
@@ -109,12 +106,13 @@ def set_password(session: Session, user: User, password: str, confirm: str, *,
     return user
 
 
-def _link_context(user: User, token: str, lasts: str) -> dict:
+def _link_context(user: User, token: str, ttl: dt.timedelta) -> dict:
     # The email builds the link from the token on the configured public address (never
-    # from the Host header of the request that asked, which anyone can set).
-    return {"token": token, "valid_for": lasts, "email": user.email,
-            "role": ROLE_LABELS.get(user.role, user.role),
-            "nation": NATION_LABELS.get(user.nation or "", ""),
+    # from the Host header of the request that asked, which anyone can set). Codes and
+    # minutes, not words: the email is written in the user's language.
+    return {"token": token, "valid_for": valid_for(ttl),
+            "valid_minutes": max(1, round(ttl.total_seconds() / 60)), "email": user.email,
+            "role": user.role, "nation": user.nation or "",
             "care_home": user.care_home.name if user.care_home else ""}
 
 
@@ -145,7 +143,8 @@ def request_reset(session: Session, secret: str, email: str, *, ttl: dt.timedelt
     notifications.queue_email(
         session, template="password_reset", to_email=user.email, recipient_role=user.role,
         event_key=f"password-reset:{user.id}:{issued // RESET_EMAIL_EVERY_S}",
-        context=_link_context(user, token, valid_for(ttl)), about=("user", user.id))
+        context=_link_context(user, token, ttl), about=("user", user.id),
+        language=user.preferred_language)
 
 
 def invite(session: Session, secret: str, user: User, *, ttl: dt.timedelta,
@@ -155,5 +154,6 @@ def invite(session: Session, secret: str, user: User, *, ttl: dt.timedelta,
     notifications.queue_email(
         session, template="invitation", to_email=user.email, recipient_role=user.role,
         event_key=f"invitation:{user.id}:{_epoch(now)}",
-        context=_link_context(user, token, valid_for(ttl)), about=("user", user.id))
+        context=_link_context(user, token, ttl), about=("user", user.id),
+        language=user.preferred_language)
     audit.record(session, actor, "invite", user, {"valid_for": valid_for(ttl)})

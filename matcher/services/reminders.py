@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..domain import catalogue
 from ..domain import visits as rules
 from ..models import CareHome, CommunityGroup, User, Visit, VisitFeedback, utcnow
 from . import calendars, notifications
@@ -32,7 +31,6 @@ REMINDERS = (("visit-reminder-7d", dt.timedelta(days=7)),
 # Feedback is asked for from the day after a visit, for a week.
 FEEDBACK_FOR = dt.timedelta(days=7)
 SAFEGUARDING_NOTICE = dt.timedelta(days=30)
-MODE_LABELS = catalogue.labels(catalogue.VISIT_MODES)
 RESPONDENTS = ("care_home", "group")
 
 
@@ -45,11 +43,13 @@ def _group_ok(group: CommunityGroup) -> bool:
 
 
 def _context(visit: Visit, occ: rules.Occurrence, **extra: Any) -> dict[str, Any]:
+    # Codes and ISO times, never English words: the email is written in each recipient's
+    # language when it is sent ("when" is the UK time with its offset).
     intro = visit.introduction
     return {"visit_id": visit.id, "home_name": intro.care_home.name,
-            "group_name": intro.group.name, "mode": MODE_LABELS.get(visit.mode, visit.mode),
+            "group_name": intro.group.name, "mode": visit.mode,
             "in_person": visit.mode in rules.IN_PERSON_MODES,
-            "when": occ.starts_at.strftime("%A %-d %B %Y, %H:%M"),
+            "when": rules.local(occ.starts_at).isoformat(timespec="minutes"),
             "duration_minutes": visit.duration_minutes, "notes": visit.notes or "", **extra}
 
 
@@ -60,16 +60,17 @@ def ics_attachment(visit: Visit, now: dt.datetime | None = None) -> dict[str, st
             "content": calendars.visit_document(visit, now=now).decode()}
 
 
-def _recipients(visit: Visit) -> list[tuple[str, str, str, tuple[str, int] | None]]:
-    """``(role, email, name, about)`` of both sides that may be written to."""
+def _recipients(visit: Visit
+                ) -> list[tuple[str, str, str, tuple[str, int] | None, str]]:
+    """``(role, email, name, about, language)`` of both sides that may be written to."""
     home, group = visit.introduction.care_home, visit.introduction.group
     out = []
     if home.contact_email:
         out.append(("care_home", home.contact_email, home.contact_name or home.name,
-                    (CareHome.__tablename__, home.id)))
+                    (CareHome.__tablename__, home.id), home.preferred_language))
     if _group_ok(group):
         out.append(("group", group.contact_email, group.contact_name or group.name,
-                    (CommunityGroup.__tablename__, group.id)))
+                    (CommunityGroup.__tablename__, group.id), group.preferred_language))
     return out
 
 
@@ -83,19 +84,19 @@ def _queue_reminders(session: Session, visit: Visit, occ: rules.Occurrence,
         if not closer < ahead <= before:
             continue
         attachment = ics_attachment(visit, now)
-        for role, email, name, about in _recipients(visit):
+        for role, email, name, about, language in _recipients(visit):
             if notifications.queue_email(
                     session, template="visit_reminder", to_email=email, to_name=name,
                     recipient_role=role, event_key=f"{event}:{visit.id}:{occ.key}",
                     context=_context(visit, occ, days=before.days), about=about,
-                    attachments=[attachment]):
+                    attachments=[attachment], language=language):
                 queued += 1
     return queued
 
 
 def _queue_feedback(session: Session, visit: Visit, occ: rules.Occurrence) -> int:
     queued = 0
-    for role, email, name, about in _recipients(visit):
+    for role, email, name, about, language in _recipients(visit):
         token = secrets.token_urlsafe(32)
         row = VisitFeedback(visit_id=visit.id, occurrence_key=occ.key, respondent=role,
                             token_hash=hash_token(token))
@@ -110,7 +111,7 @@ def _queue_feedback(session: Session, visit: Visit, occ: rules.Occurrence) -> in
                 session, template="visit_feedback", to_email=email, to_name=name,
                 recipient_role=role, event_key=f"visit-feedback:{visit.id}:{occ.key}",
                 context=_context(visit, occ, feedback_token=token, respondent=role),
-                about=about):
+                about=about, language=language):
             queued += 1
     return queued
 
@@ -126,12 +127,13 @@ def _queue_safeguarding(session: Session, today: dt.date) -> int:
         key = f"safeguarding-expiry:{group.id}:{group.safeguarding_expires_on.isoformat()}"
         context = {"group_name": group.name, "group_id": group.id,
                    "scheme": group.safeguarding_scheme or "",
-                   "expires_on": group.safeguarding_expires_on.strftime("%-d %B %Y")}
+                   "expires_on": group.safeguarding_expires_on.isoformat()}
         about = (CommunityGroup.__tablename__, group.id)
         if group.contact_email and notifications.queue_email(
                 session, template="safeguarding_expiry", to_email=group.contact_email,
                 to_name=group.contact_name or group.name, recipient_role="group",
-                event_key=key, context={**context, "for_coordinator": False}, about=about):
+                event_key=key, context={**context, "for_coordinator": False}, about=about,
+                language=group.preferred_language):
             queued += 1
         coordinators = session.scalars(select(User).where(
             User.role == "coordinator", User.nation == group.nation, User.active.is_(True)))
@@ -139,7 +141,8 @@ def _queue_safeguarding(session: Session, today: dt.date) -> int:
             if notifications.queue_email(
                     session, template="safeguarding_expiry", to_email=user.email,
                     recipient_role="coordinator", event_key=key,
-                    context={**context, "for_coordinator": True}, about=about):
+                    context={**context, "for_coordinator": True}, about=about,
+                    language=user.preferred_language):
                 queued += 1
     return queued
 
@@ -178,15 +181,15 @@ def visit_planned(session: Session, visit: Visit, now: dt.datetime | None = None
     occ = visit_service.occurrences(visit)[0]
     queued = 0
     attachment = ics_attachment(visit, now)
-    for role, email, name, about in _recipients(visit):
+    for role, email, name, about, language in _recipients(visit):
         if notifications.queue_email(
                 session, template="visit_planned", to_email=email, to_name=name,
                 recipient_role=role, event_key=f"visit-planned:{visit.id}",
                 context=_context(visit, occ, state=visit.state,
                                  repeat=visit.repeat, repeat_until=(
-                                     visit.repeat_until.strftime("%-d %B %Y")
+                                     visit.repeat_until.isoformat()
                                      if visit.repeat_until else "")),
-                about=about, attachments=[attachment]):
+                about=about, attachments=[attachment], language=language):
             queued += 1
     return queued
 
@@ -205,19 +208,19 @@ def visit_changed(session: Session, visit: Visit, changes: dict[str, Any],
     occ = upcoming[0] if upcoming else visit_service.occurrences(visit)[0]
     extra: dict[str, Any] = {"cancelled": cancelled, "occurrence_cancelled": occurrence_cancelled,
                              "repeat": visit.repeat, "repeat_until": (
-                                 visit.repeat_until.strftime("%-d %B %Y")
+                                 visit.repeat_until.isoformat()
                                  if visit.repeat_until else ""), "occurrence_when": ""}
     if occurrence_cancelled:
         when = rules.parse_key(changes["occurrence"]).astimezone(rules.LONDON)
-        extra["occurrence_when"] = when.strftime("%A %-d %B %Y, %H:%M")
+        extra["occurrence_when"] = when.isoformat(timespec="minutes")
     attachment = ics_attachment(visit, now)
     queued = 0
-    for role, email, name, about in _recipients(visit):
+    for role, email, name, about, language in _recipients(visit):
         if notifications.queue_email(
                 session, template="visit_changed", to_email=email, to_name=name,
                 recipient_role=role, event_key=f"visit-changed:{visit.id}:v{visit.version}",
                 context=_context(visit, occ, **extra), about=about,
-                attachments=[attachment]):
+                attachments=[attachment], language=language):
             queued += 1
     return queued
 
@@ -244,8 +247,8 @@ def visiting_restricted(session: Session, home: CareHome, now: dt.datetime | Non
                 event_key=f"visiting-{home.visiting_status}:{home.id}:{visit.id}:"
                           f"{now:%Y%m%d%H%M}",
                 context=_context(visit, occ, visiting_status=home.visiting_status,
-                                 remote_modes=[MODE_LABELS[m] for m in rules.REMOTE_MODES]),
+                                 remote_modes=list(rules.REMOTE_MODES)),
                 about=(CommunityGroup.__tablename__, group.id),
-                attachments=[ics_attachment(visit, now)]):
+                attachments=[ics_attachment(visit, now)], language=group.preferred_language):
             queued += 1
     return queued
