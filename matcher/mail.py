@@ -57,6 +57,8 @@ MAIL_LABELS = {
     "MODE_LABELS": _labels(catalogue.VISIT_MODES),
     "REPEAT_LABELS": _labels(catalogue.VISIT_REPEATS),
     "ROLE_LABELS": _labels(catalogue.ROLES),
+    # "restricted", "closed": the word the profile form chooses, for a sentence.
+    "VISITING_CHOICE_LABELS": {s.code: _l(s.choice) for s in catalogue.VISITING_STATUSES},
 }
 LINK_STYLE = "color:#1d70b8;"
 
@@ -96,6 +98,11 @@ def anchor(text, href: str, bold: bool = False) -> Markup:
     return Markup('<a href="%s" style="%s">%s</a>') % (href, style, text)
 
 
+def labelled(codes, labels) -> str:
+    """Codes as their labels, joined with commas ("Video call, Phone call")."""
+    return ", ".join(str(labels.get(code, code)) for code in codes or ())
+
+
 def lasting(minutes) -> str:
     """How long a link works ("3 days", "1 hour", "30 minutes"), in the language being
     written."""
@@ -130,7 +137,7 @@ def init_mail(app: Flask) -> None:
         app.config["MAIL_BACKEND"] = backend
     app.config["MAIL_FILE_PATH"] = str(outbox_dir(app))
     mail.init_app(app)
-    app.jinja_env.filters.update(when=when, strong=strong)
+    app.jinja_env.filters.update(when=when, strong=strong, labelled=labelled)
     app.jinja_env.globals.update(anchor=anchor, lasting=lasting, **MAIL_LABELS)
 
 
