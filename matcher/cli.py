@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .domain.catalogue import CORRESPONDENCE_LANGUAGES
 from .extensions import db
 from .models import NATIONS, ROLES
 
@@ -130,8 +131,11 @@ def _write_sign_ins(path: Path, created: list[dict], tour_home: int | None, base
 @click.option("--care-home", "care_home", type=int, help="Required for care-home staff.")
 @click.option("--password", help="Set the password here (scripts and tests). Without it the "
               "user is emailed an invitation to set their own.")
+@click.option("--language", type=click.Choice(CORRESPONDENCE_LANGUAGES), default="en",
+              show_default=True,
+              help="The language Kith writes to the user in (the invitation included).")
 @with_appcontext
-def create_user(email, role, nation, care_home, password):
+def create_user(email, role, nation, care_home, password, language):
     """Create a user, email an invitation to set a password (unless --password is given),
     and print an API token (the last word of the last line)."""
     import datetime as dt
@@ -144,7 +148,8 @@ def create_user(email, role, nation, care_home, password):
     try:
         with unit_of_work(db.session):
             user = accounts.create_user(db.session, email, role, nation=nation,
-                                        care_home_id=care_home, password=password)
+                                        care_home_id=care_home, password=password,
+                                        preferred_language=language)
             if not password:
                 passwords.invite(db.session, current_app.config["SECRET_KEY"] or "", user,
                                  ttl=ttl)

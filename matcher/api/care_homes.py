@@ -53,6 +53,8 @@ class CareHomeSchema(ma.Schema):
         "active, or deregistered: no longer on its regulator's register (an import of the "
         "full register found it gone); kept with its history, out of matching and lists.")})
     contact = ma.fields.Function(contact_of)
+    preferred_language = ma.fields.String(
+        metadata={"description": "The language Kith writes to the contact in (`cy` or `en`)."})
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
 

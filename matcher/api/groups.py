@@ -80,6 +80,8 @@ class GroupSchema(ma.Schema):
         "expires_on": g.safeguarding_expires_on.isoformat() if g.safeguarding_expires_on else None,
     })
     contact = ma.fields.Function(_contact_if_allowed, allow_none=True)
+    preferred_language = ma.fields.String(
+        metadata={"description": "The language Kith writes to the contact in (`cy` or `en`)."})
     pending_changes = ma.fields.Function(
         _pending_if_allowed, allow_none=True,
         metadata={"description": "Changes the group made through its private link that "

@@ -11,6 +11,7 @@ from .fields import (
     Interests,
     LanguageName,
     Postcode,
+    PreferredLanguage,
     Text,
     flatten_contact,
 )
@@ -51,6 +52,7 @@ class CareHomeInputSchema(ma.Schema):
     visiting_review_date = ma.fields.Date(allow_none=True)
     search_radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=100))
     contact = ma.fields.Nested(ContactSchema)
+    preferred_language = PreferredLanguage()
 
     @ma.validates_schema
     def _languages_fit(self, data, **kwargs):

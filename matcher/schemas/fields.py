@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..domain.catalogue import CORRESPONDENCE_LANGUAGES
 from ..domain.interests import clean_interests
 from ..domain.languages import UnknownLanguage, normalise_language
 from ..domain.postcodes import InvalidPostcode, parse_postcode
@@ -247,6 +248,15 @@ class Email(Text):
         super().__init__(validate=[ma.validate.Regexp(
             EMAIL_PATTERN, error="Not a valid email address."), *validators], **kwargs)
         self.metadata = {"format": "email", **self.metadata}
+
+
+class PreferredLanguage(ma.fields.String):
+    """``preferred_language``: the language Kith writes to the record's contact in."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "The language Kith writes to the "
+                                       "contact in: `cy` (Welsh) or `en` (English, the default)."})
+        super().__init__(validate=ma.validate.OneOf(CORRESPONDENCE_LANGUAGES), **kwargs)
 
 
 class ContactSchema(ma.Schema):

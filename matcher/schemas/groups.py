@@ -13,6 +13,7 @@ from .fields import (
     Interests,
     LanguageName,
     Postcode,
+    PreferredLanguage,
     Text,
     flatten_contact,
 )
@@ -51,6 +52,7 @@ class GroupInputSchema(ma.Schema):
     works_with_children = Boolean()
     safeguarding = ma.fields.Nested(SafeguardingSchema)
     contact = ma.fields.Nested(ContactSchema)
+    preferred_language = PreferredLanguage()
     consent = Boolean(required=True, validate=ma.validate.Equal(
         True, error="You must agree to the privacy notice so we can store your details."))
 

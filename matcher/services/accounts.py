@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..domain.catalogue import CORRESPONDENCE_LANGUAGES
 from ..models import NATIONS, ROLES, ApiToken, CareHome, SignInFailure, User, utcnow
 from . import audit
 from .errors import InvalidInput, NotFound
@@ -47,8 +48,10 @@ def hash_token(raw: str) -> str:
 
 def create_user(session: Session, email: str, role: str, *, nation: str | None = None,
                 care_home_id: int | None = None, password: str | None = None,
+                preferred_language: str = "en",
                 actor: audit.Actor = audit.SYSTEM) -> User:
-    """Create a user after checking the role's scope makes sense."""
+    """Create a user after checking the role's scope makes sense; Kith writes to them in
+    ``preferred_language`` (``cy`` or ``en``)."""
     errors: dict[str, list[str]] = {}
     email = email.strip().lower()
     if "@" not in email:
@@ -64,11 +67,15 @@ def create_user(session: Session, email: str, role: str, *, nation: str | None =
             errors["care_home"] = [f"There is no care home with id {care_home_id}."]
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         errors["email"] = [f"A user with the email {email} already exists."]
+    if preferred_language not in CORRESPONDENCE_LANGUAGES:
+        errors["preferred_language"] = [
+            f"Language must be one of: {', '.join(CORRESPONDENCE_LANGUAGES)}."]
     if errors:
         raise InvalidInput(errors)
     user = User(email=email, role=role, nation=nation if role == "coordinator" else None,
                 care_home_id=care_home_id if role == "care_home" else None,
-                password_hash=hash_password(password) if password else None)
+                password_hash=hash_password(password) if password else None,
+                preferred_language=preferred_language)
     session.add(user)
     session.flush()
     audit.record(session, actor, "create", user, {"email": email, "role": role, "nation": nation})

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from ..domain.catalogue import CORRESPONDENCE_LANGUAGES
 from ..domain.languages import language_name
 from ..i18n import current_language
 from ..schemas import CareHomeInputSchema, GroupInputSchema
@@ -185,7 +186,7 @@ GROUP_ORDER = [
     "name", "kind", "description", "interests", "languages", "postcode", "travel_radius_km",
     "availability", "capacity_per_month", "offers_remote", "remote_modes", "works_with_children",
     "safeguarding_scheme", "safeguarding_status", "safeguarding_expires_on", "contact_name",
-    "contact_email", "contact_phone", "consent",
+    "contact_email", "contact_phone", "preferred_language", "consent",
 ]
 GROUP_LABELS = {
     "name": _l("Name of your group"),
@@ -205,6 +206,7 @@ GROUP_LABELS = {
     "contact_name": _l("Contact name"),
     "contact_email": _l("Email address"),
     "contact_phone": _l("Phone number"),
+    "preferred_language": _l("The language we write to you in"),
     "consent": _l("Agreement to the privacy notice"),
 }
 GROUP_REQUIRED = {
@@ -219,19 +221,22 @@ GROUP_REQUIRED = {
     "works_with_children": _l("Select whether children or young people take part in visits"),
     "availability": _l("Select the times you could visit"),
     "remote_modes": _l("Select how you could keep in touch"),
+    "preferred_language": _l("Select the language we should write to you in"),
 }
 GROUP_ANCHORS = {"safeguarding_expires_on": "safeguarding_expires_on-day"}
 _GROUP_TEXT = ("name", "kind", "description", "interests", "languages", "postcode",
                "travel_radius_km", "capacity_per_month", "works_with_children",
                "safeguarding_scheme", "safeguarding_status", "contact_name", "contact_email",
-               "contact_phone")
+               "contact_phone", "preferred_language")
 
 
 def blank_group_values() -> dict[str, Any]:
     values: dict[str, Any] = {key: "" for key in _GROUP_TEXT}
     values.update(availability=[], remote_modes=[], offers_remote=False, consent=False,
                   safeguarding_expires_on=date_parts(None), travel_radius_km="5",
-                  idempotency_key=new_idempotency_key())
+                  idempotency_key=new_idempotency_key(),
+                  # A group filling the form in Welsh is written to in Welsh unless it says.
+                  preferred_language=current_language())
     return values
 
 
@@ -289,6 +294,7 @@ def group_values_from_record(group, *, proposed: bool = False) -> dict[str, Any]
         "contact_name": group.contact_name or "",
         "contact_email": group.contact_email or "",
         "contact_phone": group.contact_phone or "",
+        "preferred_language": group.preferred_language or "en",
         "consent": group.consent_at is not None,
     }
 
@@ -335,6 +341,11 @@ def group_payload(values: dict[str, Any], form: Mapping, *, editing: bool = Fals
         payload["travel_radius_km"] = values["travel_radius_km"].strip()
     if values["works_with_children"] in ("yes", "no"):
         payload["works_with_children"] = values["works_with_children"] == "yes"
+    if values["preferred_language"]:
+        payload["preferred_language"] = values["preferred_language"]
+    elif not editing:
+        # Not chosen (an older copy of the form): the language the form was filled in.
+        payload["preferred_language"] = current_language()
     expires, date_error = read_date(form, "safeguarding_expires_on", _("Expiry date"))
     if date_error:
         errors.add("safeguarding_expires_on", date_error)
@@ -404,7 +415,7 @@ def add_service_errors(errors: FormErrors, service_errors: dict[str, list[str]],
 LANGUAGE_ROWS = 5
 HOME_ORDER = [
     "residents", "interests", "interests_text", "languages", "care_types", "facilities",
-    "visiting_status", "visiting_review_date", "search_radius_km",
+    "visiting_status", "visiting_review_date", "search_radius_km", "preferred_language",
 ]
 HOME_LABELS = {
     "residents": _l("Number of residents"),
@@ -415,11 +426,13 @@ HOME_LABELS = {
     "visiting_status": _l("Visiting status"),
     "visiting_review_date": _l("Review date"),
     "search_radius_km": _l("Search distance"),
+    "preferred_language": _l("The language we write to the home’s contact in"),
 }
 HOME_REQUIRED = {
     "visiting_status": _l("Select whether the home is open to visitors"),
     "search_radius_km": _l("Enter how far partners may travel from, in kilometres"),
     "residents": _l("Enter the number of residents"),
+    "preferred_language": _l("Select the language we should write to the home’s contact in"),
 }
 HOME_ANCHORS = {"visiting_review_date": "visiting_review_date-day",
                 "languages": "languages-0-language"}
@@ -439,6 +452,7 @@ def home_values_from_record(home) -> dict[str, Any]:
         "visiting_status": home.visiting_status or "open",
         "visiting_review_date": date_parts(home.visiting_review_date),
         "search_radius_km": _number(home.search_radius_km),
+        "preferred_language": home.preferred_language or "en",
     }
 
 
@@ -461,6 +475,7 @@ def home_values_from_form(form: MultiDict) -> dict[str, Any]:
         "visiting_review_date": {
             p: (form.get(f"visiting_review_date-{p}") or "") for p in ("day", "month", "year")},
         "search_radius_km": form.get("search_radius_km") or "",
+        "preferred_language": form.get("preferred_language") or "",
     }
 
 
@@ -500,6 +515,10 @@ def validate_home(values: dict[str, Any], form: Mapping
         payload["search_radius_km"] = values["search_radius_km"].strip()
     else:
         errors.add("search_radius_km", HOME_REQUIRED["search_radius_km"])
+    if values["preferred_language"] in CORRESPONDENCE_LANGUAGES:
+        payload["preferred_language"] = values["preferred_language"]
+    elif values["preferred_language"]:
+        errors.add("preferred_language", HOME_REQUIRED["preferred_language"])
     review, date_error = read_date(form, "visiting_review_date", _("Review date"))
     if date_error:
         errors.add("visiting_review_date", date_error)
