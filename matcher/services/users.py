@@ -103,7 +103,8 @@ def invite_user(session: Session, secret: str, actor: User, data: dict[str, Any]
     who = audit.Actor.for_user(actor)
     try:
         user = accounts.create_user(session, data["email"], role, nation=nation,
-                                    care_home_id=home_id, actor=who)
+                                    care_home_id=home_id, actor=who,
+                                    preferred_language=data.get("preferred_language", "en"))
     except InvalidInput as exc:
         # The only rule left for create_user to find: the address is already an account.
         raise InvalidInput({("care_home_id" if key == "care_home" else key): value

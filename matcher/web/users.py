@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ..domain import catalogue
 from ..extensions import db
+from ..i18n import current_language
 from ..schemas.users import InvitationSchema
 from ..services import users
 from ..services.errors import InvalidInput, ServiceError
@@ -19,7 +20,7 @@ from .base import NATION_LABELS, bp, roles_required, service_abort, translated
 from .forms import FormErrors
 
 ROLE_LABELS = translated(catalogue.labels(catalogue.ROLES))
-FIELDS = ["email", "role", "nation", "care_home_id"]
+FIELDS = ["email", "role", "nation", "care_home_id", "preferred_language"]
 PAGE_SIZE = 50
 ACTIONS = ("deactivate", "reactivate", "resend")
 
@@ -67,7 +68,9 @@ def coordinator_user_invite():
     """Invite someone: they are emailed a link to set their own password."""
     if request.method == "GET":
         return _invite_form({"role": "care_home",
-                             "care_home_id": request.args.get("care_home_id", "")[:10]}, None)
+                             "care_home_id": request.args.get("care_home_id", "")[:10],
+                             # Offered in the language the form is filled in; they may differ.
+                             "preferred_language": current_language()}, None)
     values = {key: (request.form.get(key) or "").strip()[:300] for key in FIELDS}
     errors = FormErrors(FIELDS)
     try:

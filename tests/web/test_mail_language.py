@@ -398,3 +398,28 @@ def test_the_outbox_keeps_each_messages_language(db, make_group):
         language="fr")
     db.session.commit()
     assert (message.language, odd.language) == ("cy", "en")
+
+
+def test_an_invitation_from_the_users_page_is_in_the_language_chosen(
+        client, db, make_home, make_user, sign_in, smtp_server):
+    home = make_home()
+    coordinator, _ = make_user("coordinator", nation="wales", password="coordinating is fun")
+    assert sign_in(coordinator.email, "coordinating is fun").status_code == 303
+    page = client.get("/coordinator/users/new?lang=cy").get_data(as_text=True)
+    assert "Ym mha iaith y dylem ysgrifennu atyn nhw?" in page
+    assert re.search(r'value="cy" checked', page)
+    form = {"email": "nia@brynawel.example", "role": "care_home", "care_home_id": str(home.id)}
+    assert client.post("/coordinator/users/new?lang=en",
+                       data={**form, "preferred_language": "cy"}).status_code == 303
+    invited = db.session.scalar(select(User).where(User.email == "nia@brynawel.example"))
+    assert invited.preferred_language == "cy"
+    [invitation] = smtp_server.messages()
+    subject, text, html = parts(invitation)
+    assert subject.strip() == "Kith: gwahoddiad i Kith"
+    assert "fel staff cartref gofal ar gyfer Bryn Awel" in text
+    assert english_leftovers(html) == []
+    refused = client.post("/coordinator/users/new",
+                          data={**form, "email": "other@brynawel.example",
+                                "preferred_language": "fr"})
+    assert refused.status_code == 422
+    assert db.session.scalar(select(User).where(User.email == "other@brynawel.example")) is None
