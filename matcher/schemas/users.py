@@ -12,8 +12,8 @@ NATIONS = catalogue.codes(catalogue.NATIONS)
 
 
 class InvitationSchema(ma.Schema):
-    """``{email, role, nation, care_home_id, preferred_language}``; which roles the inviter may give, and the
-    nation and home each role needs, are the service's to check."""
+    """``{email, role, nation, care_home_id, preferred_language}``; which roles the inviter
+    may give, and the nation and home each role needs, are the service's to check."""
 
     email = Email(required=True, max_length=254)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
