@@ -62,7 +62,7 @@ def test_a_group_registered_in_welsh_gets_its_receipt_in_welsh(client, db, smtp_
     assert group.preferred_language == "cy"
     [message] = smtp_server.messages()
     subject, text, html = parts(message)
-    assert subject.strip() == "Kith: rydym wedi cael cofrestriad Côr Meibion Llanberis"
+    assert subject.strip() == "Kith: mae cofrestriad Côr Meibion Llanberis wedi dod i law"
     assert text.startswith("Helo Dafydd ap Gwilym,")
     assert "Diolch am gofrestru Côr Meibion Llanberis gyda Kith" in text
     assert "Rydych yn cael yr e-bost hwn oherwydd bod eich grŵp wedi cofrestru" in text
