@@ -84,6 +84,16 @@ def _map_data(home, matches) -> dict:
              "distance": round_km(float(m.get("distance_km") or 0))}
             for rank, m in enumerate(matches, start=1) if m.get("lat") is not None
         ],
+        # The map's own words, in the page's language (the script has no catalogue).
+        "words": {
+            "your_home": _("Your home"),
+            "home_title": _("%(name)s (your home)", name="{name}"),
+            "away": _("%(distance)s away", distance="{distance} km"),
+            "match": _("%(score)s%% match", score="{score}"),
+            "details": _("See details"),
+            "offline": _("The background map could not be loaded, but the markers still "
+                         "show where partners are. The numbers match the list below."),
+        },
     }
 
 

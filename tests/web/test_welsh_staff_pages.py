@@ -150,6 +150,8 @@ def test_partners_page_in_welsh_with_reasons(client, staff, home, group):
     assert "yn rhannu diddordebau" in html
     assert "Pam rydym yn eu hawgrymu" in html
     assert "prynhawniau dydd Mawrth, dydd Iau a dydd Sadwrn" in html  # the card's times
+    # The map's popups and notes come with the page, in its language.
+    assert '"your_home": "Eich cartref"' in html and "km i ffwrdd" in html
 
 
 def test_partners_page_in_welsh_with_nobody_in_reach_and_with_filter_errors(

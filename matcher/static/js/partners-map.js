@@ -22,6 +22,8 @@
   if (!home || home.lat === null || home.lon === null) {
     return;
   }
+  // The page's words for the map (Welsh or English); English if an older page has none.
+  var words = data.words || {};
   var L = window.L;
   // The map is hidden until this script runs (without it the list is the whole page); show it
   // before Leaflet measures the container, or the first fit uses a zero-sized box.
@@ -55,8 +57,8 @@
       element.classList.add("kith-map--offline");
       var note = document.getElementById("partners-map-note");
       if (note) {
-        note.textContent = "The background map could not be loaded, but the markers still " +
-          "show where partners are. The numbers match the list below.";
+        note.textContent = words.offline || ("The background map could not be loaded, but " +
+          "the markers still show where partners are. The numbers match the list below.");
       }
     }
   });
@@ -82,11 +84,12 @@
   });
   L.marker([home.lat, home.lon], {
     icon: homeIcon,
-    title: home.name + " (your home)",
+    title: fill(words.home_title || "{name} (your home)", {name: home.name}),
     alt: home.name,
     keyboard: true,
     zIndexOffset: -1000
-  }).addTo(map).bindPopup("<strong>" + escapeHtml(home.name) + "</strong><br>Your home");
+  }).addTo(map).bindPopup("<strong>" + escapeHtml(home.name) + "</strong><br>" +
+    escapeHtml(words.your_home || "Your home"));
 
   (data.partners || []).forEach(function (partner) {
     if (partner.lat === null || partner.lon === null) {
@@ -103,15 +106,23 @@
       .addTo(map)
       .bindPopup(
         "<strong>" + escapeHtml(label) + "</strong><br>" +
-        escapeHtml(partner.kind) + ", " + partner.distance + " km away<br>" +
-        partner.score + "% match<br>" +
-        "<a href=\"#partner-" + Number(partner.id) + "\">See details</a>"
+        escapeHtml(partner.kind) + ", " +
+        escapeHtml(fill(words.away || "{distance} km away", {distance: partner.distance})) +
+        "<br>" + escapeHtml(fill(words.match || "{score}% match", {score: partner.score})) +
+        "<br><a href=\"#partner-" + Number(partner.id) + "\">" +
+        escapeHtml(words.details || "See details") + "</a>"
       );
     bounds.extend([partner.lat, partner.lon]);
   });
 
   if (data.partners && data.partners.length) {
     map.fitBounds(bounds, {padding: [30, 30], maxZoom: 14});
+  }
+
+  function fill(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, function (whole, key) {
+      return key in values ? String(values[key]) : whole;
+    });
   }
 
   function escapeHtml(text) {
