@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _benchlib import make_app  # noqa: E402
 
-PASSWORD = "mainc mesur cymraeg"
+PASSWORD = "mainc mesur cymraeg"  # noqa: S105 - a throwaway account in a temporary database
 POSTCODES = ("LL55 4EL", "LL55 1AB", "LL55 2BD", "LL55 4UR", "LL55 1SH", "LL54 5DN")
 KINDS = ("choir", "school", "knitting_club", "pet_walkers", "volunteer", "arts_group")
 
