@@ -75,24 +75,49 @@ TEMPLATES = (
     N_("{listed} are not languages we recognise"),
     N_("Remove the character {code} ({reason}) at position {position}: it is not allowed "
        "here."),
+    # The domain's postcode messages, worded (and translated) as the pages show them, without
+    # a full stop (matcher.web.messages): the same catalogue entries serve the API.
+    N_("'%(text)s' is not a valid UK postcode: it is too long (a postcode has 5 to 7 "
+       "letters and digits)"),
+    N_("'%(text)s' is not a valid UK postcode: a postcode has only letters and digits, "
+       "such as 'SW1A 1AA'"),
+    N_("'%(text)s' is not a valid UK postcode: it is only the first half; add the second "
+       "half, such as '%(outward)s 1AA'"),
+    N_("'%(text)s' is not a valid UK postcode: the last two letters of a postcode are never "
+       "C, I, K, M, O or V"),
+    N_("'%(text)s' is not a valid UK postcode: no postcode begins with Q, V or X"),
+    N_("'%(text)s' is not a valid UK postcode: no postcode has %(letter)s as its second "
+       "letter"),
+    N_("'%(text)s' is not a valid UK postcode: expected a form such as 'SW1A 1AA', "
+       "'M1 1AE' or 'CF10 1EP'"),
+    N_("%(postcode)s (%(place)s) has no coordinates: the Channel Islands and the Isle of Man "
+       "are outside the ONS Postcode Directory's grid"),
+    N_("%(postcode)s was not found: neither it nor its district %(district)s has coordinates "
+       "in the ONS Postcode Directory"),
 )
+# Values that are themselves words (a character's kind, a place), translated too.
+WORD_VALUES = frozenset({"reason", "place"})
+N_("Invalid JSON body.")
 
-_FIELD = re.compile(r"\{(\w+)\}")
+_FIELD = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[re.Pattern, str], ...]:
     compiled = []
     for template in TEMPLATES:
-        pieces = _FIELD.split(template)
-        regex = "".join(re.escape(piece) if index % 2 == 0 else f"(?P<{piece}>.+?)"
-                        for index, piece in enumerate(pieces))
-        compiled.append((re.compile(f"^{regex}$", re.DOTALL), template))
+        regex, last = "", 0
+        for found in _FIELD.finditer(template):
+            regex += re.escape(template[last:found.start()])
+            regex += f"(?P<{found.group(1) or found.group(2)}>.+?)"
+            last = found.end()
+        regex += re.escape(template[last:])
+        compiled.append((re.compile(f"^{regex}\\.?$", re.DOTALL), template))
     return tuple(compiled)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
-    return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    return _FIELD.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), template)
 
 
 def translate(message, gettext: Callable[[str], str]) -> str:
@@ -107,7 +132,10 @@ def translate(message, gettext: Callable[[str], str]) -> str:
             welsh = gettext(template)
             if welsh == template:
                 return text
-            return _fill(welsh, found.groupdict())
+            values = {key: gettext(value) if key in WORD_VALUES else value
+                      for key, value in found.groupdict().items()}
+            stop = "." if text.endswith(".") and not template.endswith(".") else ""
+            return _fill(welsh, values) + stop
     return text
 
 

@@ -10,7 +10,7 @@ import io
 from matcher.services import match_lists
 
 CY = {"Accept-Language": "cy"}
-BAD_GROUP = {"name": "", "kind": "dragon", "postcode": "LL55 4EL", "travel_radius_km": -3,
+BAD_GROUP = {"name": "Côr\u0000", "kind": "dragon", "postcode": "ZZ", "travel_radius_km": -3,
              "consent": False, "capacity_per_month": "llawer", "colour": "coch"}
 
 
@@ -33,6 +33,10 @@ def test_bad_group_gets_welsh_messages_under_the_same_field_names(client, admin_
     assert en["errors"]["kind"][0].startswith("Must be one of: ")
     assert cy["errors"]["kind"][0].startswith("Rhaid iddo fod yn un o: ")
     assert en["errors"]["kind"][0].split(": ", 1)[1] == cy["errors"]["kind"][0].split(": ", 1)[1]
+    # The domain's own messages too, with what was typed kept (and its words translated).
+    assert cy["errors"]["postcode"][0].startswith("Nid yw 'ZZ' yn god post dilys yn y DU")
+    assert cy["errors"]["name"] == [
+        "Tynnwch y nod U+0000 (nod rheoli) yn safle 4: nid yw'n cael ei ganiatáu yma."]
 
 
 def test_unauthorised_in_welsh(client):
