@@ -62,6 +62,23 @@ def _invite_form(values: dict, errors: FormErrors | None, status: int = 200):
         valid_for=_ttl().days), status
 
 
+def _problem(key: str, values: dict, from_service: bool) -> str:
+    """The page's message for a field that is wrong: the schema found it malformed, or the
+    service refused it (an address already in use, a role or home outside one's scope)."""
+    if key == "email":
+        return (_("There is already an account with this email address") if from_service
+                else _("Enter an email address in the correct format, like name@example.org"))
+    if key == "role":
+        return (_("You can invite care-home staff only") if from_service
+                else _("Choose a role"))
+    if key == "nation":
+        return _("Choose the nation the coordinator covers")
+    if from_service and values.get("care_home_id"):
+        return _("There is no care home number %(number)s in your network",
+                 number=values["care_home_id"])
+    return _("Enter the care home's number, like 42")
+
+
 @bp.route("/coordinator/users/new", methods=["GET", "POST"])
 @roles_required("coordinator", "admin")
 def coordinator_user_invite():
@@ -78,15 +95,10 @@ def coordinator_user_invite():
         with unit_of_work(db.session):
             user = users.invite_user(db.session, current_app.config["SECRET_KEY"] or "",
                                      _actor(), data, ttl=_ttl())
-    except ma.ValidationError as exc:
-        for key, messages in exc.normalized_messages().items():
-            for message in messages if isinstance(messages, list) else [str(messages)]:
-                errors.add(key, str(message).rstrip("."))
-        return _invite_form(values, errors, 422)
-    except InvalidInput as exc:
-        for key, messages in exc.errors.items():
-            for message in messages:
-                errors.add(key, message.rstrip("."))
+    except (ma.ValidationError, InvalidInput) as exc:
+        wrong = exc.normalized_messages() if isinstance(exc, ma.ValidationError) else exc.errors
+        for key in wrong:
+            errors.add(key, _problem(key, values, isinstance(exc, InvalidInput)))
         return _invite_form(values, errors, 422)
     flash(_("%(email)s is invited: they have been emailed a link to set their password.",
             email=user.email), "success")

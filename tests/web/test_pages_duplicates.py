@@ -133,3 +133,22 @@ def test_review_list_shows_how_long_each_registration_waited_oldest_first(
     assert page.index("Older Singers") < page.index("Newer Knitters")
     assert "waited 3 days" in page and "waited less than a day" in page
     assert newer.id
+
+
+def test_the_duplicate_warning_reads_in_welsh(make_user, make_group, sign_in, client):
+    from tests.web.welsh import english_leftovers
+
+    original = make_group(name="Côr Llanberis", contact=_contact("cor@example.org"))
+    again = make_group(status="pending", name="Cor Llanberis", postcode="LL55 4AA",
+                       contact=_contact("cor@example.org"))
+    _, headers = _coordinator(make_user, sign_in)
+    page = client.get(f"/coordinator/groups/{again.id}?lang=cy").get_data(as_text=True)
+    banner = page.split('class="govuk-notification-banner"', 1)[1].split("</form>")[0]
+    assert "Dyblyg posibl o" in banner and "yr un e-bost; enw tebyg" in banner
+    assert "Gwrthod fel dyblyg o Côr Llanberis" in banner
+    assert [text for text in english_leftovers("<div " + banner + "</form></div>")
+            if "Llanberis" not in text] == []
+    body = client.get(f"/api/v1/groups/{again.id}",
+                      headers={**headers, "Accept-Language": "cy"}).get_json()
+    [dup] = body["possible_duplicates"]
+    assert dup["id"] == original.id and dup["reason"].startswith("yr un e-bost; enw tebyg")

@@ -149,11 +149,15 @@ def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
     assert _invitation_path(db, "second.admin@example.org")
     # The same address twice, or nonsense, is the form again with the error.
     for data, field_message in (
-            ({"email": "alba@example.org", "role": "admin"}, "already exists"),
-            ({"email": "not an email", "role": "admin"}, "email"),
-            ({"email": "x@example.org", "role": "wizard"}, "Must be one of"),
+            ({"email": "alba@example.org", "role": "admin"},
+             "There is already an account with this email address"),
+            ({"email": "not an email", "role": "admin"},
+             "Enter an email address in the correct format, like name@example.org"),
+            ({"email": "x@example.org", "role": "wizard"}, "Choose a role"),
             ({"email": "y@example.org", "role": "care_home", "care_home_id": "abc"},
-             "Not a valid integer")):
+             "Enter the care home&#39;s number, like 42"),
+            ({"email": "z@example.org", "role": "care_home"},
+             "Enter the care home&#39;s number, like 42")):
         response = client.post("/coordinator/users/new", data=data)
         assert response.status_code == 422, data
         assert field_message in response.get_data(as_text=True), data
@@ -173,3 +177,24 @@ def test_one_cannot_deactivate_oneself(make_user, sign_in, client, db):
                        data={"action": "deactivate"}).status_code == 409
     assert "Actions" in client.get("/coordinator/users").get_data(as_text=True)
     assert re.search(r"You\b", client.get("/coordinator/users").get_data(as_text=True))
+
+
+def test_the_users_pages_read_in_welsh(make_user, make_home, sign_in, client):
+    from tests.web.welsh import english_leftovers
+
+    home = make_home(name="Bryn Awel")
+    make_user("care_home", care_home_id=home.id, email="nia@enghraifft.cymru")
+    _sign_in_as(make_user, sign_in, "admin")
+
+    def main(html: str) -> str:
+        return "<main" + html.split("<main", 1)[1].split("</main>", 1)[0] + "</main>"
+
+    listing = client.get("/coordinator/users?lang=cy").get_data(as_text=True)
+    assert "Gwahodd rhywun" in listing and "Ailanfon y gwahoddiad" in listing
+    assert [text for text in english_leftovers(main(listing)) if "@" not in text] == []
+    response = client.post("/coordinator/users/new?lang=cy",
+                           data={"email": "cydlynydd@enghraifft.cymru", "role": "coordinator"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Dewiswch y wlad y mae" in body
+    assert english_leftovers(main(body)) == []
