@@ -73,6 +73,8 @@ def _problem(key: str, values: dict, from_service: bool) -> str:
                 else _("Choose a role"))
     if key == "nation":
         return _("Choose the nation the coordinator covers")
+    if key == "preferred_language":
+        return _("Choose the language to write to them in")
     if from_service and values.get("care_home_id"):
         return _("There is no care home number %(number)s in your network",
                  number=values["care_home_id"])

@@ -157,7 +157,9 @@ def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
             ({"email": "y@example.org", "role": "care_home", "care_home_id": "abc"},
              "Enter the care home&#39;s number, like 42"),
             ({"email": "z@example.org", "role": "care_home"},
-             "Enter the care home&#39;s number, like 42")):
+             "Enter the care home&#39;s number, like 42"),
+            ({"email": "w@example.org", "role": "admin", "preferred_language": "fr"},
+             "Choose the language to write to them in")):
         response = client.post("/coordinator/users/new", data=data)
         assert response.status_code == 422, data
         assert field_message in response.get_data(as_text=True), data
