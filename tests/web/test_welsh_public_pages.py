@@ -60,6 +60,7 @@ def test_accessibility_statement_in_welsh_says_the_service_is_in_welsh(cy):
     html = welsh(cy.get("/accessibility"))
     assert title(html).startswith("Datganiad hygyrchedd")
     assert "Mae pob tudalen o Kith ar gael yn Gymraeg ac yn Saesneg" in html
+    assert "Rydym yn ysgrifennu atoch yn yr iaith rydych chi'n ei dewis" in html
     assert "400%" in html
 
 
@@ -82,6 +83,7 @@ def test_privacy_notice_in_welsh(app, cy):
     assert f"Fersiwn {app.config['PRIVACY_NOTICE_VERSION']}" in html
     assert f"ar ôl {app.config['PURGE_PENDING_AFTER_DAYS']} diwrnod" in html
     assert "Beth rydym yn ei gadw" in html
+    assert "yr iaith rydym yn ysgrifennu atoch ynddi, Cymraeg neu Saesneg" in html
 
 
 # --- registration -----------------------------------------------------------------------------
