@@ -115,7 +115,7 @@ def ensure_compiled(directory: Path = TRANSLATIONS) -> None:
 
 def register_i18n(app: Flask) -> None:
     """Flask-Babel with Kith's locale selector, the cookie, and the template helpers."""
-    from flask_babel import format_date, get_translations, refresh
+    from flask_babel import force_locale, format_date, get_translations, refresh
 
     from .extensions import babel
     from .presentation import translation
@@ -127,6 +127,7 @@ def register_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     # Reasons, cards and CSV rows (no Flask there) read in the request's language too.
     translation.install(get_translations, current_language)
+    translation.install_switch(force_locale)
     # Flask-Babel keeps the chosen locale on the app context, which a request shares with an
     # app context already pushed around it (a CLI command, a task, a test): choose afresh.
     app.before_request_funcs.setdefault(None, []).insert(0, refresh)

@@ -12,6 +12,7 @@ so one catalogue serves the pages and these helpers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
@@ -20,7 +21,8 @@ from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.support import NullTranslations
 
-__all__ = ["format_date", "gettext", "install", "language", "ngettext"]
+__all__ = ["format_date", "gettext", "install", "install_switch", "language", "ngettext",
+           "speaking"]
 
 _NULL = NullTranslations()
 _providers: dict[str, Callable] = {"translations": lambda: _NULL, "language": lambda: "en"}
@@ -30,6 +32,19 @@ def install(translations: Callable[[], NullTranslations], language: Callable[[],
     """Read translations and the language code from these callables from now on."""
     _providers["translations"] = translations
     _providers["language"] = language
+
+
+def install_switch(switch: Callable[[str], contextlib.AbstractContextManager]) -> None:
+    """``switch(code)``: a context in which everything reads in ``code`` (Flask-Babel's
+    ``force_locale``), for :func:`speaking`."""
+    _providers["switch"] = switch
+
+
+def speaking(code: str) -> contextlib.AbstractContextManager:
+    """A context in which these helpers write in ``code`` (``cy``, ``en``): what is written
+    for one reader (an email's attachment) rather than for the request."""
+    switch = _providers.get("switch")
+    return switch(code) if switch else contextlib.nullcontext()
 
 
 def language() -> str:

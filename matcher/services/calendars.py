@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..domain import calendars, catalogue
 from ..domain import visits as rules
 from ..models import CareHome, CommunityGroup, Introduction, Visit, utcnow
+from ..presentation.translation import gettext as _
 from . import audit
 from . import visits as visit_service
 
@@ -93,19 +94,23 @@ def record_for_token(session: Session, secret: str, token: str
 # --- the documents ---------------------------------------------------------------------------
 
 def calendar_visit(visit: Visit, uid_domain: str = "kith") -> calendars.CalendarVisit:
-    """What a calendar shows of ``visit``."""
+    """What a calendar shows of ``visit``, in the language being written (the feed owner's,
+    or an email's reader's)."""
     intro = visit.introduction
     home, group = intro.care_home, intro.group
-    mode = MODE_LABELS.get(visit.mode, visit.mode)
+    mode = _(MODE_LABELS[visit.mode]) if visit.mode in MODE_LABELS else visit.mode
     cancelled = tuple(rules.parse_key(o.key) for o in visit.occurrences
                       if o.status == "cancelled")
     where = ", ".join(p for p in (home.name, home.address_line1, home.town, home.postcode)
                       if p) if visit.mode in rules.IN_PERSON_MODES else ""
-    description = f"{mode}: {group.name} and {home.name}."
+    description = _("%(mode)s: %(group)s and %(home)s.", mode=mode, group=group.name,
+                    home=home.name)
     if visit.notes:
         description += f"\n\n{visit.notes}"
     return calendars.CalendarVisit(
-        uid=f"visit-{visit.id}@{uid_domain}", summary=f"{group.name} at {home.name} ({mode})",
+        uid=f"visit-{visit.id}@{uid_domain}",
+        summary=_("%(group)s at %(home)s (%(mode)s)", group=group.name, home=home.name,
+                  mode=mode),
         series=visit_service.series_of(visit), sequence=max(0, visit.version - 1),
         description=description, location=where, cancelled=visit.state == "cancelled",
         proposed=visit.state == "proposed", cancelled_starts=cancelled,
@@ -115,21 +120,21 @@ def calendar_visit(visit: Visit, uid_domain: str = "kith") -> calendars.Calendar
 def feed(session: Session, record: CareHome | CommunityGroup, *,
          now: dt.datetime | None = None) -> bytes:
     """The subscribed calendar of a home or a group: its visits still to come and those of
-    the last three months (cancelled ones too, so apps remove them)."""
+    the last three months (cancelled ones too, so apps remove them). The caller chooses the
+    language (the owner's ``preferred_language``)."""
     now = now or utcnow()
     query = select(Visit).join(Introduction, Visit.introduction_id == Introduction.id).where(
         Visit.ends_at > now - HISTORY)
     if isinstance(record, CareHome):
         query = query.where(Introduction.care_home_id == record.id)
-        name = f"Kith visits: {record.name}"
     else:
         query = query.where(Introduction.group_id == record.id)
-        name = f"Kith visits: {record.name}"
+    name = _("Kith visits: %(name)s", name=record.name)
     found = session.scalars(query.order_by(Visit.starts_at, Visit.id))
     return calendars.calendar(name, [calendar_visit(v) for v in found], stamp=now)
 
 
 def visit_document(visit: Visit, *, now: dt.datetime | None = None) -> bytes:
     """One visit as an ``.ics`` attachment."""
-    return calendars.calendar("Kith visit", [calendar_visit(visit)], stamp=now or utcnow(),
-                              method="PUBLISH")
+    return calendars.calendar(_("Kith visit"), [calendar_visit(visit)],
+                              stamp=now or utcnow(), method="PUBLISH")

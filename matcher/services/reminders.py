@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import visits as rules
 from ..models import CareHome, CommunityGroup, User, Visit, VisitFeedback, utcnow
+from ..presentation import translation
 from . import calendars, notifications
 from . import visits as visit_service
 
@@ -53,11 +54,14 @@ def _context(visit: Visit, occ: rules.Occurrence, **extra: Any) -> dict[str, Any
             "duration_minutes": visit.duration_minutes, "notes": visit.notes or "", **extra}
 
 
-def ics_attachment(visit: Visit, now: dt.datetime | None = None) -> dict[str, str]:
-    """The visit as an ``.ics`` attachment for :func:`notifications.queue_email`."""
+def ics_attachment(visit: Visit, now: dt.datetime | None = None,
+                   language: str = "en") -> dict[str, str]:
+    """The visit as an ``.ics`` attachment for :func:`notifications.queue_email`, its words in
+    the reader's ``language``."""
+    with translation.speaking(language):
+        content = calendars.visit_document(visit, now=now).decode()
     return {"filename": f"kith-visit-{visit.id}.ics",
-            "content_type": "text/calendar; method=PUBLISH; charset=utf-8",
-            "content": calendars.visit_document(visit, now=now).decode()}
+            "content_type": "text/calendar; method=PUBLISH; charset=utf-8", "content": content}
 
 
 def _recipients(visit: Visit
@@ -83,13 +87,12 @@ def _queue_reminders(session: Session, visit: Visit, occ: rules.Occurrence,
         # A visit planned at short notice gets only the reminders still ahead of it.
         if not closer < ahead <= before:
             continue
-        attachment = ics_attachment(visit, now)
         for role, email, name, about, language in _recipients(visit):
             if notifications.queue_email(
                     session, template="visit_reminder", to_email=email, to_name=name,
                     recipient_role=role, event_key=f"{event}:{visit.id}:{occ.key}",
                     context=_context(visit, occ, days=before.days), about=about,
-                    attachments=[attachment], language=language):
+                    attachments=[ics_attachment(visit, now, language)], language=language):
                 queued += 1
     return queued
 
@@ -180,7 +183,6 @@ def visit_planned(session: Session, visit: Visit, now: dt.datetime | None = None
     """Both sides hear of a newly planned (or proposed) visit, with its ``.ics``."""
     occ = visit_service.occurrences(visit)[0]
     queued = 0
-    attachment = ics_attachment(visit, now)
     for role, email, name, about, language in _recipients(visit):
         if notifications.queue_email(
                 session, template="visit_planned", to_email=email, to_name=name,
@@ -189,7 +191,8 @@ def visit_planned(session: Session, visit: Visit, now: dt.datetime | None = None
                                  repeat=visit.repeat, repeat_until=(
                                      visit.repeat_until.isoformat()
                                      if visit.repeat_until else "")),
-                about=about, attachments=[attachment], language=language):
+                about=about, attachments=[ics_attachment(visit, now, language)],
+                language=language):
             queued += 1
     return queued
 
@@ -213,14 +216,13 @@ def visit_changed(session: Session, visit: Visit, changes: dict[str, Any],
     if occurrence_cancelled:
         when = rules.parse_key(changes["occurrence"]).astimezone(rules.LONDON)
         extra["occurrence_when"] = when.isoformat(timespec="minutes")
-    attachment = ics_attachment(visit, now)
     queued = 0
     for role, email, name, about, language in _recipients(visit):
         if notifications.queue_email(
                 session, template="visit_changed", to_email=email, to_name=name,
                 recipient_role=role, event_key=f"visit-changed:{visit.id}:v{visit.version}",
                 context=_context(visit, occ, **extra), about=about,
-                attachments=[attachment], language=language):
+                attachments=[ics_attachment(visit, now, language)], language=language):
             queued += 1
     return queued
 
@@ -249,6 +251,7 @@ def visiting_restricted(session: Session, home: CareHome, now: dt.datetime | Non
                 context=_context(visit, occ, visiting_status=home.visiting_status,
                                  remote_modes=list(rules.REMOTE_MODES)),
                 about=(CommunityGroup.__tablename__, group.id),
-                attachments=[ics_attachment(visit, now)], language=group.preferred_language):
+                attachments=[ics_attachment(visit, now, group.preferred_language)],
+                language=group.preferred_language):
             queued += 1
     return queued

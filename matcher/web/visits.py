@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from babel.dates import format_datetime
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -161,7 +162,9 @@ def calendar_feed(token: str):
     record = calendars.record_for_token(db.session, _secret(), token)
     if record is None:
         abort(404)
-    body = calendars.feed(db.session, record)
+    # In the owner's language, whoever's calendar app fetches it.
+    with force_locale(record.preferred_language or "en"):
+        body = calendars.feed(db.session, record)
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="kith-visits.ics"',
         "Cache-Control": "private, max-age=300"})

@@ -4,6 +4,7 @@ written in its recipient's language, as a real SMTP server on loopback receives 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -423,3 +424,65 @@ def test_an_invitation_from_the_users_page_is_in_the_language_chosen(
                                 "preferred_language": "fr"})
     assert refused.status_code == 422
     assert db.session.scalar(select(User).where(User.email == "other@brynawel.example")) is None
+
+
+# --- calendars --------------------------------------------------------------------------------
+
+@pytest.fixture
+def welsh_visit(db, make_home, make_group):
+    """An in-person visit between a Welsh-speaking group and an English-speaking home."""
+    from matcher.domain.visits import LONDON
+    from matcher.services import introductions, visits
+    from matcher.services.audit import SYSTEM
+
+    home = make_home(contact=HOME_CONTACT, preferred_language="en")
+    group = make_group(contact=WELSH_GROUP, preferred_language="cy")
+    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    day = dt.date.today() + dt.timedelta(days=10)
+    visit = visits.plan(db.session, intro, {
+        "starts_at": dt.datetime.combine(day, dt.time(10, 0), tzinfo=LONDON),
+        "duration_minutes": 60, "mode": "in_person"}, SYSTEM)
+    db.session.commit()
+    return home, group, visit
+
+
+def test_each_side_gets_its_visit_email_and_calendar_file_in_its_language(
+        db, smtp_server, welsh_visit):
+    import icalendar
+    home, group, visit = welsh_visit
+    received = [m for m in smtp_server.messages() if "kith-visit" in m.as_string()]
+    for address, summary, subject in (
+            (WELSH_GROUP["email"], "Côr Llanberis yn Bryn Awel (Wyneb yn wyneb)",
+             "Kith: Ymweliad wedi'i drefnu: Côr Llanberis a Bryn Awel"),
+            (HOME_CONTACT["email"], "Côr Llanberis at Bryn Awel (In person)",
+             "Kith: Visit planned: Côr Llanberis and Bryn Awel")):
+        message = to(received, address)
+        assert parts(message)[0].strip() == subject
+        [attachment] = [part for part in message.iter_attachments()
+                        if part.get_content_type() == "text/calendar"]
+        [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+        assert str(event["SUMMARY"]) == summary
+
+
+def test_a_calendar_feed_speaks_its_owners_language(client, db, welsh_visit):
+    import icalendar
+
+    from matcher.services import calendars
+    home, group, visit = welsh_visit
+    secret = client.application.config["SECRET_KEY"]
+    group_token = calendars.address_token(db.session, secret, group)
+    home_token = calendars.address_token(db.session, secret, home)
+    db.session.commit()
+    # Whatever language the calendar app asks in, the owner's language answers.
+    welsh = icalendar.Calendar.from_ical(client.get(
+        f"/calendar/{group_token}.ics", headers={"Accept-Language": "en"}).data)
+    assert str(welsh["X-WR-CALNAME"]) == "Ymweliadau Kith: Côr Llanberis"
+    [event] = welsh.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Côr Llanberis yn Bryn Awel (Wyneb yn wyneb)"
+    assert str(event["DESCRIPTION"]).startswith("Wyneb yn wyneb: Côr Llanberis a Bryn Awel.")
+    english = icalendar.Calendar.from_ical(client.get(
+        f"/calendar/{home_token}.ics?lang=cy").data)
+    [event] = english.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Côr Llanberis at Bryn Awel (In person)"
