@@ -15,6 +15,8 @@ from ..domain import duplicates
 from ..domain.geo import bounding_box
 from ..domain.geocoding import PostcodeIndex
 from ..models import CommunityGroup, User
+from ..presentation import translation
+from ..presentation.translation import gettext as _
 from . import audit, records, scope
 from .errors import Conflict, InvalidInput
 
@@ -70,11 +72,14 @@ def possible_duplicates(session: Session, group: CommunityGroup, user: User | No
     return duplicates.find_duplicates(_candidate(group), others)[:MAX_SHOWN]
 
 
-def duplicate_reason(original: CommunityGroup) -> str:
-    """What the declined group is told (in the email and behind its link)."""
-    return (f"This registration looks like a second one for {original.name}, which is "
-            "already registered with Kith, so we have not approved it. If they are "
-            "different groups, reply to your coordinator and we will look again.")
+def duplicate_reason(original: CommunityGroup, language: str = "en") -> str:
+    """What the declined group is told (in the email and behind its link), in the language
+    Kith writes to it in."""
+    with translation.speaking(language):
+        return _("This registration looks like a second one for %(name)s, which is already "
+                 "registered with Kith, so we have not approved it. If they are different "
+                 "groups, reply to your coordinator and we will look again.",
+                 name=original.name)
 
 
 def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, group_id: int,
@@ -94,7 +99,8 @@ def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, grou
         raise InvalidInput({"duplicate_of": ["Choose the group this registration duplicates."]})
     actor = audit.Actor.for_user(user)
     records.update_group(session, index, group,
-                         {"status": "rejected", "status_reason": duplicate_reason(original)},
+                         {"status": "rejected",
+                          "status_reason": duplicate_reason(original, group.preferred_language)},
                          actor)
     audit.record(session, actor, "duplicate", group,
                  {"duplicate_of": [None, original.id]})

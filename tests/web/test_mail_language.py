@@ -486,3 +486,22 @@ def test_a_calendar_feed_speaks_its_owners_language(client, db, welsh_visit):
         f"/calendar/{home_token}.ics?lang=cy").data)
     [event] = english.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Côr Llanberis at Bryn Awel (In person)"
+
+
+def test_a_welsh_group_rejected_as_a_duplicate_is_told_why_in_welsh(
+        client, db, make_group, make_user, sign_in, smtp_server):
+    original = make_group(name="Côr Llanberis")
+    again = make_group(status="pending", name="Cor Llanberis", postcode="LL55 4AA",
+                       contact=WELSH_GROUP, preferred_language="cy")
+    coordinator, _ = make_user("coordinator", nation="wales", password="coordinating is fun")
+    assert sign_in(coordinator.email, "coordinating is fun").status_code == 303
+    smtp_server.received.clear()
+    # The coordinator works in English; the group hears in Welsh.
+    assert client.post(f"/coordinator/groups/{again.id}/duplicate?lang=en",
+                       data={"duplicate_of": str(original.id)}).status_code == 303
+    [message] = smtp_server.messages()
+    subject, text, html = parts(message)
+    assert subject.strip() == "Kith: nid yw eich cofrestriad o Cor Llanberis wedi'i gymeradwyo"
+    assert "Eu rheswm: Mae'r cofrestriad hwn yn edrych fel ail un ar gyfer Côr Llanberis" \
+        in text
+    assert english_in_text(text) == []
