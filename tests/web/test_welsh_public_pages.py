@@ -466,3 +466,34 @@ def test_other_error_pages_in_welsh(cy, registered):
     html = welsh(cy.post(f"/groups/edit/{token}/introductions/1", data={"answer": "efallai"}),
                  400)
     assert "Cod gwall: 400" in html and "Nid oedd modd deall y cais" in html
+
+
+def test_the_groups_visits_in_welsh(cy, db, registered):
+    import datetime as dt
+
+    home, group, token = registered
+    html = welsh(cy.get(f"/groups/edit/{token}/visits"))
+    assert "Eich ymweliadau" in html and "Ymweliadau Cantorion Llanberis" in title(html)
+    assert "Gallwch gynnig ymweliadau unwaith" in html
+
+    group.status = "approved"
+    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                              status="requested")
+    introductions.transition(db.session, intro, "introduced", SYSTEM)
+    db.session.commit()
+    form = {"introduction_id": str(intro.id), "date": "", "time": "11:00",
+            "duration_minutes": "60", "mode": "in_person", "repeat": "none",
+            "notes": "Emynau yn y lolfa"}
+    refused = welsh(cy.post(f"/groups/edit/{token}/visits", data=form), 422)
+    assert "Mae problem wedi codi" in refused and "Emynau yn y lolfa" in refused
+    form["date"] = (dt.date.today() + dt.timedelta(days=6)).isoformat()
+    proposed = welsh(cy.post(f"/groups/edit/{token}/visits", data=form,
+                             follow_redirects=True))
+    assert "Cynnig ymweliad" in proposed
+    row = proposed[proposed.index('id="group-visits"'):proposed.index("</table>")]
+    assert "Bryn Awel" in row and "Canslo" in row
+    visit = group.introductions[0].visits[0]
+    cancelled = welsh(cy.post(f"/groups/edit/{token}/visits/{visit.id}",
+                              data={"action": "cancel", "version": str(visit.version)},
+                              follow_redirects=True))
+    assert "Eich ymweliadau" in cancelled
