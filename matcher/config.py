@@ -200,6 +200,10 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default="off, except in tests"),
     Setting("RATELIMIT_LOST_LINK", "5 per hour;2 per minute", str,
             "Flask-Limiter rule for the \"lost your link?\" form, per address"),
+    Setting("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", str,
+            "map tiles drawn under the markers when reachable (the Content-Security-Policy "
+            "allows images from this host only); empty: no tiles, images from Kith alone, and "
+            "the network map keeps its offline outlines"),
     # -- set only in code: create_app(config) ---------------------------------------------------
     Setting("TESTING", False, boolean, "Flask's test mode: no SECRET_KEY needed, cookies not "
             "Secure, no saved ranking index", env=False),

@@ -33,3 +33,13 @@ def ranker_cache(app: Flask):
                             cooldown_days=app.config["INTRODUCTION_COOLDOWN_DAYS"])
         app.extensions["kith.rankers"] = cache
     return cache
+
+
+def network_cache(app: Flask):
+    """This worker's snapshot of homes and partners for the network map."""
+    cache = app.extensions.get("kith.network")
+    if cache is None:
+        from .services.network_map import NetworkCache
+        cache = NetworkCache(check_every=app.config["RANKING_CHECK_SECONDS"])
+        app.extensions["kith.network"] = cache
+    return cache

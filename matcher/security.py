@@ -8,12 +8,36 @@ on requests that arrived over HTTPS (directly, or as the load balancer's
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# The pages load nothing from elsewhere except OpenStreetMap's tiles for the partners map.
+# The pages load nothing from elsewhere except the map tiles of ``MAP_TILES_URL`` (by default
+# OpenStreetMap's); with that setting empty, images come from Kith alone.
 TILE_SOURCES = ("https://tile.openstreetmap.org", "https://*.tile.openstreetmap.org")
+DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def tile_sources(url: str | None) -> tuple[str, ...]:
+    """The CSP sources the tile URL template needs: its scheme and host (``{s}`` subdomains
+    as ``*``); none for an empty setting."""
+    if not url:
+        return ()
+    if url == DEFAULT_TILES_URL:
+        return TILE_SOURCES
+    parts = urlsplit(url.replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError("MAP_TILES_URL must be an http(s) address template, or empty.")
+    return (f"{parts.scheme}://{parts.netloc.replace('tiles-subdomain', '*')}",)
+
+
+def content_security_policy(tiles_url: str | None) -> dict[str, str]:
+    """The policy of every page, allowing images from the configured tile host only."""
+    return {**CONTENT_SECURITY_POLICY,
+            "img-src": " ".join(("'self'", "data:", *tile_sources(tiles_url)))}
+
 
 CONTENT_SECURITY_POLICY: dict[str, str] = {
     "default-src": "'self'",
@@ -99,6 +123,7 @@ def register_security(app: Flask) -> Talisman:
     _resolve_cookie_flags(app)
     trust_proxies(app)
     hsts_max_age = int(app.config["HSTS_MAX_AGE"])
+    policy = content_security_policy(app.config.get("MAP_TILES_URL"))
     talisman = Talisman()
     talisman.init_app(
         app,
@@ -106,7 +131,7 @@ def register_security(app: Flask) -> Talisman:
         strict_transport_security=hsts_max_age > 0,
         strict_transport_security_max_age=hsts_max_age,
         strict_transport_security_include_subdomains=bool(app.config["HSTS_INCLUDE_SUBDOMAINS"]),
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=policy,
         permissions_policy=PERMISSIONS_POLICY,
         referrer_policy=REFERRER_POLICY,
         frame_options="DENY",
@@ -119,7 +144,8 @@ def register_security(app: Flask) -> Talisman:
     )
     docs_view = app.view_functions.get(API_DOCS_ENDPOINT)
     if docs_view is not None:
-        docs_view.talisman_view_options = {"content_security_policy": API_DOCS_POLICY}
+        docs_view.talisman_view_options = {"content_security_policy": {
+            **API_DOCS_POLICY, "img-src": policy["img-src"]}}
 
     @app.after_request
     def _api_no_store(response):

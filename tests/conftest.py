@@ -197,6 +197,7 @@ def db(request, app):
                 transaction.rollback()
             connection.close()
             app.extensions.pop("kith.rankers", None)
+            app.extensions.pop("kith.network", None)
 
 
 @pytest.fixture

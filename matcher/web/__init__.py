@@ -13,6 +13,7 @@ def register_web(app: Flask) -> None:
         care_home,
         coordinator,
         group_link,
+        network,
         public,
         users,
         visits,
