@@ -282,9 +282,9 @@ def overview(session: Session, cache: NetworkCache, user: User, *, nation: str |
     partner_shown = _partner_mask(snap, nation, filters)
     cold_index = np.flatnonzero(shown & ~covered)
 
-    la_in_nation = sorted({int(i) for i in homes.la[in_nation] if i >= 0}
-                          | {int(i) for i in partners.la[_partner_mask(snap, nation, Filters())]
-                             if i >= 0})
+    la_in_nation = np.union1d(homes.la[in_nation],
+                              partners.la[_partner_mask(snap, nation, Filters())])
+    la_in_nation = [int(i) for i in la_in_nation if i >= 0]
     local_authorities = sorted(((snap.las[i], snap.la_names.get(snap.las[i], snap.las[i]))
                                 for i in la_in_nation), key=lambda item: item[1])
 
