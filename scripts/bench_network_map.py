@@ -1,7 +1,9 @@
 """Benchmark the network map's data answer at national scale, against a naive baseline.
 
-    python scripts/bench_network_map.py --database-url postgresql://postgres@127.0.0.1/kith_bench_1e6 \\
-        [--generate --homes 17000 --partners 1000000 --seed 1] [--queries 40] [--baseline-queries 5]
+    python scripts/bench_network_map.py \\
+        --database-url postgresql://postgres@127.0.0.1/kith_bench_1e6 \\
+        [--generate --homes 17000 --partners 1000000 --seed 1] [--queries 40] \\
+        [--baseline-queries 5]
 
 For each zoom level it sends ``/coordinator/network/data`` requests through the Flask test
 client, as a signed-in admin, for a 1024 x 768 px map window centred on random care homes
@@ -32,6 +34,7 @@ import numpy as np  # noqa: E402
 ZOOMS = (6, 8, 10, 12, 14)
 WIDTH_PX, HEIGHT_PX = 1024, 768
 EMAIL = "bench-network-map@example.org"
+PASSWORD = "benchmark only"  # noqa: S105 - an account of the benchmark's own database
 
 
 def window(lat: float, lon: float, zoom: int) -> tuple[float, float, float, float]:
@@ -95,7 +98,7 @@ def main() -> None:
         session = db.session
         user = session.scalar(select(User).where(User.email == EMAIL))
         if user is None:
-            user = accounts.create_user(session, EMAIL, "admin", password="benchmark only")
+            user = accounts.create_user(session, EMAIL, "admin", password=PASSWORD)
             session.commit()
         homes = session.scalar(select(func.count()).select_from(CareHome))
         partners = session.scalar(select(func.count()).select_from(CommunityGroup).where(
@@ -129,8 +132,8 @@ def main() -> None:
         print(f"the page /coordinator/network (UK, warm): p50 "
               f"{_benchlib.percentile_ms(timings, 50):,.0f} ms")
 
-        header = (f"| zoom | windows | Kith p50 ms | Kith p95 ms | sent (mean) | answer KiB "
-                  f"| baseline p50 ms | baseline p95 ms | baseline points (mean) | baseline KiB |")
+        header = ("| zoom | windows | Kith p50 ms | Kith p95 ms | sent (mean) | answer KiB "
+                  "| baseline p50 ms | baseline p95 ms | baseline points (mean) | baseline KiB |")
         print()
         print(header)
         print("|" + "---|" * 10)

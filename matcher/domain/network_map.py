@@ -16,7 +16,9 @@ import numpy as np
 # degrees of longitude. Cells of a quarter tile (64 px) keep clusters readable.
 CELLS_PER_TILE = 4
 MIN_ZOOM, MAX_ZOOM = 0, 19
-# Below this many points in the box (or from this zoom) each point is sent on its own.
+# A nation or more (below zoom 9) is always shown in clusters; closer, each point is sent on
+# its own when there are at most MAX_POINTS in the box (POINTS_CAP from zoom 13, a few streets).
+CELLS_BELOW_ZOOM = 9
 MAX_POINTS = 400
 POINTS_FROM_ZOOM = 13
 POINTS_CAP = 3000  # never more points than this in one answer, whatever the zoom
@@ -126,6 +128,8 @@ def clamp_zoom(zoom: int | None) -> int:
 
 def as_points(total: int, zoom: int) -> bool:
     """Whether the box's points are few enough (or the map close enough) to send one by one."""
+    if zoom < CELLS_BELOW_ZOOM:
+        return False
     return total <= MAX_POINTS or (zoom >= POINTS_FROM_ZOOM and total <= POINTS_CAP)
 
 

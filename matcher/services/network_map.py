@@ -3,7 +3,8 @@
 At national scale (17,000 homes, a million partners) no answer may scan the tables, so
 each worker keeps a columnar snapshot of every home and approved partner (about 30 MB at a
 million) and reads it again only when the data versions change (checked at most every
-``check_every`` seconds, at once after this worker changed something itself). A map answer
+``check_every`` seconds, at once after this worker changed something itself; above 100,000
+partners in the background, answering from the previous snapshot meanwhile). A map answer
 is then a few vectorised filters and a grid count (:mod:`matcher.domain.network_map`);
 names are read from the database only for the points actually sent.
 
@@ -129,6 +130,11 @@ def _versions(session: Session) -> tuple[str, str]:
     return versions.current(session, versions.HOMES), versions.current(session, versions.PARTNERS)
 
 
+# Reading a million partners takes seconds: above this many, a change is read in the
+# background while the map keeps answering from the previous snapshot (a few seconds old).
+BACKGROUND_RELOAD_PARTNERS = 100_000
+
+
 class NetworkCache:
     """This worker's snapshot, read again when the homes' or partners' version changes."""
 
@@ -138,6 +144,7 @@ class NetworkCache:
         self._checked_at = 0.0
         self._local = -1
         self._lock = threading.Lock()
+        self._reloading = False
 
     def get(self, session: Session) -> Snapshot:
         with self._lock:
@@ -147,9 +154,27 @@ class NetworkCache:
             if stale:
                 self._local = versions.local_changes()
                 self._checked_at = now
-                if self._snapshot is None or self._snapshot.versions != _versions(session):
+                current = self._snapshot
+                if current is None:
                     self._snapshot = Snapshot.load(session)
+                elif current.versions != _versions(session):
+                    if len(current.partners.ids) < BACKGROUND_RELOAD_PARTNERS:
+                        self._snapshot = Snapshot.load(session)
+                    elif not self._reloading:
+                        self._reloading = True
+                        threading.Thread(target=self._reload, args=(session.get_bind(),),
+                                         name="network-map-reload", daemon=True).start()
             return self._snapshot  # type: ignore[return-value]
+
+    def _reload(self, bind) -> None:
+        try:
+            with Session(bind=bind) as session:
+                fresh = Snapshot.load(session)
+                fresh.reach(None)  # the cold spots too, before the first answer needs them
+            with self._lock:
+                self._snapshot = fresh
+        finally:
+            self._reloading = False
 
 
 @dataclass
@@ -267,7 +292,8 @@ class Overview:
     cold_homes: list[dict[str, Any]]  # at most COLD_LIST_LIMIT, by name
     areas: list[dict[str, Any]]  # one per local authority with homes, by name
     local_authorities: list[tuple[str, str]]  # (code, name) of the nation, for the filter
-    centre: tuple[float, float] | None  # mean of the homes shown, to open the map on
+    # The corners (south-west, north-east) of the homes and partners shown, to open the map on.
+    centre: tuple[tuple[float, float], tuple[float, float]] | None
 
 
 def overview(session: Session, cache: NetworkCache, user: User, *, nation: str | None,
@@ -325,6 +351,8 @@ def overview(session: Session, cache: NetworkCache, user: User, *, nation: str |
     } for home in listed[:COLD_LIST_LIMIT]]
     centre = None
     if shown.any():
-        centre = (float(homes.lat[shown].mean()), float(homes.lon[shown].mean()))
+        lat = np.concatenate([homes.lat[shown], partners.lat[partner_shown]])
+        lon = np.concatenate([homes.lon[shown], partners.lon[partner_shown]])
+        centre = ((float(lat.min()), float(lon.min())), (float(lat.max()), float(lon.max())))
     return Overview(nation, filters, int(shown.sum()), int(partner_shown.sum()),
                     len(cold_index), cold_homes, areas, local_authorities, centre)

@@ -45,7 +45,7 @@ def test_a_home_with_no_partner_in_reach_is_a_cold_spot(db, make_user, network):
     assert [home["name"] for home in view.cold_homes] == ["Tŷ Hafan"]  # pending groups count not
     assert view.cold_total == 1 and view.homes == 2 and view.partners == 1
     answer = network_map.map_data(db.session, _cache(), coordinator, nation=None, box=None,
-                                  zoom=7, filters=network_map.Filters())
+                                  zoom=9, filters=network_map.Filters())
     assert answer["mode"] == "points"
     cold = {point["name"]: point["cold"] for point in answer["homes"]["points"]}
     assert cold == {"Bryn Awel": False, "Tŷ Hafan": True}
@@ -110,8 +110,7 @@ def test_nation_scope(db, make_user, network):
     assert scotland.homes == 1 and scotland.cold_total == 0 and scotland.partners == 1
 
 
-def test_cells_add_up_to_the_totals(db, make_user, network, monkeypatch):
-    monkeypatch.setattr(grid, "MAX_POINTS", 0)
+def test_cells_add_up_to_the_totals(db, make_user, network):
     admin, _ = make_user("admin")
     answer = network_map.map_data(db.session, _cache(), admin, nation=None, box=None, zoom=5,
                                   filters=network_map.Filters())
@@ -124,6 +123,7 @@ def test_cells_add_up_to_the_totals(db, make_user, network, monkeypatch):
     answer = network_map.map_data(db.session, _cache(), admin, nation=None, box=box, zoom=9,
                                   filters=network_map.Filters())
     assert answer["homes"]["total"] == 1 and answer["partners"]["total"] == 0
+    assert answer["mode"] == "points" and answer["homes"]["points"][0]["cold"]
 
 
 def test_the_snapshot_follows_changes(db, make_user, make_group, network):
@@ -136,6 +136,24 @@ def test_the_snapshot_follows_changes(db, make_user, make_group, network):
     again = network_map.overview(db.session, cache, coordinator, nation=None,
                                  filters=network_map.Filters())
     assert again.cold_total == 0 and again.partners == 2
+
+
+def test_a_large_network_is_read_again_in_the_background(db, make_user, make_group, network,
+                                                       monkeypatch):
+    import time
+
+    monkeypatch.setattr(network_map, "BACKGROUND_RELOAD_PARTNERS", 1)
+    admin, _ = make_user("admin")
+    cache = _cache()
+    before = cache.get(db.session)
+    make_group(name="Côr Caerdydd Newydd", postcode="CF10 1AA", travel_radius_km=10)
+    assert cache.get(db.session) is before  # still answering from the old one
+    deadline = time.monotonic() + 30
+    while cache._reloading and time.monotonic() < deadline:
+        time.sleep(0.05)
+    view = network_map.overview(db.session, cache, admin, nation="wales",
+                                filters=network_map.Filters())
+    assert view.partners == 2 and view.cold_total == 0
 
 
 # --- the grid on its own -----------------------------------------------------------------------
@@ -153,6 +171,12 @@ def test_aggregate_counts_every_point_once():
         # each marker stands inside the span of its points' cell
         assert len(cells.count) <= (9 / lat_deg + 2) * (8.5 / lon_deg + 2)
     assert len(grid.aggregate(lat, lon, box, 5).count) < len(grid.aggregate(lat, lon, box, 9).count)
+
+
+def test_a_nation_is_shown_in_clusters_and_a_town_point_by_point():
+    assert not grid.as_points(5, 8)  # a nation: clusters, however few
+    assert grid.as_points(grid.MAX_POINTS, 9) and not grid.as_points(grid.MAX_POINTS + 1, 9)
+    assert grid.as_points(grid.POINTS_CAP, 13) and not grid.as_points(grid.POINTS_CAP + 1, 18)
 
 
 def test_parse_box():
@@ -198,7 +222,7 @@ def test_admin_chooses_the_nation(client, make_user, sign_in, network):
 
 def test_data_answers_and_refuses_bad_input(client, make_user, sign_in, network):
     _sign_in(make_user, sign_in)
-    data = client.get("/coordinator/network/data?bbox=-5.5,51,-2.5,53.5&zoom=8").get_json()
+    data = client.get("/coordinator/network/data?bbox=-5.5,51,-2.5,53.5&zoom=9").get_json()
     assert data["mode"] == "points" and data["homes"]["total"] == 2
     assert data["homes"]["cold"] == 1
     for query, field in (("bbox=1,2,3", "bbox"), ("bbox=0,10,1,5", "bbox"), ("zoom=-1", "zoom"),

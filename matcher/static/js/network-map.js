@@ -29,9 +29,13 @@
   }
   var note = document.getElementById("network-map-note");
 
-  var centre = config.centre || [54.5, -3.2];
-  var map = L.map(element, {scrollWheelZoom: false, keyboard: true, minZoom: 5, maxZoom: 18})
-    .setView(centre, config.centre ? 8 : 6);
+  var map = L.map(element, {scrollWheelZoom: false, keyboard: true, minZoom: 5, maxZoom: 18});
+  if (config.centre) {
+    // open on the homes and partners shown (the nation, or the local authority chosen)
+    map.fitBounds(config.centre, {padding: [30, 30], maxZoom: 11});
+  } else {
+    map.setView([54.5, -3.2], 6);
+  }
   map.createPane("outlines").style.zIndex = 150;
   map.createPane("areas").style.zIndex = 390;
 
@@ -81,7 +85,7 @@
   // Local authorities with care homes but no partner of some kind: shaded circles.
   (config.areas || []).forEach(function (area) {
     var kinds = area.missing.map(function (k) { return (config.kinds || {})[k] || k; });
-    L.circle([area.lat, area.lon], {radius: 6000, pane: "areas",
+    L.circleMarker([area.lat, area.lon], {radius: 16, pane: "areas",
       className: "kith-network__area"})
       .bindPopup("<strong>" + escapeHtml(area.name) + "</strong><br>" +
         escapeHtml(words.missing) + ": " + escapeHtml(kinds.join(", ")))
