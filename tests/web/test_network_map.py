@@ -232,3 +232,15 @@ def test_data_answers_and_refuses_bad_input(client, make_user, sign_in, network)
         assert field in response.get_json()["errors"]
     # An unknown kind is ignored like any unknown filter, never an error.
     assert client.get("/coordinator/network/data?kind=dragons").status_code == 200
+
+
+def test_the_pages_read_in_welsh(client, make_user, sign_in, network):
+    from tests.web.welsh import english_leftovers
+
+    _sign_in(make_user, sign_in)
+    for path in ("/coordinator/network?lang=cy", "/coordinator/network?lang=cy&kind=school",
+                 "/coordinator/reports?lang=cy"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'lang="cy"' in html
+        main = html.split("<main", 1)[1].split("</main>", 1)[0]
+        assert english_leftovers("<main" + main + "</main>") == [], path
