@@ -15,6 +15,8 @@ WIDTH = 320
 ADMIN_PAGES = [
     ("dashboard", "/coordinator", True),
     ("care-homes", "/coordinator/care-homes", True),
+    ("network", "/coordinator/network?kind=school", True),
+    ("reports", "/coordinator/reports", False),  # its tables wait behind "The numbers"
     ("coordinator-visits", "/coordinator/visits", False),
     ("users", "/coordinator/users", True),
     ("invite", "/coordinator/users/new", False),
