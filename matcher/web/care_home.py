@@ -76,6 +76,8 @@ def _map_data(home, matches) -> dict:
     return {
         "home": {"name": home.name, "lat": home.lat, "lon": home.lon,
                  "radius_km": home.search_radius_km},
+        # MAP_TILES_URL: the one tile host the CSP allows; empty draws the markers alone.
+        "tiles_url": current_app.config.get("MAP_TILES_URL") or "",
         "partners": [
             {"id": m["group"]["id"], "name": m["group"]["name"], "rank": rank,
              "kind": KIND_LABELS.get(m["group"].get("kind"), ""),

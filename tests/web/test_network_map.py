@@ -244,3 +244,30 @@ def test_the_pages_read_in_welsh(client, make_user, sign_in, network):
         assert 'lang="cy"' in html
         main = html.split("<main", 1)[1].split("</main>", 1)[0]
         assert english_leftovers("<main" + main + "</main>") == [], path
+
+
+def test_the_csp_allows_images_from_the_configured_tile_host_only():
+    from matcher.security import TILE_SOURCES, content_security_policy, tile_sources
+
+    assert tile_sources("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == TILE_SOURCES
+    assert content_security_policy("")["img-src"] == "'self' data:"
+    assert content_security_policy(None)["img-src"] == "'self' data:"
+    policy = content_security_policy("https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    assert policy["img-src"] == "'self' data: https://*.tiles.example.org"
+    assert policy["script-src"] == "'self'"
+    with pytest.raises(ValueError):
+        tile_sources("javascript:alert(1)")
+
+
+def test_the_pages_pass_the_tile_setting_to_the_maps(app, client, make_user, sign_in, network,
+                                                     monkeypatch):
+    import json
+
+    monkeypatch.setitem(app.config, "MAP_TILES_URL", "")
+    _sign_in(make_user, sign_in)
+    html = client.get("/coordinator/network").get_data(as_text=True)
+    config = json.loads(html.split('id="network-map-config">', 1)[1].split("</script>", 1)[0])
+    assert config["tiles_url"] == ""
+    assert config["outlines_url"].endswith("british-isles.geojson")
+    html = client.get(f"/care-homes/{network['caernarfon'].id}/partners").get_data(as_text=True)
+    assert "&#34;tiles_url&#34;: &#34;&#34;" in html or '"tiles_url": ""' in html

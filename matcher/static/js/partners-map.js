@@ -38,7 +38,10 @@
     attributionControl: true
   }).setView([home.lat, home.lon], 12);
 
-  var tiles = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+  // The tile server is a setting (MAP_TILES_URL); an empty one means no tiles at all.
+  var tilesUrl = data.tiles_url === undefined ?
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png" : data.tiles_url;
+  var tiles = L.tileLayer(tilesUrl || "", {
     maxZoom: 18,
     attribution: "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors"
   });
@@ -62,7 +65,11 @@
       }
     }
   });
-  tiles.addTo(map);
+  if (tilesUrl) {
+    tiles.addTo(map);
+  } else {
+    element.classList.add("kith-map--offline");
+  }
 
   var bounds = L.latLngBounds([[home.lat, home.lon]]);
   if (home.radius_km) {
