@@ -173,6 +173,13 @@ CSV_CONTENT = {"schema": {"type": "string",
                           "description": "CSV with a header row; columns in docs/csv-formats.md."}}
 
 
+# gunicorn answers a request line beyond ``limit_request_line`` (4094 bytes) itself, before
+# the app: its own HTML page.
+URI_TOO_LONG = {"description": "The address (path and query) is longer than 4,094 bytes; "
+                               "answered by the web server, as an HTML page.",
+                "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 # The highest page number a list takes (``common.check_page``): beyond it, the offset is
 # more than a database can hold.
 MAX_PAGE = 1_000_000_000
@@ -196,6 +203,7 @@ def make_spec_exact(api: Api, public_prefixes: tuple[str, ...]) -> None:
                 continue
             if path.startswith(public_prefixes):
                 operation["security"] = []
+            operation.setdefault("responses", {}).setdefault("414", dict(URI_TOO_LONG))
             for parameter in operation.get("parameters", []):
                 if (isinstance(parameter, dict) and parameter.get("in") == "query"
                         and parameter.get("name") == "page" and "schema" in parameter):

@@ -102,8 +102,9 @@ class VisitOccurrences(MethodView):
     @blp.response(200, OccurrenceRowSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """The occurrences in a window (``from``, ``to``; the next 92 days by default) of the
-        visits you may see, repeats expanded, soonest first."""
+        """The occurrences in a window (``from``, ``to``; the next 92 days by default, the 92
+        days before ``to`` when only a past ``to`` is given; ``to`` after ``from``, at most 400
+        days apart) of the visits you may see, repeats expanded, soonest first."""
         check_page(pagination_parameters)
         with service_errors():
             rows = visits.list_occurrences(db.session, current_user(), args)

@@ -234,20 +234,40 @@ class Boolean(ma.fields.Boolean):
 
 # An email address as the document states it: marshmallow's own check is code, not a pattern,
 # and disagrees with JSON Schema's ``email`` format at the edges (``a@b.c``).
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:" + _LABEL + r"\.)+"
-                 r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])$")
+
+
+def _label(first: str) -> str:
+    """A domain label (at most 63 letters, digits and hyphens, no hyphen first or last, and
+    not two hyphens third and fourth, which IDNA keeps for ``xn--``) beginning with
+    ``first``."""
+    ends, inner = "[A-Za-z0-9]", "[A-Za-z0-9-]"
+    return (f"(?:{first}(?:{inner}?{ends})?|{first}{inner}{inner}{ends}|"
+            f"{first}{inner}(?:{ends}{inner}|-{ends}){inner}{{0,58}}{ends})")
+
+
+# The local part: at most 64 characters, no dot first or last; no two dots together is
+# checked in code (``email`` format says so too; a pattern without look-ahead cannot).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+EMAIL_PATTERN = (rf"^(?:{_ATEXT}|{_ATEXT}[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{0,62}}{_ATEXT})@"
+                 rf"(?:{_label('[A-Za-z0-9]')}\.)+{_label('[A-Za-z]')}$")
 
 
 class Email(Text):
-    """An email address (``EMAIL_PATTERN``): a local part, ``@`` and a domain with a top-level
-    label of two or more characters."""
+    """An email address (``EMAIL_PATTERN``): a local part of dot-separated atoms (no leading,
+    trailing or doubled dot), ``@`` and a domain of two or more labels, the last beginning
+    with a letter."""
 
     def __init__(self, **kwargs):
         validators = _as_list(kwargs.pop("validate", None))
         super().__init__(validate=[ma.validate.Regexp(
             EMAIL_PATTERN, error="Not a valid email address."), *validators], **kwargs)
         self.metadata = {"format": "email", **self.metadata}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if ".." in text.partition("@")[0]:
+            raise ma.ValidationError("Not a valid email address.")
+        return text
 
 
 class PreferredLanguage(ma.fields.String):

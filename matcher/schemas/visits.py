@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 
 from ..domain import visits as rules
@@ -13,6 +15,27 @@ def _notes(**kwargs) -> Text:
     return Text(max_length=2000, multiline=True, **kwargs)
 
 
+# How far a time may be moved (UK time, a repeat's year, a default window) without leaving
+# the calendar Python can hold (years 1 to 9999).
+_MARGIN = dt.timedelta(days=2 * 366 + 400)
+
+
+class VisitTime(ma.fields.DateTime):
+    """An ISO 8601 time far enough inside years 1 to 9999 to be read as UK time and moved by
+    the visit rules (a repeat's year, a window's 400 days): a 422 for this field, not a
+    calendar overflow deep in the service."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            local = rules.local(moment)
+            local.astimezone(dt.UTC)
+            local - _MARGIN, local + _MARGIN  # noqa: B018 - only whether they overflow
+        except OverflowError:
+            raise ma.ValidationError("Give a time within the years 10 to 9990.") from None
+        return moment
+
+
 # The domain's limits (``rules.validate`` says so again, for callers without this schema).
 _DURATION = ma.validate.Range(min=rules.MIN_DURATION_MINUTES, max=rules.MAX_DURATION_MINUTES)
 
@@ -21,7 +44,7 @@ class VisitInputSchema(ma.Schema):
     """A visit to plan: its first start (UK time when no offset is given), length, mode and
     how it repeats."""
 
-    starts_at = ma.fields.DateTime(required=True, metadata={
+    starts_at = VisitTime(required=True, metadata={
         "description": "First start, ISO 8601; without an offset it is UK time "
                        "(Europe/London)."})
     duration_minutes = ma.fields.Integer(required=True, strict=True, validate=_DURATION)
@@ -38,7 +61,7 @@ class VisitPatchSchema(ma.Schema):
     ``version`` (or an ``If-Match`` header) is the version the change was made from."""
 
     version = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ID))
-    starts_at = ma.fields.DateTime()
+    starts_at = VisitTime()
     duration_minutes = ma.fields.Integer(strict=True, validate=_DURATION)
     mode = ma.fields.String(validate=ma.validate.OneOf(rules.MODES))
     repeat = ma.fields.String(validate=ma.validate.OneOf(rules.REPEATS))
@@ -67,5 +90,5 @@ class VisitWindowArgs(ma.Schema):
 
     care_home_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
     group_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
-    from_ = ma.fields.DateTime(data_key="from", attribute="from")
-    to = ma.fields.DateTime()
+    from_ = VisitTime(data_key="from", attribute="from")
+    to = VisitTime()

@@ -297,10 +297,16 @@ def get_visit(session: Session, visit_id: int, user: User | None) -> Visit:
 
 def window(start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime | None = None
            ) -> tuple[dt.datetime, dt.datetime]:
-    """The window asked for (UK time for times without an offset), checked."""
+    """The window asked for (UK time for times without an offset), checked. Without a start
+    it begins now, or 92 days before an end that is not after now (``to`` alone asks for
+    what came before it)."""
     now = now or utcnow()
-    start = rules.local(start) if start else now
-    end = rules.local(end) if end else start + DEFAULT_WINDOW
+    end = rules.local(end) if end else None
+    if start:
+        start = rules.local(start)
+    else:
+        start = now if end is None or end > now else end - DEFAULT_WINDOW
+    end = end or start + DEFAULT_WINDOW
     if end <= start:
         raise InvalidInput({"to": ["The end of the window must be after its start."]})
     if end - start > MAX_WINDOW:

@@ -136,11 +136,16 @@ def test_booleans_are_true_or_false_only(client, admin_headers, field, value):
 
 
 @pytest.mark.parametrize(("email", "valid"), [("dafydd@example.org", True), ("a@b.co", True),
-                                              ("0@0.a", False), ("x@localhost", False),
-                                              ("a@-b.com", False)])
+                                              ("0@0.a", True), ("x@localhost", False),
+                                              ("a@-b.com", False), (".#@9tc.JBE", False),
+                                              ("a..b@c.de", False), ("a.b@c.de", True),
+                                              ("x" * 65 + "@a.co", False)])
 def test_the_email_pattern_is_the_rule(client, admin_headers, email, valid):
-    pattern = _pattern(_document(client), "Contact", "email")
-    assert bool(pattern.search(email)) == valid
+    document = _document(client)
+    assert document["components"]["schemas"]["Contact"]["properties"]["email"]["format"] == \
+        "email"  # which, beside the pattern, refuses two dots together
+    pattern = _pattern(document, "Contact", "email")
+    assert bool(pattern.search(email) and ".." not in email) == valid
     response = client.post("/api/v1/groups", headers=admin_headers, json={
         "name": "Côr", "kind": "choir", "postcode": "LL55 4EL", "consent": True,
         "contact": {"email": email}})
@@ -177,3 +182,19 @@ def test_a_visit_duration_is_documented_with_its_range(client):
     duration = _document(client)["components"]["schemas"]["VisitInput"]["properties"][
         "duration_minutes"]
     assert (duration["minimum"], duration["maximum"]) == (10, 480)
+
+
+@pytest.mark.parametrize("query", ["from=9999-12-31T23:00:00Z", "to=0001-01-01T00:00:00Z",
+                                   "from=0001-01-01T00:00:00%2B05:00"])
+def test_a_time_at_the_ends_of_the_calendar_is_a_field_error(client, admin_headers, caplog,
+                                                             query):
+    caplog.set_level(logging.WARNING)
+    response = client.get(f"/api/v1/visits?{query}", headers=admin_headers)
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {query.split("=")[0]}
+    _no_traceback(caplog)
+
+
+def test_a_past_end_alone_lists_the_days_before_it(client, admin_headers):
+    response = client.get("/api/v1/visits?to=2000-01-01T00:00:00Z", headers=admin_headers)
+    assert response.status_code == 200 and response.get_json() == []
