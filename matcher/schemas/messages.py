@@ -95,9 +95,26 @@ TEMPLATES = (
     N_("%(postcode)s was not found: neither it nor its district %(district)s has coordinates "
        "in the ONS Postcode Directory"),
 )
-# Values that are themselves words (a character's kind, a place), translated too.
-WORD_VALUES = frozenset({"reason", "place"})
+# The services' most common refusals (404, 403, 409), as the API passes them on.
+SERVICE_TEMPLATES = (
+    N_("There is no {noun} with id {id}."),
+    N_("You do not have access to this {noun}."),
+)
+TEMPLATES += SERVICE_TEMPLATES
+# Values that are themselves words (a character's kind, a place, a kind of record), translated.
+WORD_VALUES = frozenset({"reason", "place", "noun"})
 N_("Invalid JSON body.")
+N_("care home")
+N_("community group")
+N_("introduction")
+N_("visit")
+N_("allocation")
+N_("account")
+N_("import review")
+N_("Only coordinators and admins may use the network tools.")
+N_("Only admins may read the audit trail.")
+N_("You cannot make this change to the visit.")
+N_("This group has no changes waiting for approval.")
 
 _FIELD = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
 

@@ -44,6 +44,12 @@ def test_unauthorised_in_welsh(client):
     assert body["code"] == 401 and body["message"].startswith("Anfonwch docyn API")
 
 
+def test_not_found_in_welsh(client, admin_headers):
+    body = client.get("/api/v1/groups/999999", headers={**admin_headers, **CY}).get_json()
+    assert body["code"] == 404 and body["status"] == "Not Found"
+    assert body["message"] == "Does dim grŵp cymunedol â'r rhif 999999."
+
+
 def test_matches_give_welsh_reasons_when_asked(client, admin_headers, make_home, make_group):
     home = make_home(languages=[{"language": "Polish", "residents": 6},
                                 {"language": "English", "residents": 30}])
