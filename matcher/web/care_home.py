@@ -15,6 +15,7 @@ from ..models import GROUP_KINDS, CommunityGroup
 from ..presentation.partner_card import card
 from ..presentation.reasons import with_reasons
 from ..schemas import IntroductionMessageSchema
+from ..schemas.messages import translate
 from ..services import introductions, matching, records
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.uow import unit_of_work
@@ -150,7 +151,7 @@ def introduce(home_id: int, group_id: int):
         key = f"message-{group_id}"
         errors = forms.FormErrors(["kind", "radius", "language", key])
         for message in exc.messages.get("message", []):
-            errors.add(key, page_message(message))
+            errors.add(key, page_message(translate(message, _)))
         return _partners_page(home_id, errors=errors,
                               messages={group_id: request.form.get("message", "")},
                               status=422)

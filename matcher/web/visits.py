@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..domain import catalogue
 from ..extensions import db, rate_limited
 from ..i18n import current_language
+from ..schemas.messages import translate
 from ..schemas.visits import VisitInputSchema
 from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
@@ -101,7 +102,7 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
                 continue
             for message in messages if isinstance(messages, list) else [str(messages)]:
                 errors.add(field, _("Enter a real date and time.") if key == "starts_at"
-                           else page_message(message))
+                           else page_message(translate(message, _)))
     return values, data, errors
 
 
@@ -130,7 +131,8 @@ def home_visits(home_id: int):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", page_message(message))
+                errors.add(field if field in PLAN_ORDER else "date",
+                           page_message(translate(message, _)))
         return _visits_page(records.get_home(db.session, home_id, _user()), values, errors,
                             422)
     except ServiceError as exc:
@@ -214,7 +216,7 @@ def visit_feedback(token: str):
             except InvalidInput as exc:
                 for key, messages in exc.errors.items():
                     for message in messages:
-                        errors.add(key, page_message(message))
+                        errors.add(key, page_message(translate(message, _)))
             else:
                 return render_template("public/feedback_done.html", used=False)
     starts = visits.rules.parse_key(asked.occurrence_key)
@@ -264,7 +266,8 @@ def group_visits(token: str):
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
             for message in messages:
-                errors.add(field if field in PLAN_ORDER else "date", page_message(message))
+                errors.add(field if field in PLAN_ORDER else "date",
+                           page_message(translate(message, _)))
         return _group_visits_page(_link_group(token), token, values, errors, 422)
     except ServiceError:
         errors.add("introduction_id", _("Choose which home to visit."))

@@ -216,3 +216,23 @@ def test_the_english_pages_still_read_in_english(client, make_user, sign_in, hom
     html = client.get(f"/care-homes/{home.id}/partners?lang=en").get_data(as_text=True)
     assert "1 suggestion" in html and "speaks Welsh, like 24 residents" in html
     assert "Tuesday, Thursday and Saturday afternoons" in html
+
+
+def test_asking_for_an_introduction_in_welsh(client, db, staff, home, group, make_group):
+    other = make_group(**{**WELSH_GROUP, "name": "Cantorion Bethel", "postcode": "LL55 1AB"})
+    asked = client.post(f"/care-homes/{home.id}/partners/{group.id}/introduce",
+                        data={"message": "Helo!"}, follow_redirects=True)
+    html = welsh(asked)
+    assert "Cais am gyflwyniad wedi’i wneud: rydym wedi dweud wrth Côr Llanberis" in html
+    assert "Eich cyflwyniadau" in html and "Tynnu’r cais yn ôl" in html
+    too_long = welsh(client.post(f"/care-homes/{home.id}/partners/{other.id}/introduce",
+                                 data={"message": "a" * 1001}), 422)
+    assert "Mae problem wedi codi" in too_long
+    again = client.post(f"/care-homes/{home.id}/partners/{group.id}/introduce",
+                        data={"message": ""}, follow_redirects=True)
+    assert "Rydych eisoes wedi gofyn am gwrdd â Côr Llanberis." in welsh(again)
+
+
+def test_admin_dashboard_in_welsh_with_the_nation_chooser(client, admin, home):
+    html = welsh(client.get("/coordinator?nation=wales"))
+    assert "Dangos gwlad" in html and "Pob gwlad" in html
