@@ -121,10 +121,9 @@ def register_i18n(app: Flask) -> None:
     from .presentation import translation
 
     ensure_compiled()
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/London")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    babel.init_app(app, locale_selector=select_locale)
+    # The catalogues are part of the code, not a setting.
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS))
     # Reasons, cards and CSV rows (no Flask there) read in the request's language too.
     translation.install(get_translations, current_language)
     translation.install_switch(force_locale)

@@ -23,10 +23,12 @@ __all__ = [
     "DayPart",
     "FACILITIES",
     "GROUP_KINDS",
+    "GROUP_EXISTING_STATUSES",
     "GROUP_PURGEABLE_STATUSES",
     "GROUP_STATUSES",
     "INTRODUCTION_CONTACT_STATUSES",
     "INTRODUCTION_CREATE_STATUSES",
+    "INTRODUCTION_FUNNEL_STAGES",
     "INTRODUCTION_OPEN_STATUSES",
     "INTRODUCTION_STAFF_STATUSES",
     "INTRODUCTION_STATUSES",
@@ -209,6 +211,9 @@ GROUP_STATUSES: tuple[Status, ...] = (
 )
 # Registrations in these states were never approved: purged after the configured time.
 GROUP_PURGEABLE_STATUSES = ("pending", "rejected")
+# Groups that still exist as themselves, so a new registration may duplicate one: withdrawn
+# groups are erased, and a declined registration is not a group.
+GROUP_EXISTING_STATUSES = ("pending", "approved", "paused")
 
 REMOTE_MODES: tuple[Term, ...] = (
     Term("video", "Video calls"),
@@ -390,6 +395,8 @@ VISIT_OCCURRENCE_STATUSES: tuple[Status, ...] = (
 )
 # Introductions a visit may be planned on; planning the first makes an ``introduced`` one active.
 VISIT_INTRODUCTION_STATUSES = ("introduced", "active")
+# The stages an introduction passes in order (declined, withdrawn and ended are ways out).
+INTRODUCTION_FUNNEL_STAGES = ("suggested", "requested", "introduced", "active")
 
 # --- ranking --------------------------------------------------------------------------------
 

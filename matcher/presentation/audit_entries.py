@@ -56,7 +56,8 @@ LABELS = {
     ("introductions", "create"): N_("Introduction created"),
     ("introductions", "update"): N_("Introduction changed"),
     ("introductions", "status", "suggested"): N_("Introduction suggested"),
-    ("introductions", "status", "requested"): N_("Introduction requested"),
+    ("introductions", "status", "requested"):
+        catalogue.labels(catalogue.INTRODUCTION_STATUSES)["requested"],
     ("introductions", "status", "introduced"): N_("Introduction made"),
     ("introductions", "status", "active"): N_("Introduction active"),
     ("introductions", "status", "ended"): N_("Introduction ended"),

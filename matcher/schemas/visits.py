@@ -37,7 +37,10 @@ class VisitTime(ma.fields.DateTime):
 
 
 # The domain's limits (``rules.validate`` says so again, for callers without this schema).
-_DURATION = ma.validate.Range(min=rules.MIN_DURATION_MINUTES, max=rules.MAX_DURATION_MINUTES)
+_DURATION = ma.validate.Range(
+    min=rules.MIN_DURATION_MINUTES, max=rules.MAX_DURATION_MINUTES,
+    error=f"A visit lasts from {rules.MIN_DURATION_MINUTES} minutes to "
+          f"{rules.MAX_DURATION_MINUTES // 60} hours.")
 
 
 class VisitInputSchema(ma.Schema):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain import duplicates
+from ..domain import catalogue, duplicates
 from ..domain.geo import bounding_box
 from ..domain.geocoding import PostcodeIndex
 from ..models import CommunityGroup, User
@@ -20,9 +20,8 @@ from ..presentation.translation import gettext as _
 from . import audit, records, scope
 from .errors import Conflict, InvalidInput
 
-# Registrations are compared with every group that still exists as itself: withdrawn groups
-# are erased, and a declined registration is not a group.
-COMPARED_STATUSES = ("pending", "approved", "paused")
+# Registrations are compared with every group that still exists as itself.
+COMPARED_STATUSES = catalogue.GROUP_EXISTING_STATUSES
 MAX_SHOWN = 5
 _PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "+", "\u00a0")
 

@@ -32,7 +32,7 @@ MAX_LENGTH = 200  # argon2 hashes anything; a limit keeps one request from costi
 # One reset email per account in this many seconds, however often someone asks.
 RESET_EMAIL_EVERY_S = 300
 # Stands in for an account that does not exist, so the work done is the same.
-_NOBODY = SimpleNamespace(id=0, email="nobody@invalid", password_hash="", active=False)
+_NOBODY = SimpleNamespace(id=0, email="nobody@invalid", password_hash="", active=False)  # nosec B106 (an empty hash: no password)
 
 
 def _epoch(now: dt.datetime | None) -> int:

@@ -27,8 +27,7 @@ from ..models import (
 )
 from . import scope
 
-# The stages an introduction passes in order; declined, withdrawn and ended are ways out.
-FUNNEL_STAGES = ("suggested", "requested", "introduced", "active")
+FUNNEL_STAGES = catalogue.INTRODUCTION_FUNNEL_STAGES
 DEFAULT_MONTHS = 12
 
 

@@ -90,7 +90,7 @@ def register():
     if not created and not _was_issued(values["idempotency_key"]):
         # Someone else's key sent again (copied from a page, a history, a log): the group
         # exists, but its private link belongs to the browser that was given the form.
-        session["registered"] = {"group_id": None, "token": None, "at": int(time.time())}
+        session["registered"] = {"group_id": None, "token": None, "at": int(time.time())}  # nosec B105
         return redirect(url_for("web.register_done"), code=303)
     # The edit token travels to the confirmation page in the signed session cookie so that it
     # never appears in a URL that might be logged, and a reload does not lose it.
