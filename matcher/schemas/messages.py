@@ -51,6 +51,8 @@ FIXED = (
     N_("Each language may be listed once."),
     N_("More language speakers than is plausible for the number of residents."),
     N_("Give something to change."),
+    N_("Give a time within the years 10 to 9990."),
+    N_("String does not match expected pattern."),
     N_("No postcode was given"),
     N_("a language name or code is required"),
 )
