@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..domain import catalogue
+from . import translation
 
 __all__ = ["action_label", "actor_label", "change_lines", "entity_label"]
 
@@ -126,6 +127,30 @@ _VALUE_TERMS = {
     "role": catalogue.ROLES, "nation": catalogue.NATIONS,
     "safeguarding_status": catalogue.SAFEGUARDING_STATUSES,
 }
+# The emails, by template, as a reader would name them.
+EMAILS = {
+    "coordinator_digest": N_("Coordinators' daily summary"),
+    "edit_link": N_("Private link to a registration"),
+    "introduction_declined": N_("Introduction declined"),
+    "introduction_ended": N_("Introduction ended"),
+    "introduction_made_group": N_("Introduction made (to the group)"),
+    "introduction_made_home": N_("Introduction made (to the care home)"),
+    "introduction_requested_coordinator": N_("Introduction requested (to the coordinators)"),
+    "introduction_requested_group": N_("Introduction requested (to the group)"),
+    "introduction_withdrawn": N_("Introduction withdrawn"),
+    "invitation": N_("Invitation to Kith"),
+    "password_reset": N_("Password reset"),
+    "registration_approved": N_("Registration approved"),
+    "registration_declined": N_("Registration declined"),
+    "registration_received": N_("Registration received"),
+    "safeguarding_expiry": N_("Safeguarding check expiring"),
+    "visit_changed": N_("Visit changed"),
+    "visit_feedback": N_("How did the visit go?"),
+    "visit_planned": N_("Visit planned"),
+    "visit_reminder": N_("Visit reminder"),
+    "visiting_restricted": N_("Visiting restricted"),
+}
+RECIPIENTS = {**{role.code: role.label for role in catalogue.ROLES}, "group": N_("The group")}
 YES, NO, NONE = N_("Yes"), N_("No"), N_("(none)")
 ERASED, CHANGED = N_("(erased)"), N_("changed (not shown)")
 ARROW = N_("{field}: {old} → {new}")
@@ -181,10 +206,11 @@ def _when(text: str) -> str | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
+    # The month in the reader's language ("4 Rhag 2026"), as the rest of the page.
     if len(text) == 10:
-        return f"{value.day} {value:%b %Y}"
+        return translation.format_date(value.date(), "d MMM y")
     value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-    return f"{value.day} {value:%b %Y %H:%M} UTC"
+    return f"{translation.format_date(value.date(), 'd MMM y')} {value:%H:%M} UTC"
 
 
 def _value(entity_type: str, key: str, value: Any, gettext: Gettext) -> str:
@@ -194,6 +220,9 @@ def _value(entity_type: str, key: str, value: Any, gettext: Gettext) -> str:
         return gettext(ERASED)
     if isinstance(value, bool):
         return gettext(YES if value else NO)
+    named = {"template": EMAILS, "recipient_role": RECIPIENTS}.get(key)
+    if named and isinstance(value, str) and value in named:
+        return gettext(named[value])
     terms = _terms_for(entity_type, key)
     if terms and isinstance(value, str):
         labels = catalogue.labels(terms)

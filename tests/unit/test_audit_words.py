@@ -55,3 +55,24 @@ def test_actors_are_people_or_named_channels():
     assert actor_label("user:7:coord@example.org") == "coord@example.org"
     assert actor_label("group-link:12") == "The group, through its private link"
     assert actor_label("system") == "Kith (automatic)"
+
+
+def test_an_email_is_named_by_what_it_says_and_to_whom_not_by_its_template():
+    lines = change_lines("outbox_messages", "email", {
+        "template": "visit_feedback", "recipient_role": "care_home",
+        "sent_at": "2026-12-04T09:30:00Z"})
+    assert lines[:2] == ["Email: How did the visit go?", "To: Care-home staff"]
+    assert lines[2].endswith("4 Dec 2026 09:30 UTC")
+    assert change_lines("outbox_messages", "email", {"recipient_role": "group"}) == [
+        "To: The group"]
+
+
+def test_audit_dates_are_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale("cy"):
+        from flask_babel import gettext
+
+        lines = change_lines("outbox_messages", "email", {
+            "template": "registration_received", "approved_at": "2026-12-04"}, gettext)
+    assert lines == ["E-bost: Cofrestriad wedi dod i law", "Wedi'i gymeradwyo: 4 Rhag 2026"]
