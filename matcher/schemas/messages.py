@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from ..domain import catalogue
+
 __all__ = ["TEMPLATES", "translate", "translate_errors"]
 
 
@@ -101,10 +103,35 @@ TEMPLATES = (
 SERVICE_TEMPLATES = (
     N_("There is no {noun} with id {id}."),
     N_("You do not have access to this {noun}."),
+    N_("There is no user with the email {email}."),
+    N_("Only coordinators and admins may add {noun}."),
+    N_("This postcode is in {nation}; you coordinate {own_nation}."),
+    N_("You coordinate {own_nation}; you cannot see {nation}."),
+    N_("Unknown nation {code}."),
+    N_("Only the group or your network coordinator can mark an introduction {status}."),
+    N_("This introduction is already {status}: there is nothing to answer."),
+    N_("This introduction is already {status}."),
+    N_("Review {id} was already answered: {review_status}."),
 )
 TEMPLATES += SERVICE_TEMPLATES
 # Values that are themselves words (a character's kind, a place, a kind of record), translated.
 WORD_VALUES = frozenset({"reason", "place", "noun"})
+# Values that are codes or lower-cased labels of the vocabulary, shown by their label.
+_NATIONS = {term.code: term.label for term in catalogue.NATIONS}
+_STATUSES = {term.label.lower(): term.label for term in catalogue.INTRODUCTION_STATUSES}
+_REVIEW_STATUSES = {"same": N_("the same home"), "different": N_("a different home")}
+
+
+def _word(key: str, value: str, gettext: Callable[[str], str]) -> str:
+    if key in WORD_VALUES:
+        return gettext(value)
+    if key in ("nation", "own_nation") and value in _NATIONS:
+        return gettext(_NATIONS[value])
+    if key == "status" and value in _STATUSES:
+        return gettext(_STATUSES[value]).lower()
+    if key == "review_status" and value in _REVIEW_STATUSES:
+        return gettext(_REVIEW_STATUSES[value])
+    return value
 N_("Invalid JSON body.")
 N_("care home")
 N_("community group")
@@ -113,6 +140,8 @@ N_("visit")
 N_("allocation")
 N_("account")
 N_("import review")
+N_("care homes")
+N_("groups")
 N_("Only coordinators and admins may use the network tools.")
 N_("Only admins may read the audit trail.")
 N_("You cannot make this change to the visit.")
@@ -151,7 +180,7 @@ def translate(message, gettext: Callable[[str], str]) -> str:
             welsh = gettext(template)
             if welsh == template:
                 return text
-            values = {key: gettext(value) if key in WORD_VALUES else value
+            values = {key: _word(key, value, gettext)
                       for key, value in found.groupdict().items()}
             stop = "." if text.endswith(".") and not template.endswith(".") else ""
             return _fill(welsh, values) + stop

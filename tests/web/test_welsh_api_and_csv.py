@@ -130,3 +130,28 @@ def test_reasons_in_welsh_with_plurals_dates_and_language_names(app):
         assert reasons.capacity(1) == "has capacity for 1 more visit a month"
         assert reasons.safeguarding_check("DBS", "expired", "2026-03-03").startswith(
             "DBS check expired on 3 March 2026")
+
+
+def test_a_refusal_naming_nations_names_them_in_welsh(client, make_user):
+    _, wales = make_user("coordinator", nation="wales")
+    english = client.get("/api/v1/match-lists?nation=england", headers=wales)
+    welsh = client.get("/api/v1/match-lists?nation=england", headers={**wales, **CY})
+    assert english.status_code == welsh.status_code == 403
+    assert english.get_json()["message"] == "You coordinate wales; you cannot see england."
+    assert welsh.get_json()["message"] == (
+        "Y wlad rydych chi'n ei chydlynu: Cymru; ni allwch weld Lloegr.")
+
+
+def test_service_refusals_with_values_read_in_welsh(app):
+    from flask_babel import force_locale, gettext
+
+    from matcher.schemas.messages import translate
+
+    with app.test_request_context("/"), force_locale("cy"):
+        assert translate("Only coordinators and admins may add care homes.", gettext) == (
+            "Dim ond cydlynwyr a gweinyddwyr sy'n gallu ychwanegu cartrefi gofal.")
+        assert translate("This introduction is already introduced: there is nothing to "
+                         "answer.", gettext) == (
+            "Statws y cyflwyniad hwn yw 'wedi'u cyflwyno' eisoes: does dim i'w ateb.")
+        assert translate("Review 3 was already answered: same.", gettext) == (
+            "Mae adolygiad 3 wedi'i ateb eisoes: yr un cartref.")
