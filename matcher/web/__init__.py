@@ -9,6 +9,7 @@ def register_web(app: Flask) -> None:
     """Register the ``web`` blueprint, its template helpers and its error pages."""
     from . import (  # noqa: F401  (routes)
         admin,
+        allocations,
         auth,
         care_home,
         coordinator,
