@@ -9,7 +9,7 @@ import threading
 
 import icalendar
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from matcher.domain.visits import LONDON
 from matcher.models import AuditLog, OutboxMessage, PairOutcome, User, VisitFeedback
@@ -158,6 +158,7 @@ def test_two_workers_at_once_send_each_message_once(app, db):
         # Everything this test commits is removed at the end, audit entries included, so
         # later tests see the database as the rollback fixture leaves it.
         first_audit = (session.scalar(select(func.max(AuditLog.id))) or 0) + 1
+        first_message = (session.scalar(select(func.max(OutboxMessage.id))) or 0) + 1
         home = make_home(db, name="Two Workers Home", contact_email="two.home@example.org")
         group = make_group(db, name="Two Workers Choir", contact_email="two.choir@example.org")
         intro = introductions.create_introduction(session, home, group, SYSTEM,
@@ -200,8 +201,10 @@ def test_two_workers_at_once_send_each_message_once(app, db):
     finally:
         with app.app_context():
             db.session.rollback()
-            db.session.execute(delete(OutboxMessage).where(
-                OutboxMessage.event_key.like(f"%:{ids[2]}%")))
+            # The visit's messages and the introduction's (sent to the same two addresses).
+            db.session.execute(delete(OutboxMessage).where(or_(
+                OutboxMessage.id >= first_message,
+                OutboxMessage.to_email.in_(("two.home@example.org", "two.choir@example.org")))))
             db.session.execute(delete(CareHome).where(CareHome.id == ids[0]))
             db.session.execute(delete(CommunityGroup).where(CommunityGroup.id == ids[1]))
             db.session.execute(delete(AuditLog).where(AuditLog.id >= first_audit))
