@@ -47,7 +47,11 @@ def test_schemathesis_finds_nothing_with_every_check(server, tmp_path):
     run = subprocess.run(
         [str(cli), "run", f"{base_url}/api/openapi.json", "--checks", "all",
          "--max-examples", str(EXAMPLES), "--seed", "1", "--generation-database", "none",
-         "--no-color", "--header", f"Authorization: Bearer {token}", "--workers", "2"],
+         "--no-color", "--header", f"Authorization: Bearer {token}",
+         # One worker: hypothesis describes its filters with ast.parse, which is not
+         # thread-safe in this CPython 3.11 ("AST constructor recursion depth mismatch",
+         # CPython gh-106905): with two workers a CI run failed with a Runtime Error.
+         "--workers", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
     assert "Configuration:" in output and "schemathesis.toml" in output  # the hooks applied
