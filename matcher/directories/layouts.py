@@ -592,13 +592,30 @@ def _build_group(row: Row) -> GroupRecord:
         works_with_children=_parse_bool(row, "works_with_children"),
         contact_name=row.text("contact_name"), contact_email=row.text("contact_email"),
         contact_phone=row.text("contact_phone"), row_number=row.number,
+        preferred_language=_parse_correspondence(row),
     )
+
+
+# The language Kith writes to a group in, by its code or its name in either language.
+_CORRESPONDENCE = {"cy": "cy", "welsh": "cy", "cymraeg": "cy",
+                   "en": "en", "english": "en", "saesneg": "en"}
+
+
+def _parse_correspondence(row: Row) -> str | None:
+    value = row.get("preferred_language")
+    if not value:
+        return None
+    code = _CORRESPONDENCE.get(value.strip().casefold())
+    if code is None:
+        raise RowError(f"{row.label('preferred_language')}: {value!r} is not cy (Welsh) or "
+                       "en (English)")
+    return code
 
 
 _GROUP_COLUMNS = ("external_id", "name", "kind", "description", "interests", "languages",
                   "postcode", "travel_radius_km", "availability", "capacity_per_month",
                   "offers_remote", "works_with_children", "contact_name", "contact_email",
-                  "contact_phone")
+                  "contact_phone", "preferred_language")
 
 GROUPS = Layout(
     name="groups",

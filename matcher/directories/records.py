@@ -60,6 +60,7 @@ class GroupRecord:
     contact_email: str | None
     contact_phone: str | None
     row_number: int
+    preferred_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

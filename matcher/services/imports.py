@@ -579,6 +579,7 @@ def _group_payload(record: GroupRecord) -> dict[str, Any]:
         "offers_remote": record.offers_remote,
         "works_with_children": record.works_with_children,
         "contact": {k: v for k, v in contact.items() if v} or None,
+        "preferred_language": record.preferred_language,
         "consent": True,  # the schema insists; the import records no consent (see above)
     }
     return {k: v for k, v in payload.items() if v is not None}

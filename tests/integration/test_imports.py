@@ -276,6 +276,32 @@ def test_group_rows_failing_the_api_rules_are_rejected(runner, db, tmp_path):
     assert kinds == {"Good Choir": "choir", "Blank Kind": "other"}
 
 
+def test_groups_csv_sets_the_language_kith_writes_in(runner, db, tmp_path):
+    path = tmp_path / "groups.csv"
+    path.write_text(
+        "external_id,name,postcode,preferred_language\n"
+        "A,Côr Meibion,LL55 1AA,Cymraeg\n"
+        "B,Knit and Natter,CF10 1EP,en\n"
+        "C,Ysgol Gynradd,LL55 1AA,cy\n"
+        "D,Chess Club,CF10 1EP,\n", encoding="utf-8")
+    result = run(runner, "import", "groups", path)
+    assert result.exit_code == 0, result.output
+    chosen = {g.external_key: g.preferred_language
+              for g in db.session.scalars(select(CommunityGroup))}
+    assert chosen == {"import:A": "cy", "import:B": "en", "import:C": "cy", "import:D": "en"}
+    # A blank cell on a second import keeps the choice; a wrong one names the column.
+    path.write_text("external_id,name,postcode,preferred_language\n"
+                    "A,Côr Meibion,LL55 1AA,\n"
+                    "B,Knit and Natter,CF10 1EP,French\n", encoding="utf-8")
+    result = run(runner, "import", "groups", path)
+    assert result.exit_code == 1
+    assert "row 3: column 'preferred_language': 'French' is not cy (Welsh) or en" in result.output
+    result = run(runner, "import", "groups", path, "--skip-invalid")
+    db.session.expire_all()
+    assert db.session.scalar(select(CommunityGroup.preferred_language)
+                             .filter_by(external_key="import:A")) == "cy"
+
+
 def test_a_withdrawn_group_is_not_brought_back(runner, db):
     assert run(runner, "import", "groups", DIRECTORIES / "groups.csv",
                "--skip-invalid").exit_code == 0
