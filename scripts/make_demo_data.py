@@ -889,6 +889,25 @@ def haversine(lat1, lon1, lat2, lon2) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
+# Who is written to in Welsh (the Active Offer): groups whose name is in Welsh, and homes where
+# at least two residents in five speak Welsh. Decided after the random draws, so the rest of
+# the data set is the same as without it.
+WELSH_NAME_WORDS = {"ysgol", "cylch", "capel", "côr", "eglwys", "merched", "clwb", "cymdeithas",
+                    "aelwyd", "urdd", "menter", "cyfeillion", "gwirfoddolwyr"}
+WELSH_SPELLINGS = {"welsh", "cy", "cymraeg"}
+
+
+def correspond_in_welsh(record: dict) -> bool:
+    """Whether the demo's contact for ``record`` (a home or a group) chose Welsh."""
+    if "residents" in record:
+        welsh = sum(entry["residents"] for entry in record["languages"]
+                    if entry["language"].casefold() in WELSH_SPELLINGS)
+        return welsh * 5 >= record["residents"] * 2
+    words = {word.strip("(),.").casefold() for word in record["name"].split()}
+    speaks = {lang.casefold() for lang in record["languages"]} & WELSH_SPELLINGS
+    return bool(speaks and words & WELSH_NAME_WORDS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261128)
@@ -909,6 +928,9 @@ def main() -> None:
     missing = set(KINDS) - {g["kind"] for g in groups}
     if missing:
         raise SystemExit(f"no groups of kind {sorted(missing)}; try another seed")
+    for record in (*homes, *groups):
+        if correspond_in_welsh(record):
+            record["preferred_language"] = "cy"
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("care_homes.json", homes), ("groups.json", groups)):
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"

@@ -258,3 +258,16 @@ def test_group_fields_are_in_range():
     schools = [g["travel_radius_km"] for g in GROUPS if g["kind"] == "school"]
     volunteers = [g["travel_radius_km"] for g in GROUPS if g["kind"] == "volunteer"]
     assert sum(schools) / len(schools) < sum(volunteers) / len(volunteers)
+
+
+def test_welsh_speaking_contacts_are_written_to_in_welsh():
+    """The Active Offer in the demo: the Caernarfon tour home and the groups with Welsh names
+    that speak Welsh chose Welsh; nobody outside Wales did."""
+    welsh_homes = {h["name"] for h in HOMES if h.get("preferred_language") == "cy"}
+    assert "Plas Eryri" in welsh_homes
+    welsh_groups = [g for g in GROUPS if g.get("preferred_language") == "cy"]
+    assert len(welsh_groups) >= 10
+    assert {"Cylch Meithrin Caernarfon", "Ysgol Bryn Celyn"} <= {g["name"] for g in welsh_groups}
+    for record in [*welsh_groups, *(h for h in HOMES if h["name"] in welsh_homes)]:
+        assert nation(record) == "wales", record["name"]
+    assert {r.get("preferred_language", "en") for r in HOMES + GROUPS} == {"cy", "en"}
