@@ -13,7 +13,7 @@ from ..domain import catalogue
 from ..extensions import db
 from ..i18n import current_language
 from ..schemas.users import InvitationSchema
-from ..services import users
+from ..services import records, users
 from ..services.errors import InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from .base import NATION_LABELS, bp, roles_required, service_abort, translated
@@ -52,10 +52,23 @@ def coordinator_users():
         role_labels=ROLE_LABELS)
 
 
+def _invited_home(number: str):
+    """The home the form's number names, when it is one the signed-in user may see: shown
+    beside the number so that a mistyped one is noticed before the invitation goes."""
+    if not number.isdigit() or len(number) > 9:
+        return None
+    try:
+        return records.get_home(db.session, int(number), _actor())
+    except ServiceError:
+        return None
+
+
 def _invite_form(values: dict, errors: FormErrors | None, status: int = 200):
     roles = users.invitable_roles(_actor())
     return render_template(
         "coordinator/user_invite.html", values=values, errors=errors,
+        invited_home=None if errors and errors.get("care_home_id")
+        else _invited_home(values.get("care_home_id") or ""),
         role_choices=[{"value": role, "text": ROLE_LABELS[role]} for role in roles],
         nation_choices=[{"value": "", "text": _("Choose a nation")}]
         + [{"value": code, "text": label} for code, label in NATION_LABELS.items()],

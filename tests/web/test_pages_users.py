@@ -131,6 +131,29 @@ def test_coordinators_manage_only_their_nations_staff(make_user, make_home, sign
     ).status_code == 303
 
 
+def test_a_homes_page_leads_to_inviting_its_staff_and_the_form_names_the_home(
+        make_user, make_home, sign_in, client):
+    welsh_home = make_home(name="Plas Menai")
+    english_home = make_home(name="Rose Court", postcode="SW1A 1AA")
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    page = client.get(f"/care-homes/{welsh_home.id}/partners").get_data(as_text=True)
+    link = f"/coordinator/users/new?care_home_id={welsh_home.id}"
+    assert f'href="{link}"' in page and "Invite staff for this home" in page
+    form = client.get(link).get_data(as_text=True)
+    assert f'value="{welsh_home.id}"' in form
+    assert f"Number {welsh_home.id} is <strong data-own-words>Plas Menai</strong>" in form
+    # A home outside the coordinator's nation is not named (nor is it invitable).
+    form = client.get(f"/coordinator/users/new?care_home_id={english_home.id}"
+                      ).get_data(as_text=True)
+    assert "Rose Court" not in form and "The number in the care home" in form
+    # Staff of a home do not get the link.
+    client.post("/logout")
+    staff, _ = make_user("care_home", password=PASSWORD, care_home_id=welsh_home.id)
+    sign_in(staff.email, PASSWORD)
+    page = client.get(f"/care-homes/{welsh_home.id}/partners").get_data(as_text=True)
+    assert "Invite staff for this home" not in page
+
+
 def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
     _sign_in_as(make_user, sign_in, "admin")
     form = client.get("/coordinator/users/new").get_data(as_text=True)
