@@ -122,12 +122,17 @@ def test_withdrawn_and_deleted_partners_leave_memory_and_the_saved_index(db, tmp
     ids = _groups(db, 5)
     withdrawn, deleted = (db.session.get(CommunityGroup, i) for i in ids[:2])
     withdrawn.name, deleted.name = "Zofia Kowalska Singers", "Dafydd Hughes Knitters"
+    # Words only the erased texts hold: the saved vocabulary must not keep them either.
+    withdrawn.description = "Ask for Przybyszewski at the Llanfairpwll bakery."
+    deleted.description = "Knitting with Gwenllianfach on Tuesdays."
     versions.bump(db.session, versions.PARTNERS)
     db.session.flush()
     cache = matching.RankerCache(index_dir=tmp_path, check_every=0)
     cache.save(db.session)  # what build-ranking-index writes
     names = (b"Zofia Kowalska Singers", b"Dafydd Hughes Knitters")
     assert all(name in _saved_bytes(tmp_path) for name in names)
+    words = (b"przybyszewsk", b"llanfairpwl", b"gwenllianfach")
+    assert all(word in _saved_bytes(tmp_path) for word in words)
 
     privacy.erase_group(db.session, withdrawn, SYSTEM)
     records.delete_group(db.session, deleted, SYSTEM)
@@ -138,6 +143,9 @@ def test_withdrawn_and_deleted_partners_leave_memory_and_the_saved_index(db, tmp
     for name in names:
         assert name not in in_memory
         assert name not in _saved_bytes(tmp_path)
+    for word in words:
+        assert word not in _saved_bytes(tmp_path)
+        assert not any(word.decode() in column for column in ranker.tfidf_.columns)
     assert sorted(m.partner_id for m in ranker.rank(_home())) == ids[2:]
     # A worker starting later memory-maps the rewritten index: still nobody erased.
     fresh = matching.RankerCache(index_dir=tmp_path).ranker(db.session)

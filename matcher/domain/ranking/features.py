@@ -448,6 +448,8 @@ class TfidfIndex:
         size = len(self.analyser.stems)
         self.col_of_stem = np.full(size, -1, dtype=np.int32)
         for col, name in enumerate(self.columns):
+            if not name:  # a forgotten word: its column stays, matched by no text
+                continue
             sid = self.analyser.stem_id(name)
             if sid >= len(self.col_of_stem):
                 grown = np.full(sid + 1, -1, dtype=np.int32)
@@ -473,6 +475,21 @@ class TfidfIndex:
             rows, cols, counts = rows[keep], cols[keep], counts[keep]
         indptr = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
         return sp.csr_matrix((counts, cols, indptr), shape=(n_rows, len(self.columns)))
+
+    def forget_unused(self, used: np.ndarray) -> int:
+        """Blank the words of the columns not in ``used`` (no partner's text has them any
+        more, e.g. a withdrawn group's description): a saved index must not keep a word
+        only an erased text held. Columns keep their places and idf, so stored rows stay
+        valid; a text with such a word scores as if it had never been seen, as after a
+        refit. Returns how many words were forgotten."""
+        keep = np.zeros(len(self.columns), dtype=bool)
+        keep[np.asarray(used, dtype=np.int64)] = True
+        gone = [col for col, name in enumerate(self.columns) if name and not keep[col]]
+        if gone:
+            for col in gone:
+                self.columns[col] = ""
+            self._rebuild_lookup()
+        return len(gone)
 
     def transform_many(self, rows, stem_ids, counts, n_rows: int) -> sp.csr_matrix:
         """Weighted, l2-normalised rows for analysed texts (unknown stems are dropped)."""

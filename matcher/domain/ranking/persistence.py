@@ -28,6 +28,8 @@ def save(ranker, path: str | Path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     seg = ranker.main_
+    # Only the words partners still use are written (erased texts leave nothing behind).
+    ranker.tfidf_.forget_unused(np.unique(seg.tf_keys // seg.n) if seg.n else [])
     for name in SEGMENT_ARRAYS:
         np.save(path / f"{name}.npy", np.ascontiguousarray(getattr(seg, name)))
     np.save(path / "idf.npy", np.asarray(ranker.tfidf_.idf, dtype=np.float64))
