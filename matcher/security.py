@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -116,6 +116,14 @@ def public_url(path: str) -> str:
     if not base and config.get("SERVER_NAME"):
         base = f"{config['PREFERRED_URL_SCHEME']}://{config['SERVER_NAME']}"
     return base + path
+
+
+def absolute_url_for(endpoint: str, **values) -> str:
+    """``url_for`` made absolute from the configured address (see `public_url`); only
+    without one does it fall back to the request's own address."""
+    path = url_for(endpoint, **values)
+    absolute = public_url(path)
+    return absolute if absolute != path else url_for(endpoint, _external=True, **values)
 
 
 def register_security(app: Flask) -> Talisman:

@@ -15,6 +15,7 @@ from flask import (
 
 from ..extensions import db, rate_limited
 from ..models import CommunityGroup
+from ..security import absolute_url_for
 from ..services import records
 from ..services.errors import InvalidInput
 from ..services.uow import unit_of_work
@@ -112,6 +113,6 @@ def register_done():
     group = db.session.get(CommunityGroup, info["group_id"]) if info else None
     if group is None or group.edit_token_hash != records.hash_edit_token(info.get("token", "")):
         return redirect(url_for("web.register"))
-    edit_url = url_for("web.group_edit", token=info["token"], _external=True)
+    edit_url = absolute_url_for("web.group_edit", token=info["token"])
     return render_template("public/register_done.html", group=group, edit_url=edit_url,
                            homes=homes_near(group))

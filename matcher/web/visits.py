@@ -16,6 +16,7 @@ from ..extensions import db, rate_limited
 from ..i18n import current_language
 from ..schemas.messages import translate
 from ..schemas.visits import VisitInputSchema
+from ..security import absolute_url_for
 from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
@@ -54,7 +55,7 @@ def _secret() -> str:
 
 def calendar_url(token: str) -> str:
     """The absolute address a calendar app subscribes to."""
-    return url_for("web.calendar_feed", token=token, _external=True)
+    return absolute_url_for("web.calendar_feed", token=token)
 
 
 PLAN_ORDER = ["introduction_id", "date", "time", "duration_minutes", "mode", "repeat",

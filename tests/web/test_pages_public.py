@@ -137,6 +137,16 @@ def test_registration_is_pending_and_shows_the_private_edit_link(app, client, db
     assert "dafydd@example.org" not in done
 
 
+def test_the_private_link_uses_the_configured_address_not_the_requests_host(app, client,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://kith.example.org/")
+    register(client)
+    done = client.get("/register/done").get_data(as_text=True)
+    token = edit_token_from(done)
+    assert f"https://kith.example.org/groups/edit/{token}" in done
+    assert "http://localhost" not in done  # the request's own address (any client sets it)
+
+
 def test_double_submit_stores_one_group(client, db):
     key = control_value(client.get("/register").get_data(as_text=True), "idempotency_key")
     form = group_form(name="Twice Sent Choir", idempotency_key=key)
