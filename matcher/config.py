@@ -112,10 +112,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POSTCODE_INDEX_PATH", None, str,
             "the compact offline postcode index (rebuilt by itself when the data package "
             "changes)", shown_default="`instance/postcode-index-<data version>-f<format>.bin`"),
-    Setting("GEOCODER_ONLINE_PROVIDER", None, str,
-            "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
-    Setting("GEOCODER_ONLINE_DOMAIN", None, str,
-            "an optional online geocoder for street addresses (e.g. a self-hosted Nominatim)"),
     Setting("PRIVACY_NOTICE_VERSION", "2026-12", str, "stored with every consent"),
     Setting("PURGE_PENDING_AFTER_DAYS", 90, int,
             "registrations never approved are purged after this"),
