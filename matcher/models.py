@@ -107,7 +107,10 @@ class CareHome(TimestampMixin, GeocodedMixin, db.Model):
 
 class CommunityGroup(TimestampMixin, GeocodedMixin, db.Model):
     __tablename__ = "community_groups"
-    __table_args__ = (Index("ix_groups_status_nation", "status", "nation"),)
+    # The charts count registrations a month by range, nationally and by nation.
+    __table_args__ = (Index("ix_groups_status_nation", "status", "nation"),
+                      Index("ix_groups_created_at", "created_at"),
+                      Index("ix_groups_nation_created_at", "nation", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_key: Mapped[str | None] = mapped_column(String(300), unique=True)
@@ -159,6 +162,7 @@ class Introduction(TimestampMixin, db.Model):
     __table_args__ = (
         Index("uq_introduction_open_pair", "care_home_id", "group_id", unique=True,
               sqlite_where=text(_OPEN_INTRODUCTION), postgresql_where=text(_OPEN_INTRODUCTION)),
+        Index("ix_introductions_created_at", "created_at"),  # the charts' monthly counts
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -252,7 +256,8 @@ class VisitOccurrence(db.Model):
     missed), named by its planned start in UTC."""
 
     __tablename__ = "visit_occurrences"
-    __table_args__ = (UniqueConstraint("visit_id", "key", name="uq_visit_occurrence"),)
+    __table_args__ = (UniqueConstraint("visit_id", "key", name="uq_visit_occurrence"),
+                      Index("ix_visit_occurrences_status_starts_at", "status", "starts_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))

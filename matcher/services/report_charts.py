@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ..domain import catalogue
@@ -41,26 +41,23 @@ def months_back(today: dt.date, count: int) -> list[str]:
     return out[::-1]
 
 
-def _month(session: Session, column) -> ColumnElement[str]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
 def _start(month: str) -> dt.datetime:
     year, number = (int(part) for part in month.split("-"))
     return dt.datetime(year, number, 1, tzinfo=dt.UTC)
 
 
+def _next(month: str) -> dt.datetime:
+    start = _start(month)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def _per_month(session: Session, query, column, months: list[str]) -> list[int]:
-    bucket = _month(session, column).label("month")
-    start = _start(months[0])
-    end = _start(months[-1]).replace(day=28) + dt.timedelta(days=4)
-    end = end.replace(day=1)
-    rows = session.execute(
-        query.with_only_columns(bucket, func.count()).where(column >= start, column < end)
-        .group_by(bucket)).all()
-    found = {str(month): int(count) for month, count in rows}
+    """How many rows of ``query`` fall in each month of ``column``: one range count a month
+    in one statement, each answered from an index on ``column`` (formatting every row's
+    month and grouping took a second and more at a million registrations)."""
+    counts = [query.with_only_columns(literal(month).label("month"), func.count())
+              .where(column >= _start(month), column < _next(month)) for month in months]
+    found = {str(month): int(count) for month, count in session.execute(union_all(*counts))}
     return [found.get(month, 0) for month in months]
 
 
