@@ -7,7 +7,6 @@ from flask import current_app, jsonify
 from flask.views import MethodView
 
 from ..domain import catalogue
-from ..domain.ranking.components import resolve_weights
 from ..extensions import db
 from ..models import GROUP_KINDS
 from ..presentation.reasons import with_reasons
@@ -40,17 +39,29 @@ class CommaList(BoundedList):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+ALL_ZERO = ("With every weight 0 (these and the configured ones) no component counts: every "
+            "score is 0, the reasons are still given, and the order is the tie-break alone: "
+            "when the home's visits are restricted, partners who keep in touch remotely "
+            "first; then nearest first; then the lowest group id.")
+
+
+def _weight(name: str) -> ma.fields.Float:
+    return ma.fields.Float(validate=ma.validate.Range(min=0, max=100), metadata={
+        "description": (f"The weight of the {name} component for this request, over the "
+                        f"configured one (RANKING_WEIGHTS); 0 leaves it out. " + ALL_ZERO)})
+
+
 class MatchArgs(ma.Schema):
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
     radius_km = ma.fields.Float(validate=ma.validate.Range(min=0.5, max=200))
     kinds = CommaList(ma.fields.String(validate=ma.validate.OneOf(GROUP_KINDS)),
                       max_items=len(GROUP_KINDS))
     languages = CommaList(LanguageName(), max_items=30)
-    weight_distance = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
-    weight_interests = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
-    weight_language = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
-    weight_availability = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
-    weight_capacity = ma.fields.Float(validate=ma.validate.Range(min=0, max=100))
+    weight_distance = _weight("distance")
+    weight_interests = _weight("interests")
+    weight_language = _weight("language")
+    weight_availability = _weight("availability")
+    weight_capacity = _weight("capacity")
 
     @ma.post_load
     def _weights(self, data, **kwargs):
@@ -58,11 +69,6 @@ class MatchArgs(ma.Schema):
                  if f"weight_{name}" in data}
         if given:
             # The ranker lays them over the configured weights (`resolve_weights`).
-            try:
-                resolve_weights(current_app.config["RANKING_WEIGHTS"], given)
-            except ValueError:
-                raise ma.ValidationError("At least one weight must be above 0.",
-                                         "weights") from None
             data["weights"] = given
         if "languages" in data:
             data["languages"] = [lang["tag"] for lang in data["languages"]]
@@ -117,7 +123,8 @@ class MatchSafeguardingSchema(ma.Schema):
 
 
 class _MatchFields(ma.Schema):
-    score = ma.fields.Float(metadata={"description": "Weighted sum of the components, 0–1."})
+    score = ma.fields.Float(metadata={"description": (
+        "Weighted sum of the components, 0–1 (0 when every weight is 0).")})
     distance_km = ma.fields.Float()
     components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
     reasons = ma.fields.List(ma.fields.String(), metadata={
@@ -149,7 +156,8 @@ class HomeMatchSchema(_MatchFields):
 
 
 WEIGHTS_DESCRIPTION = ("The weights the scores were computed with, by component: the "
-                       "configured RANKING_WEIGHTS with this request's weight_* laid over them.")
+                       "configured RANKING_WEIGHTS with this request's weight_* laid over them "
+                       "(all 0 when every weight is 0: every score is then 0).")
 
 
 class HomeMatchesSchema(ma.Schema):

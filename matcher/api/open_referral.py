@@ -58,13 +58,10 @@ class ServiceListArgs(PageArgs):
                   "pattern": postcode_pattern(), KNOWN: "postcode"})
     proximity = ma.fields.Float(
         validate=ma.validate.Range(min=1, max=200_000),
-        metadata={"description": "Metres from the centroid of ``postcode``."})
-
-    @ma.validates_schema
-    def _proximity_needs_a_postcode(self, data, **kwargs):
-        if "proximity" in data and "postcode" not in data:
-            raise ma.ValidationError("Give the postcode to measure the proximity from.",
-                                     "postcode")
+        metadata={"description": (
+            "Only services within this many metres from the centroid of ``postcode`` (as "
+            "ORUK 3.0 words it). Without ``postcode`` there is no centre: ``proximity`` is "
+            "then ignored and the answer is the same as without it.")})
 
 
 class PageSchema(ma.Schema):

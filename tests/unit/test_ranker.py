@@ -261,12 +261,24 @@ def test_default_weights_come_from_the_ranker_and_are_validated():
     assert Weights.from_mapping({"distance": 1}).interests == DEFAULT_WEIGHTS["interests"]
     assert Weights.from_mapping({"distance": None}).distance == DEFAULT_WEIGHTS["distance"]
     for bad in ({"distance": -1}, {"distance": float("nan")}, {"colour": 1},
-                {k: 0 for k in DEFAULT_WEIGHTS}, {"distance": "far"}):
+                {"distance": "far"}):
         with pytest.raises(ValueError):
             Weights.from_mapping(bad)
     partners = [partner(1, at(EALING, 0.5)), partner(2, at(EALING, 8), interests=["chess"])]
     ranker = Ranker(weights={"interests": 0.0, "language": 0.0}).fit(partners)
     assert ids(ranker.rank(home(EALING, interests=["chess"]))) == [1, 2]
+
+
+def test_every_weight_zero_scores_zero_and_orders_nearest_first_then_by_id():
+    zero = {k: 0 for k in DEFAULT_WEIGHTS}
+    assert Weights.from_mapping(zero).as_tuple() == (0.0,) * len(DEFAULT_WEIGHTS)
+    partners = [partner(3, at(EALING, 2)), partner(1, at(EALING, 6), interests=["chess"]),
+                partner(2, at(EALING, 2))]
+    ranker = Ranker().fit(partners)
+    matches = ranker.rank(home(EALING, interests=["chess"]), weights=zero)
+    assert ids(matches) == [2, 3, 1]
+    assert all(m.score == 0.0 and m.reasons for m in matches)
+    assert ids(Ranker(weights=zero).fit(partners).rank(home(EALING))) == [2, 3, 1]
 
 
 def test_filters_for_kind_radius_and_language():
@@ -319,6 +331,10 @@ def test_reverse_matching_finds_homes_that_would_welcome_a_group():
     assert matches[0].to_dict()["home_id"] == 1
     remote = partner(101, BANGOR, travel=8, offers_remote=True)
     assert 4 in [m.home_id for m in ranker.rank_homes(remote)]
+    # Every weight 0: scores 0, homes taking visits in person first, then nearest first.
+    zero = ranker.rank_homes(choir, weights=dict.fromkeys(DEFAULT_WEIGHTS, 0.0))
+    assert [m.home_id for m in zero] == [2, 1, 5]
+    assert all(m.score == 0.0 and m.reasons for m in zero)
 
 
 def test_reverse_matching_needs_homes():
@@ -340,7 +356,7 @@ def test_rank_many_gives_exactly_what_rank_gives_whatever_the_options(seed):
                               remove_ids=rng.sample(range(1, 401), 30))
     homes = [random_home(i, rng) for i in range(70)]
     weights = [None, {"interests": 0.0}, {"language": 0.0, "availability": 0.0},
-               {"distance": 1.0, "capacity": 0.0}][seed % 4]
+               {"distance": 1.0, "capacity": 0.0}, dict.fromkeys(DEFAULT_WEIGHTS, 0.0)][seed]
     filters = [None, {"kinds": {"choir", "school"}}, {"languages": ["cy", "ur"]},
                {"radius_km": 30.0}, {"include_unapproved": True}][seed]
     k = [1, 5, 20, 60][seed % 4]

@@ -9,7 +9,9 @@ safeguarding check a visit needs come after otherwise equal ones), distance and 
 The tier holds (1) when visits are restricted, partners offering video calls or letters;
 (2) partners serving one of the home's interests or sharing a language (with a positive
 weight), so distance only orders partners that are otherwise alike. Scores are therefore not
-always descending down the list.
+always descending down the list. With every weight 0 every score is 0 and no partner is in
+tier (2): remote partners first when visits are restricted, then nearest first, then the
+lowest partner id.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The scoring model, shared by both directions (home -> partners and partner -> homes).
 
 Each component is a named function giving values in [0, 1]; the score is their weighted sum
-divided by the sum of the weights (`score`), the weights being a vector keyed by component
-name (`weight_vector`, in `COMPONENTS` order). `resolve_weights` is the one place that decides
-which weights a query uses: the configured ones, overlaid by those of the request.
+divided by the sum of the weights (`score`; 0 when every weight is 0, `weight_sum`), the
+weights being a vector keyed by component name (`weight_vector`, in `COMPONENTS` order).
+`resolve_weights` is the one place that decides which weights a query uses: the configured
+ones, overlaid by those of the request.
 
 The sum is computed in a fixed order, distance-free terms first (`partial_score`) and then
 distance and availability (`finish_score`), so that the candidate search can bound scores

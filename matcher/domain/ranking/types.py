@@ -282,7 +282,8 @@ class HomeMatch:
 
 class Weights(Mapping[str, float]):
     """Component weights keyed by component name (`COMPONENTS`, from the catalogue); each
-    is a non-negative number, at least one positive. Scores divide by their sum.
+    is a non-negative number. Scores divide by their sum; with every weight 0 no component
+    counts, every score is 0 and the ranker's tie-break alone orders (`candidates.top`).
 
     ``Weights(distance=1)`` or ``Weights({"distance": 1})``: names left out take
     `DEFAULT_WEIGHTS`. Read a weight as ``w["distance"]`` or ``w.distance``.
@@ -303,8 +304,6 @@ class Weights(Mapping[str, float]):
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"weight '{name}' must be a non-negative number")
         object.__setattr__(self, "_values", tuple(float(merged[name]) for name in COMPONENTS))
-        if sum(self._values) <= 0:
-            raise ValueError("at least one weight must be positive")
 
     @classmethod
     def from_mapping(cls, mapping: Mapping | Weights | None,
