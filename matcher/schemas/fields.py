@@ -151,19 +151,24 @@ _PC_INWARD = r"[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}"
 
 def postcode_pattern(districts=None) -> str:
     """The pattern of a postcode ``parse_postcode`` reads, in any case and with separators
-    around its halves; with ``districts`` (outward codes), only postcodes in them."""
+    around its halves; with ``districts`` (outward codes), only postcodes in them. GIR, the
+    one outward code outside the usual shape, has only GIR 0AA (as ``parse_postcode``)."""
+    gir = _any_case("GIR") + _PC_SEPARATORS + _any_case("0AA")
     if districts is None:
-        outward = (r"(?:[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y]?[0-9][0-9A-Za-z]?|"
-                   + _any_case("GIR") + ")")
+        outward = r"[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y]?[0-9][0-9A-Za-z]?"
+        either = f"(?:{outward}{_PC_SEPARATORS}{_PC_INWARD}|{gir})"
     else:
         by_area: dict[str, list[str]] = {}
-        for code in sorted(districts):
+        for code in sorted(set(districts) - {"GIR"}):
             area = code[:2] if code[1:2].isalpha() else code[:1]
             by_area.setdefault(area, []).append(code[len(area):])
         outward = "(?:" + "|".join(
             _any_case(area) + "(?:" + "|".join(_any_case(rest) for rest in rests) + ")"
             for area, rests in by_area.items()) + ")"
-    return f"^{_PC_SEPARATORS}{outward}{_PC_SEPARATORS}{_PC_INWARD}{_PC_SEPARATORS}$"
+        alternatives = [f"{outward}{_PC_SEPARATORS}{_PC_INWARD}"] if by_area else []
+        alternatives += [gir] if "GIR" in districts else []
+        either = "(?:" + "|".join(alternatives or ["(?!)"]) + ")"
+    return f"^{_PC_SEPARATORS}{either}{_PC_SEPARATORS}$"
 
 
 # Marks a property the OpenAPI document narrows to what this server knows when it is served

@@ -1,11 +1,16 @@
-"""Rules stated, not enforced across fields: every weight 0 ranks by the tie-break alone, and
-the open feed's ``proximity`` without a postcode has no centre and no effect (issue #19)."""
+"""Rules stated, not enforced across fields: every weight 0 ranks by the tie-break alone, the
+open feed's ``proximity`` without a postcode has no centre and no effect, and the documented
+postcode pattern allows only what the geocoder reads (issue #19)."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from matcher.domain.postcodes import parse_postcode
 from matcher.domain.ranking import Weights
+from matcher.schemas.fields import postcode_pattern
 
 HOME = {"name": "Cartref Bangor", "postcode": "LL57 2PW", "residents": 30,
         "interests": ["singing", "gardening"],
@@ -116,3 +121,21 @@ def test_proximity_with_a_postcode_still_filters(client, network, path):
     assert set(near) <= set(_ids(client, path, "postcode=LL57 1DN&proximity=50000"))
     bad = client.get(f"{FEED}/{path}?postcode=NOT A POSTCODE&proximity=1000")
     assert bad.status_code == 422 and "postcode" in bad.json["errors"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(postcode_pattern(), fullmatch=True))
+def test_every_postcode_the_pattern_allows_is_read(text):
+    # GIR was allowed with any second half, which the geocoder refused: a 422 for a
+    # schema-valid request. Only GIR 0AA is a postcode with GIR.
+    assert parse_postcode(text).normalised
+
+
+def test_gir_has_only_its_one_postcode():
+    import re
+
+    assert re.search(postcode_pattern(), "gir 0aa")
+    assert not re.search(postcode_pattern(), "GIR 5HT")
+    assert not re.search(postcode_pattern({"GIR", "SW1A"}), "GIR 5HT")
+    assert re.search(postcode_pattern({"GIR", "SW1A"}), "GIR0AA")
+    assert not re.search(postcode_pattern({"SW1A"}), "GIR 0AA")
