@@ -84,33 +84,60 @@ def _if_match(data: dict) -> dict:
     return data
 
 
+_SERIES_RULES = (
+    " A start in the past is accepted (it records a visit that took place: no email or "
+    "reminder is sent for an occurrence already past). The end date of a repeating visit is "
+    "normalised and the answer shows what was stored: without one the series runs for a "
+    "year (until the same date a year after the first visit); one more than a year after "
+    "the first visit is brought back to that date; one before the first visit's date makes "
+    "the series just its first visit (and is stored as that date); a one-off keeps none.")
+_STORED_CONFLICT = (
+    "The request conflicts with what is stored: an in-person visit while the home's "
+    "visiting is not open{more}. Same body as a 422: ``code``, ``errors`` per field, "
+    "``message``, ``status``.")
+WINDOW_HEADER = "X-Visits-Window"
+
+
 @blp.route("/introductions/<int:intro_id>/visits")
 class IntroductionVisits(MethodView):
     @blp.arguments(VisitInputSchema())
     @blp.response(201, VisitSchema)
-    @blp.alt_response(409, description="The introduction is not introduced or active.")
+    @blp.alt_response(409, description=_STORED_CONFLICT.format(
+        more=", or an introduction that is not introduced or active"))
     def post(self, data, intro_id):
-        """Plan a visit (one-off or repeating) on an introduced or active introduction."""
         with service_errors(), unit_of_work(db.session):
             visit = visits.plan_visit(db.session, current_user(), intro_id, data)
         return _with_etag(visit)
+
+    post.__doc__ = ("Plan a visit (one-off or repeating) on an introduced or active "
+                    "introduction.\n\n" + _SERIES_RULES.strip())
 
 
 @blp.route("/visits")
 class VisitOccurrences(MethodView):
     @blp.arguments(VisitWindowArgs(), location="query")
-    @blp.response(200, OccurrenceRowSchema(many=True))
+    @blp.response(200, OccurrenceRowSchema(many=True), headers={WINDOW_HEADER: {
+        "description": "The window used, as an ISO 8601 interval in UTC, "
+                       "e.g. 2026-12-04T00:00:00Z/2027-03-06T00:00:00Z.",
+        "schema": {"type": "string"}}})
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """The occurrences in a window (``from``, ``to``; the next 92 days by default, the 92
-        days before ``to`` when only a past ``to`` is given; ``to`` after ``from``, at most 400
-        days apart) of the visits you may see, repeats expanded, soonest first."""
+        """The occurrences in a window of the visits you may see, repeats expanded, soonest
+        first.
+
+        The window is ``from`` to ``to``: from now for 92 days by default, the 92 days
+        before ``to`` when only a past ``to`` is given. Any window is answered, and the
+        ``X-Visits-Window`` header says which one was used: a ``to`` not after ``from`` is an
+        empty window (nothing in it; it ends where it starts), one more than 400 days long is
+        shortened to 400 days from its start, and times before 1900 or after 2199 count as
+        1900-01-01 and 2200-01-01 (UTC)."""
         check_page(pagination_parameters)
         with service_errors():
-            rows = visits.list_occurrences(db.session, current_user(), args)
+            rows, used = visits.occurrences_in_window(db.session, current_user(), args)
         pagination_parameters.item_count = len(rows)
         start = pagination_parameters.first_item
-        return rows[start:start + pagination_parameters.page_size]
+        return rows[start:start + pagination_parameters.page_size], {
+            WINDOW_HEADER: visits.window_header(*used)}
 
 
 @blp.route("/visits/<int:visit_id>")
@@ -123,11 +150,20 @@ class VisitById(MethodView):
 
     @blp.arguments(VisitPatchSchema())
     @blp.response(200, VisitSchema)
-    @blp.alt_response(409, description="The visit changed since your copy (stale version).")
+    @blp.alt_response(409, description=_STORED_CONFLICT.format(
+        more=(", a stale version (the visit changed since your copy), a cancelled visit, "
+              "an end date that fits only with a start not given (or a new start past the "
+              "stored end date, or an end date for a stored one-off), an occurrence the "
+              "visit does not have, or ``done``/``missed`` for one still to come")))
     def patch(self, data, visit_id):
-        """Change the series (times, mode, notes), confirm or cancel it, or set one
-        occurrence's status; send the version you changed (``version`` or ``If-Match``)."""
         data = _if_match(data)
         with service_errors(), unit_of_work(db.session):
             visit = visits.change_visit(db.session, current_user(), visit_id, data)
         return _with_etag(visit)
+
+    patch.__doc__ = (
+        "Change the series (times, mode, notes), confirm or cancel it, or set one "
+        "occurrence's status (``occurrence`` and ``status`` together); send the version you "
+        "changed (``version`` or ``If-Match``).\n\nThe changed series follows the rules of "
+        "a new one." + _SERIES_RULES + " A change that changes nothing answers 200 with the visit "
+        "as it is (its version unchanged).")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 
 from . import catalogue
@@ -31,10 +32,9 @@ FEEDBACK_MODES = tuple(m.code for m in catalogue.VISIT_MODES if m.asks_feedback)
 
 MIN_DURATION_MINUTES = 10
 MAX_DURATION_MINUTES = 8 * 60
-# A repeating visit needs an end date, at most this long after its first occurrence.
-MAX_REPEAT_SPAN = dt.timedelta(days=366)
-# How far ahead a visit may be planned at all.
-MAX_AHEAD = dt.timedelta(days=2 * 366)
+# The years a visit may start in (as written, in its own offset): the OpenAPI document states
+# them by pattern, and every time in them can be moved by a year and read as UK time.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 # (rrule frequency, interval) of each repeat code, in the catalogue's order after "none".
 _RULES = dict(zip(REPEATS[1:], ((WEEKLY, 1), (WEEKLY, 2), (MONTHLY, 1)), strict=True))
@@ -124,39 +124,109 @@ def expand(series: Series, statuses: Mapping[str, str], *,
     return out
 
 
-def validate(series: Series, mode: str, now: dt.datetime, *,
-             check_past: bool = True) -> dict[str, list[str]]:
-    """What is wrong with a visit as planned, by field (empty when it may be planned)."""
+def validate(series: Series, mode: str) -> dict[str, list[str]]:
+    """What is wrong with a visit as planned, by field (empty when it may be planned). A start
+    in the past is allowed (it records a visit that took place); the end date is not judged
+    here but normalised by :func:`normalise`."""
     errors: dict[str, list[str]] = {}
-    start = local(series.starts_at)
     if mode not in MODES:
         errors["mode"] = [f"Choose one of: {', '.join(MODES)}."]
     if series.repeat not in REPEATS:
         errors["repeat"] = [f"Choose one of: {', '.join(REPEATS)}."]
-    if series.starts_at.tzinfo is None and not _exists(start):
+    if series.starts_at.tzinfo is None and not _exists(local(series.starts_at)):
         errors["starts_at"] = ["That time does not exist in the UK on that day (the clocks "
                                "go forward): choose another time."]
-    elif check_past and start < now:
-        errors["starts_at"] = ["A visit cannot be planned in the past."]
-    elif start - now > MAX_AHEAD:
-        errors["starts_at"] = ["A visit can be planned at most two years ahead."]
     if not MIN_DURATION_MINUTES <= series.duration_minutes <= MAX_DURATION_MINUTES:
         errors["duration_minutes"] = [
             f"A visit lasts from {MIN_DURATION_MINUTES} minutes to "
             f"{MAX_DURATION_MINUTES // 60} hours."]
-    if series.repeat in REPEATS and series.repeat != ONE_OFF:
-        if series.repeat_until is None:
-            errors["repeat_until"] = ["A repeating visit needs an end date (at most a year "
-                                      "after the first visit)."]
-        elif series.repeat_until < start.date():
-            errors["repeat_until"] = ["The end date is before the first visit."]
-        elif series.repeat_until > (start + MAX_REPEAT_SPAN).date():
-            errors["repeat_until"] = ["A repeating visit can run for at most a year: choose "
-                                      "an earlier end date, and plan again later."]
-    elif series.repeat == ONE_OFF and series.repeat_until is not None:
-        errors["repeat_until"] = ["A one-off visit has no end date: leave it empty, or "
-                                  "choose how it repeats."]
     return errors
+
+
+def a_year_after(day: dt.date) -> dt.date:
+    """The last day a series starting on ``day`` may run to: the same date a year later
+    (28 February for a 29 February)."""
+    return day + relativedelta(years=1)
+
+
+@dataclass(frozen=True)
+class Note:
+    """What :func:`normalise` changed in a series: the field, why (``reason``), what was
+    done (``message``, for an answer that shows it) and what a person would correct
+    (``problem``, for a form shown again)."""
+
+    field: str
+    reason: str
+    message: str
+    problem: str
+
+
+# Why an end date was changed, and which fields of a change must all be given for the
+# change to be normalised rather than refused as a conflict with the stored series.
+NO_END, ONE_OFF_END, END_BEFORE_START, END_TOO_LATE = (
+    "no_end", "one_off_end", "end_before_start", "end_too_late")
+_CAUSES = {NO_END: frozenset(), ONE_OFF_END: frozenset({"repeat", "repeat_until"}),
+           END_BEFORE_START: frozenset({"starts_at", "repeat_until"}),
+           END_TOO_LATE: frozenset({"starts_at", "repeat_until"})}
+
+
+def normalise(series: Series) -> tuple[Series, tuple[Note, ...]]:
+    """``series`` with its end date made to fit how it repeats, and notes on what changed.
+
+    A repeating series without an end date runs for a year (the longest allowed): until
+    :func:`a_year_after` its first date. An end date more than a year after the first visit
+    is brought back to that date; one before the first visit's date makes the series just
+    its first visit (RFC 5545: the first start is always an occurrence), so the end date
+    becomes that date. A one-off keeps no end date.
+    """
+    first = local(series.starts_at).date()
+    until = series.repeat_until
+    if series.repeat == ONE_OFF or series.repeat not in REPEATS:
+        if until is None:
+            return series, ()
+        return _with_end(series, None, Note(
+            "repeat_until", ONE_OFF_END,
+            "A one-off visit has no end date: the end date given was left out.",
+            "A one-off visit has no end date: leave it empty, or choose how it repeats."))
+    last = a_year_after(first)
+    if until is None:
+        return _with_end(series, last, Note(
+            "repeat_until", NO_END,
+            f"A repeating visit without an end date runs for a year: until {last}.",
+            "A repeating visit needs an end date (at most a year after the first visit)."))
+    if until < first:
+        return _with_end(series, first, Note(
+            "repeat_until", END_BEFORE_START,
+            f"The end date was before the first visit: the series is just its first "
+            f"visit, on {first}.",
+            "The end date is before the first visit."))
+    if until > last:
+        return _with_end(series, last, Note(
+            "repeat_until", END_TOO_LATE,
+            f"A repeating visit runs for at most a year: the end date was brought back "
+            f"to {last}.",
+            "A repeating visit can run for at most a year: choose an earlier end date, and "
+            "plan again later."))
+    return series, ()
+
+
+def _with_end(series: Series, until: dt.date | None, note: Note
+              ) -> tuple[Series, tuple[Note, ...]]:
+    return Series(series.starts_at, series.duration_minutes, series.repeat, until), (note,)
+
+
+def conflicts(notes: Iterable[Note], given: Iterable[str]) -> dict[str, list[str]]:
+    """The notes of a change's normalisation that come from the STORED series, by field: a
+    change that gives only some of the fields a note depends on (an end date without the
+    start, a start that moves past the stored end date, an end date on a stored one-off)
+    conflicts with what is stored and is refused (409) rather than changed; a missing end
+    date of a repeating series is never a conflict (it runs for a year)."""
+    given = set(given)
+    out: dict[str, list[str]] = {}
+    for note in notes:
+        if not _CAUSES[note.reason] <= given:
+            out.setdefault(note.field, []).append(note.problem)
+    return out
 
 
 def restricted_message(visiting_status: str) -> str:

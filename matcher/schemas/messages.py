@@ -53,7 +53,20 @@ FIXED = (
     N_("Each language may be listed once."),
     N_("More language speakers than is plausible for the number of residents."),
     N_("Give something to change."),
-    N_("Give a time within the years 10 to 9990."),
+    # Visits: their years, series rules (shown by the pages, and in 409s) and conflicts.
+    N_("Give a time in the years 2000 to 2099, such as 2027-01-14T10:00:00Z."),
+    N_("Give a date in the years 2000 to 2099, such as 2027-06-30."),
+    N_("A one-off visit has no end date: leave it empty, or choose how it repeats."),
+    N_("A repeating visit needs an end date (at most a year after the first visit)."),
+    N_("The end date is before the first visit."),
+    N_("A repeating visit can run for at most a year: choose an earlier end date, and plan "
+       "again later."),
+    N_("A one-off visit has no end date: the end date given was left out."),
+    N_("This change does not fit the visit as stored: see 'errors'."),
+    N_("This visit has no occurrence at that time."),
+    N_("An occurrence that has not happened yet cannot be done."),
+    N_("An occurrence that has not happened yet cannot be missed."),
+    N_("Not an occurrence key (its start in UTC, e.g. 2027-01-14T10:00:00Z)."),
     N_("String does not match expected pattern."),
     N_("No postcode was given"),
     N_("a language name or code is required"),
@@ -79,6 +92,11 @@ TEMPLATES = (
     N_("{listed} are not languages we recognise"),
     N_("Remove the character {code} ({reason}) at position {position}: it is not allowed "
        "here."),
+    # What normalising a visit's series changed (``matcher.domain.visits.normalise``).
+    N_("A repeating visit without an end date runs for a year: until {date}."),
+    N_("The end date was before the first visit: the series is just its first visit, on "
+       "{date}."),
+    N_("A repeating visit runs for at most a year: the end date was brought back to {date}."),
     # The domain's postcode messages, worded (and translated) as the pages show them, without
     # a full stop (matcher.web.messages): the same catalogue entries serve the API.
     N_("'%(text)s' is not a valid UK postcode: it is too long (a postcode has 5 to 7 "

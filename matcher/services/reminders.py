@@ -180,8 +180,13 @@ def _day_after(occ: rules.Occurrence, now: dt.datetime) -> bool:
 
 
 def visit_planned(session: Session, visit: Visit, now: dt.datetime | None = None) -> int:
-    """Both sides hear of a newly planned (or proposed) visit, with its ``.ics``."""
-    occ = visit_service.occurrences(visit)[0]
+    """Both sides hear of a newly planned (or proposed) visit, with its ``.ics``, about its
+    next occurrence; no one hears of a visit recorded after it took place (every occurrence
+    already past)."""
+    upcoming = visit_service.occurrences(visit, after=now or utcnow())
+    if not upcoming:
+        return 0
+    occ = upcoming[0]
     queued = 0
     for role, email, name, about, language in _recipients(visit):
         if notifications.queue_email(
@@ -207,8 +212,10 @@ def visit_changed(session: Session, visit: Visit, changes: dict[str, Any],
                             and changes.get("status", [None, None])[1] == "cancelled")
     if not (cancelled or occurrence_cancelled or set(changes) & SERIES_CHANGES):
         return 0
-    upcoming = visit_service.occurrences(visit, after=now)
-    occ = upcoming[0] if upcoming else visit_service.occurrences(visit)[0]
+    upcoming = visit_service.occurrences(visit, after=now or utcnow())
+    if not upcoming:
+        return 0  # a change to a visit that has taken place: nothing left to come to
+    occ = upcoming[0]
     extra: dict[str, Any] = {"cancelled": cancelled, "occurrence_cancelled": occurrence_cancelled,
                              "repeat": visit.repeat, "repeat_until": (
                                  visit.repeat_until.isoformat()

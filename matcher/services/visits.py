@@ -79,9 +79,13 @@ def _span(series: rules.Series) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _check_mode(home: CareHome, mode: str) -> None:
+    # The home's stored visiting status forbids it: a conflict (409), not bad input.
     if mode in rules.IN_PERSON_MODES and home.visiting_status != "open":
         message = rules.restricted_message(home.visiting_status)
-        raise InvalidInput({"mode": [message]}, message)
+        raise Conflict(message, {"mode": [message]})
+
+
+STORED_CONFLICT = "This change does not fit the visit as stored: see 'errors'."
 
 
 def _series_from(data: dict[str, Any], base: rules.Series | None = None) -> rules.Series:
@@ -95,6 +99,12 @@ def _series_from(data: dict[str, Any], base: rules.Series | None = None) -> rule
         values["repeat_until"] = None  # a series made a one-off loses its end date
     return rules.Series(values["starts_at"], int(values["duration_minutes"]), repeat,
                         values.get("repeat_until"))
+
+
+def series_notes(data: dict[str, Any]) -> tuple[rules.Note, ...]:
+    """What planning ``data`` would change in its series (:func:`rules.normalise`): the
+    pages show these as errors to correct rather than change what a person typed."""
+    return rules.normalise(_series_from(data))[1]
 
 
 def _store_times(visit: Visit, series: rules.Series) -> None:
@@ -119,8 +129,8 @@ def plan(session: Session, intro: Introduction, data: dict[str, Any], actor: aud
         message = (f"Visits can be planned only once the introduction is "
                    f"{' or '.join(PLANNABLE)}; this one is {intro.status}.")
         raise Conflict(message, {"introduction": [message]})
-    series = _series_from(data)
-    errors = rules.validate(series, data["mode"], now)
+    series, _notes = rules.normalise(_series_from(data))
+    errors = rules.validate(series, data["mode"])
     if errors:
         raise InvalidInput(errors)
     _check_mode(intro.care_home, data["mode"])
@@ -170,6 +180,11 @@ def change(session: Session, visit: Visit, data: dict[str, Any], actor: audit.Ac
     # One UPDATE per change, so the version moves on by exactly one.
     with session.no_autoflush:
         changes = _apply(session, visit, data, actor, now, allowed_states)
+    if not changes:
+        # Nothing differs from what is stored: the visit as it is, its version unchanged
+        # (values set again to what they were are not written).
+        session.expire(visit)
+        return visit
     try:
         with session.begin_nested():
             session.flush()
@@ -212,7 +227,7 @@ def _apply(session: Session, visit: Visit, data: dict[str, Any], actor: audit.Ac
         changes["state"] = [visit.state, data["state"]]
         visit.state = data["state"]
     if not changes:
-        raise InvalidInput({"_schema": ["Nothing to change."]})
+        return changes
     visit.updated_by_id = actor.user_id
     visit.updated_at = utcnow()  # the row changes, so its version moves on
     return changes
@@ -225,12 +240,14 @@ def _stale() -> Conflict:
 
 def _change_series(visit: Visit, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     old = series_of(visit)
-    series = _series_from(data, old)
+    series, notes = rules.normalise(_series_from(data, old))
     mode = data.get("mode", visit.mode)
-    # Only a new start must be in the future; an end date may move on a series under way.
-    errors = rules.validate(series, mode, now, check_past="starts_at" in data)
+    errors = rules.validate(series, mode)
     if errors:
         raise InvalidInput(errors)
+    conflicts = rules.conflicts(notes, data)
+    if conflicts:
+        raise Conflict(STORED_CONFLICT, conflicts)
     if "mode" in data and data["mode"] != visit.mode:
         _check_mode(visit.introduction.care_home, mode)
     before = {"start": visit.start_local, "duration_minutes": visit.duration_minutes,
@@ -262,11 +279,13 @@ def _change_occurrence(session: Session, visit: Visit, key: str, status: str | N
                                            "2027-01-14T10:00:00Z)."]}) from None
     known = {o.key: o for o in occurrences(visit)}
     key = rules.occurrence_key(start)
+    # Both depend on what is stored (the series, the time now): conflicts, not bad input.
     if key not in known:
-        raise InvalidInput({"occurrence": ["This visit has no occurrence at that time."]})
+        message = "This visit has no occurrence at that time."
+        raise Conflict(message, {"occurrence": [message]})
     if status in ("done", "missed") and start > now:
-        raise InvalidInput({"status": [f"An occurrence that has not happened yet cannot be "
-                                       f"{status}."]})
+        message = f"An occurrence that has not happened yet cannot be {status}."
+        raise Conflict(message, {"status": [message]})
     row = next((o for o in visit.occurrences if o.key == key), None)
     old = row.status if row else rules.PLANNED
     if row is None:
@@ -295,23 +314,46 @@ def get_visit(session: Session, visit_id: int, user: User | None) -> Visit:
                           "visit")
 
 
+# A window is held inside these: any time the document allows can be asked for (years 1 to
+# 9999, whose UK time can overflow Python's calendar), and no visit is outside them.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def _bounded(value: dt.datetime) -> dt.datetime:
+    """``value`` as UK time, or the bound it is beyond (compared before any conversion)."""
+    # A naive time is UK time, within an hour of UTC: near enough to compare with bounds
+    # a century from any visit.
+    probe = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if probe < EARLIEST:
+        return rules.local(EARLIEST)
+    if probe > LATEST:
+        return rules.local(LATEST)
+    return rules.local(value)
+
+
 def window(start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime | None = None
            ) -> tuple[dt.datetime, dt.datetime]:
-    """The window asked for (UK time for times without an offset), checked. Without a start
-    it begins now, or 92 days before an end that is not after now (``to`` alone asks for
-    what came before it)."""
+    """The window used for the one asked for (UK time for times without an offset), never
+    refused. Without a start it begins now, or 92 days before an end that is not after now
+    (``to`` alone asks for what came before it); without an end it lasts 92 days. An end
+    not after the start makes it empty (it ends where it starts); one more than 400 days
+    after the start is brought back to 400 days. Times before 1900 or after 2199 count as
+    1900-01-01 and 2200-01-01 UTC (no visit is outside them)."""
     now = now or utcnow()
-    end = rules.local(end) if end else None
+    end = _bounded(end) if end else None
     if start:
-        start = rules.local(start)
+        start = _bounded(start)
     else:
-        start = now if end is None or end > now else end - DEFAULT_WINDOW
+        start = rules.local(now) if end is None or end > now else end - DEFAULT_WINDOW
     end = end or start + DEFAULT_WINDOW
-    if end <= start:
-        raise InvalidInput({"to": ["The end of the window must be after its start."]})
-    if end - start > MAX_WINDOW:
-        raise InvalidInput({"to": ["Ask for at most 400 days at a time."]})
-    return start, end
+    return start, max(start, min(end, start + MAX_WINDOW))
+
+
+def window_header(after: dt.datetime, before: dt.datetime) -> str:
+    """The window as an ISO 8601 interval in UTC: ``2026-12-04T00:00:00Z/2027-03-06T00:00:00Z``."""
+    return "/".join(moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+                    for moment in (after, before))
 
 
 def visits_query(*, care_home_id: int | None = None, group_id: int | None = None,
@@ -348,11 +390,21 @@ def list_occurrences(session: Session, user: User, filters: dict[str, Any], *,
                      now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The occurrences in a window (``from``/``to``; from now for 92 days by default) of the
     visits ``user`` may see, of one home or group if asked."""
+    return occurrences_in_window(session, user, filters, now=now)[0]
+
+
+def occurrences_in_window(session: Session, user: User, filters: dict[str, Any], *,
+                          now: dt.datetime | None = None
+                          ) -> tuple[list[dict[str, Any]], tuple[dt.datetime, dt.datetime]]:
+    """:func:`list_occurrences`, with the window used (see :func:`window`)."""
     after, before = window(filters.get("from"), filters.get("to"), now)
+    if before <= after:
+        return [], (after, before)
     query = scope.introductions_in_scope(user, visits_query(
         care_home_id=filters.get("care_home_id"), group_id=filters.get("group_id"),
         after=after, before=before))
-    return occurrence_rows(list(session.scalars(query).unique()), after, before)
+    return occurrence_rows(list(session.scalars(query).unique()), after, before), (after,
+                                                                                   before)
 
 
 def upcoming_for_home(session: Session, home_id: int, *, days: int = 60,

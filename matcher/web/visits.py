@@ -15,7 +15,7 @@ from ..domain import catalogue
 from ..extensions import db, rate_limited
 from ..i18n import current_language
 from ..schemas.messages import translate
-from ..schemas.visits import VisitInputSchema
+from ..schemas.visits import YEARS_MESSAGE, VisitInputSchema
 from ..security import absolute_url_for
 from ..services import calendars, feedback, records, visits
 from ..services.audit import Actor
@@ -102,8 +102,13 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
             if key == "starts_at" and (errors.get("date") or errors.get("time")):
                 continue
             for message in messages if isinstance(messages, list) else [str(messages)]:
-                errors.add(field, _("Enter a real date and time.") if key == "starts_at"
-                           else page_message(translate(message, _)))
+                real = key != "starts_at" or message == YEARS_MESSAGE
+                errors.add(field, page_message(translate(message, _)) if real
+                           else _("Enter a real date and time."))
+    if data:
+        # The API would normalise these; a person corrects what they typed instead.
+        for note in visits.series_notes(data):
+            errors.add(note.field, page_message(translate(note.problem, _)))
     return values, data, errors
 
 

@@ -45,15 +45,58 @@ def test_statuses_attach_by_key_and_keys_are_utc():
 
 def test_validation_names_each_field():
     ok = rules.Series(dt.datetime(2027, 1, 14, 10, 0), 60, "weekly", dt.date(2027, 6, 1))
-    assert rules.validate(ok, "in_person", NOW) == {}
-    past = rules.Series(dt.datetime(2027, 1, 1, 10, 0), 60)
-    assert "starts_at" in rules.validate(past, "in_person", NOW)
-    assert "duration_minutes" in rules.validate(rules.Series(ok.starts_at, 5), "phone", NOW)
-    assert "repeat_until" in rules.validate(rules.Series(ok.starts_at, 60, "weekly"), "phone",
-                                            NOW)
-    long = rules.Series(ok.starts_at, 60, "monthly", dt.date(2028, 3, 1))
-    assert "repeat_until" in rules.validate(long, "phone", NOW)
-    assert "mode" in rules.validate(ok, "carrier_pigeon", NOW)
+    assert rules.validate(ok, "in_person") == {}
+    # a start in the past records a visit that took place
+    assert rules.validate(rules.Series(dt.datetime(2001, 1, 1, 10, 0), 60), "phone") == {}
+    assert "duration_minutes" in rules.validate(rules.Series(ok.starts_at, 5), "phone")
+    assert "mode" in rules.validate(ok, "carrier_pigeon")
     # 01:30 on the last Sunday of March 2027 does not exist in the UK
     gap = rules.Series(dt.datetime(2027, 3, 28, 1, 30), 60)
-    assert "clocks" in rules.validate(gap, "phone", NOW)["starts_at"][0]
+    assert "clocks" in rules.validate(gap, "phone")["starts_at"][0]
+
+
+FIRST = dt.datetime(2027, 1, 14, 10, 0)
+
+
+def test_a_series_that_fits_is_not_changed():
+    series = rules.Series(FIRST, 60, "weekly", dt.date(2027, 6, 1))
+    assert rules.normalise(series) == (series, ())
+    one_off = rules.Series(FIRST, 60)
+    assert rules.normalise(one_off) == (one_off, ())
+    # a year to the day is the longest
+    longest = rules.Series(FIRST, 60, "monthly", dt.date(2028, 1, 14))
+    assert rules.normalise(longest) == (longest, ())
+
+
+def test_end_dates_are_normalised_with_a_note_each():
+    cases = [
+        (rules.Series(FIRST, 60, "weekly"), dt.date(2028, 1, 14), rules.NO_END),
+        (rules.Series(FIRST, 60, "monthly", dt.date(2028, 3, 1)), dt.date(2028, 1, 14),
+         rules.END_TOO_LATE),
+        (rules.Series(FIRST, 60, "fortnightly", dt.date(2026, 12, 1)), FIRST.date(),
+         rules.END_BEFORE_START),
+        (rules.Series(FIRST, 60, "none", dt.date(2027, 2, 1)), None, rules.ONE_OFF_END),
+    ]
+    for given, until, reason in cases:
+        series, (note,) = rules.normalise(given)
+        assert series.repeat_until == until and series.repeat == given.repeat
+        assert (note.field, note.reason) == ("repeat_until", reason)
+        assert note.message and note.problem
+    # an end before the start leaves just the first visit (RFC 5545: DTSTART is one)
+    short, _ = rules.normalise(cases[2][0])
+    assert [s.date() for s in rules.starts(short)] == [FIRST.date()]
+    # a 29 February start runs to 28 February
+    leap, _ = rules.normalise(rules.Series(dt.datetime(2028, 2, 29, 10), 60, "weekly"))
+    assert leap.repeat_until == dt.date(2029, 2, 28)
+
+
+def test_only_notes_from_the_stored_series_are_conflicts():
+    _, (late,) = rules.normalise(rules.Series(FIRST, 60, "weekly", dt.date(2029, 1, 1)))
+    assert rules.conflicts([late], {"repeat_until"}) == {"repeat_until": [late.problem]}
+    assert rules.conflicts([late], {"starts_at"}) == {"repeat_until": [late.problem]}
+    assert rules.conflicts([late], {"starts_at", "repeat_until", "version"}) == {}
+    _, (one_off,) = rules.normalise(rules.Series(FIRST, 60, "none", dt.date(2027, 2, 1)))
+    assert "repeat_until" in rules.conflicts([one_off], {"repeat_until"})
+    assert rules.conflicts([one_off], {"repeat", "repeat_until"}) == {}
+    _, (no_end,) = rules.normalise(rules.Series(FIRST, 60, "weekly"))
+    assert rules.conflicts([no_end], {"repeat"}) == {}

@@ -184,14 +184,20 @@ def test_a_visit_duration_is_documented_with_its_range(client):
     assert (duration["minimum"], duration["maximum"]) == (10, 480)
 
 
-@pytest.mark.parametrize("query", ["from=9999-12-31T23:00:00Z", "to=0001-01-01T00:00:00Z",
-                                   "from=0001-01-01T00:00:00%2B05:00"])
-def test_a_time_at_the_ends_of_the_calendar_is_a_field_error(client, admin_headers, caplog,
-                                                             query):
+@pytest.mark.parametrize("query, used", [
+    # (92 days on UK wall time: summer time by April)
+    ("from=9999-12-31T23:00:00Z", "2200-01-01T00:00:00Z/2200-04-02T23:00:00Z"),
+    ("to=0001-01-01T00:00:00Z", "1899-10-01T00:00:00Z/1900-01-01T00:00:00Z"),
+    ("from=0001-01-01T00:00:00%2B05:00", "1900-01-01T00:00:00Z/1900-04-03T00:00:00Z"),
+    ("from=0001-01-01T00:00:00&to=9999-12-31T23:59:59-23:59",
+     "1900-01-01T00:00:00Z/1901-02-05T00:00:00Z")])
+def test_a_time_at_the_ends_of_the_calendar_is_answered(client, admin_headers, caplog, query,
+                                                       used):
     caplog.set_level(logging.WARNING)
-    response = client.get(f"/api/v1/visits?{query}", headers=admin_headers)
-    assert response.status_code == 422
-    assert set(response.get_json()["errors"]) == {query.split("=")[0]}
+    response = client.get(f"/api/v1/visits?{query.replace('-23:59', '%2D23:59')}",
+                          headers=admin_headers)
+    assert response.status_code == 200 and response.get_json() == []
+    assert response.headers["X-Visits-Window"] == used
     _no_traceback(caplog)
 
 
