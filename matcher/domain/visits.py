@@ -32,9 +32,6 @@ FEEDBACK_MODES = tuple(m.code for m in catalogue.VISIT_MODES if m.asks_feedback)
 
 MIN_DURATION_MINUTES = 10
 MAX_DURATION_MINUTES = 8 * 60
-# The years a visit may start in (as written, in its own offset): the OpenAPI document states
-# them by pattern, and every time in them can be moved by a year and read as UK time.
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 # (rrule frequency, interval) of each repeat code, in the catalogue's order after "none".
 _RULES = dict(zip(REPEATS[1:], ((WEEKLY, 1), (WEEKLY, 2), (MONTHLY, 1)), strict=True))

@@ -16,9 +16,10 @@ def _notes(**kwargs) -> Text:
 
 
 # The times and dates a visit may have, as the OpenAPI document states them: RFC 3339 in the
-# years ``rules.FIRST_YEAR`` to ``rules.LAST_YEAR`` (2000 to 2099), to the microsecond (what
-# Python keeps), no leap second (Python has none). Anchored in full so that a generator
-# following the pattern draws real date-times.
+# years 2000 to 2099 (read as UK time and moved by a year, none overflows), to the microsecond
+# (what Python keeps), no leap second (Python has none). Anchored in full so that a generator
+# following the pattern draws real date-times; matched in full here (Python's ``$`` would let
+# a final line break through).
 _DATE = r"20\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d"
 _OFFSET = rf"(?:Z|[+-]{_CLOCK})"
@@ -46,7 +47,7 @@ class VisitTime(ma.fields.DateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         text = str(value)
-        if not (_START.match(text) or _UK_TIME.match(text)):
+        if not (_START.fullmatch(text) or _UK_TIME.fullmatch(text)):
             raise ma.ValidationError(YEARS_MESSAGE)
         return moment
 
@@ -60,7 +61,7 @@ class VisitDate(ma.fields.Date):
 
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)
-        if not re.match(DATE_PATTERN, str(value)):
+        if not re.fullmatch(DATE_PATTERN, str(value)):
             raise ma.ValidationError(DATE_MESSAGE)
         return day
 

@@ -102,8 +102,8 @@ def _plan_from_form(form) -> tuple[dict, dict, FormErrors]:
             if key == "starts_at" and (errors.get("date") or errors.get("time")):
                 continue
             for message in messages if isinstance(messages, list) else [str(messages)]:
-                real = key != "starts_at" or message == YEARS_MESSAGE
-                errors.add(field, page_message(translate(message, _)) if real
+                as_given = key != "starts_at" or message == YEARS_MESSAGE
+                errors.add(field, page_message(translate(message, _)) if as_given
                            else _("Enter a real date and time."))
     if data:
         # The API would normalise these; a person corrects what they typed instead.
