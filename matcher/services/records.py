@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,15 +104,21 @@ def regulator_id_clashes(session: Session, homes: list[CareHome]) -> dict[int, s
     if not wanted:
         return {}
     holders: dict[tuple[str, str], set[int]] = {}
-    pairs = sorted(wanted)
+    by_regulator: dict[str, list[str]] = {}
+    for regulator, regulator_id in sorted(wanted):
+        by_regulator.setdefault(regulator, []).append(regulator_id)
+    # One regulator and a list of its ids per query: PostgreSQL answers that from the unique
+    # index, whereas a list of (regulator, id) pairs was a scan each time (13 s of a 15,000-
+    # home re-import).
     with session.no_autoflush:
-        for start in range(0, len(pairs), 500):
-            chunk = pairs[start:start + 500]
-            rows = session.execute(select(CareHome.regulator, CareHome.regulator_id, CareHome.id)
-                                   .where(tuple_(CareHome.regulator, CareHome.regulator_id)
-                                          .in_(chunk)))
-            for regulator, regulator_id, home_id in rows:
-                holders.setdefault((regulator, regulator_id), set()).add(home_id)
+        for regulator, ids in by_regulator.items():
+            for start in range(0, len(ids), 500):
+                rows = session.execute(
+                    select(CareHome.regulator_id, CareHome.id)
+                    .where(CareHome.regulator == regulator,
+                           CareHome.regulator_id.in_(ids[start:start + 500])))
+                for regulator_id, home_id in rows:
+                    holders.setdefault((regulator, regulator_id), set()).add(home_id)
     clashes: dict[int, str] = {}
     for pair, positions in wanted.items():
         owners = holders.get(pair, set())
