@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..domain import catalogue
 from ..extensions import db, rate_limited
 from ..i18n import current_language
+from ..models import utcnow
 from ..schemas.messages import translate
 from ..schemas.visits import YEARS_MESSAGE, VisitInputSchema
 from ..security import absolute_url_for
@@ -132,7 +133,8 @@ def home_visits(home_id: int):
         return _visits_page(home, values, errors, 422)
     try:
         with unit_of_work(db.session):
-            visits.plan_visit(db.session, _user(), intro_id, data)
+            visit = visits.plan_visit(db.session, _user(), intro_id, data)
+            upcoming = bool(visits.occurrences(visit, after=utcnow()))
     except (InvalidInput, Conflict) as exc:
         for key, messages in exc.errors.items():
             field = {"starts_at": "date", "introduction": "introduction_id"}.get(key, key)
@@ -143,8 +145,12 @@ def home_visits(home_id: int):
                             422)
     except ServiceError as exc:
         service_abort(exc)
-    flash(_("The visit has been planned; both sides have been emailed with a calendar file."),
-          "success")
+    if upcoming:
+        flash(_("The visit has been planned; both sides have been emailed with a calendar "
+                "file."), "success")
+    else:  # a visit recorded after it took place: nobody is told of it
+        flash(_("The visit has been recorded. It has already taken place, so no one has been "
+                "emailed."), "success")
     return redirect(url_for("web.home_visits", home_id=home_id), code=303)
 
 

@@ -191,6 +191,15 @@ def test_staff_plan_a_fortnightly_visit_on_the_page(client, db, make_home, make_
     assert visit.repeat == "fortnightly" and visit.start_local.startswith(
         f"{first.isoformat()}T14:30:00")
     assert db.session.get(type(intro), intro.id).status == "active"
+    page = client.get(f"/care-homes/{home.id}/visits").get_data(as_text=True)
+    assert "both sides have been emailed with a calendar file" in page
+    # A visit recorded after it took place says that nobody was told.
+    last_week = dt.date.today() - dt.timedelta(days=7)
+    recorded = client.post(f"/care-homes/{home.id}/visits", data={
+        **form, "date": last_week.isoformat(), "repeat": "none"}, follow_redirects=True)
+    html = recorded.get_data(as_text=True)
+    assert "It has already taken place, so no one has been emailed" in html
+    assert "both sides have been emailed" not in html
 
 
 def test_a_group_proposes_confirms_and_cancels_through_its_link(app, client, db, make_home):
