@@ -156,3 +156,19 @@ def test_reverse_matching_flags_the_partners_check_for_each_home():
     assert found[1].safeguarding.flagged and not found[2].safeguarding.needed
     assert any("check expired" in r for r in render_reasons(found[1].reasons))
     assert not any("check" in r for r in render_reasons(found[2].reasons))
+
+
+def test_with_every_weight_zero_a_needed_check_still_orders_equal_partners():
+    """Scores of 0 are not lowered by the check, so the order's own key does it: the
+    partner without a check comes after one with it, though it is nearer and has the lower
+    id; remote-only visits (a closed home) need no check, so there distance decides."""
+    zeros = dict.fromkeys(("distance", "interests", "language", "availability", "capacity"), 0)
+    partners = [partner(1, status="none", scheme=None), partner(2, east=0.01)]
+    fitted = Ranker().fit(partners)
+    open_home = fitted.rank(home(), k=10, today=TODAY, weights=zeros)
+    assert [m.score for m in open_home] == [0, 0]
+    assert [m.partner_id for m in open_home] == [2, 1]
+    both_remote = Ranker().fit([partner(1, status="none", scheme=None, remote=True),
+                                partner(2, east=0.01, remote=True)])
+    closed = both_remote.rank(home("closed"), k=10, today=TODAY, weights=zeros)
+    assert [m.partner_id for m in closed] == [1, 2]

@@ -5,13 +5,14 @@ bound on their score (distance and availability at their best); only those whose
 reaches the k-th score found among the best of them are scored in full. This is exact.
 
 Ordering (`top`): tiers first, then score (times `check_factor`: partners without a
-safeguarding check a visit needs come after otherwise equal ones), distance and partner id.
+safeguarding check a visit needs come after otherwise equal ones, also where scores are 0),
+distance and partner id.
 The tier holds (1) when visits are restricted, partners offering video calls or letters;
 (2) partners serving one of the home's interests or sharing a language (with a positive
 weight), so distance only orders partners that are otherwise alike. Scores are therefore not
 always descending down the list. With every weight 0 every score is 0 and no partner is in
-tier (2): remote partners first when visits are restricted, then nearest first, then the
-lowest partner id.
+tier (2): remote partners first when visits are restricted, then those with the checks a
+visit needs, then nearest first, then the lowest partner id.
 """
 
 from __future__ import annotations
@@ -156,9 +157,10 @@ def score_segment(seg: Segment, q: Query, k: int):
         comp_i, comp_l, comp_c, partial = comp_i[keep], comp_l[keep], comp_c[keep], \
             partial[keep]
     score, dist, comp_d, comp_a = finish(seg, q, c2, p, partial)
+    factor = np.broadcast_to(check_factor(seg, q, p), score.shape)
     return {
         "pos": p, "ids": seg.ids[p], "dist": dist, "score": score,
-        "rank": tier + score * check_factor(seg, q, p),
+        "rank": tier + score * factor, "unchecked": factor < 1.0,
         "components": (comp_d, comp_i, comp_l, comp_a, comp_c), "remote": remote,
     }
 
@@ -193,6 +195,9 @@ def top(parts: list[tuple[Segment, dict]], k: int):
     ranks = np.concatenate([r["rank"] for _, r in parts])
     dist = np.concatenate([r["dist"] for _, r in parts])
     ids = np.concatenate([r["ids"] for _, r in parts])
+    # Where ranks tie (a score of 0 is not lowered by the check), a partner without a
+    # needed check still comes after one with it.
+    unchecked = np.concatenate([r["unchecked"] for _, r in parts])
     where = np.concatenate([np.full(len(r["pos"]), i) for i, (_, r) in enumerate(parts)])
     local = np.concatenate([np.arange(len(r["pos"])) for _, r in parts])
     if len(ranks) > k:
@@ -200,5 +205,5 @@ def top(parts: list[tuple[Segment, dict]], k: int):
         keep = np.flatnonzero(ranks >= cut)
     else:
         keep = np.arange(len(ranks))
-    order = keep[np.lexsort((ids[keep], dist[keep], -ranks[keep]))][:k]
+    order = keep[np.lexsort((ids[keep], dist[keep], unchecked[keep], -ranks[keep]))][:k]
     return [(parts[where[i]], int(local[i])) for i in order]
