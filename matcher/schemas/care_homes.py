@@ -16,12 +16,34 @@ from .fields import (
     flatten_contact,
 )
 
-__all__ = ["CareHomeInputSchema", "CareHomePatchSchema", "ResidentLanguageSchema"]
+__all__ = ["MAX_RESIDENTS", "CareHomeInputSchema", "CareHomePatchSchema",
+           "ResidentLanguageSchema", "merge_languages"]
+
+# The most residents a home, or the speakers of one of its languages, may be given as: one
+# static bound the document states (``maximum``). How many speak a language is not checked
+# against the home's residents (a rule across fields the document cannot state): the domain
+# caps every share at 1 and the home's page warns its staff instead.
+MAX_RESIDENTS = 1000
 
 
 class ResidentLanguageSchema(ma.Schema):
     language = LanguageName(required=True)
-    residents = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=1000))
+    residents = ma.fields.Integer(required=True,
+                                  validate=ma.validate.Range(min=1, max=MAX_RESIDENTS))
+
+
+def merge_languages(entries) -> list[dict]:
+    """Loaded ``{language: {tag, ...}, residents}`` entries as the stored ``{tag, name,
+    native_name, residents}``, one per tag (``Welsh`` and ``cy`` are one), in order of first
+    appearance, each with the largest number of residents it was given."""
+    merged: dict[str, dict] = {}
+    for entry in entries:
+        tag = entry["language"]["tag"]
+        if tag in merged:
+            merged[tag]["residents"] = max(merged[tag]["residents"], entry["residents"])
+        else:
+            merged[tag] = {**entry["language"], "residents": entry["residents"]}
+    return list(merged.values())
 
 
 def _one_of(terms) -> ma.validate.OneOf:
@@ -38,10 +60,15 @@ class CareHomeInputSchema(ma.Schema):
     address_line1 = Text(max_length=200, allow_none=True)
     address_line2 = Text(max_length=200, allow_none=True)
     town = Text(max_length=100, allow_none=True)
-    residents = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000), allow_none=True)
+    residents = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_RESIDENTS),
+                                  allow_none=True)
     interests = Interests()
     interests_text = Text(max_length=5000, multiline=True)
-    languages = BoundedList(ma.fields.Nested(ResidentLanguageSchema), max_items=50)
+    languages = BoundedList(ma.fields.Nested(ResidentLanguageSchema), max_items=50, metadata={
+        "description": "The residents who speak each language. A language given twice (by "
+                       "name or code: `Welsh` and `cy` are one) is kept once, where it first "
+                       "appears, with the larger number of residents; the answer shows what "
+                       "was kept. A number above the home's `residents` is kept as given."})
     care_types = BoundedList(ma.fields.String(validate=_one_of(catalogue.CARE_TYPES)),
                              max_items=len(catalogue.CARE_TYPES))
     facilities = BoundedList(ma.fields.String(validate=_one_of(catalogue.FACILITIES)),
@@ -54,25 +81,10 @@ class CareHomeInputSchema(ma.Schema):
     contact = ma.fields.Nested(ContactSchema)
     preferred_language = PreferredLanguage()
 
-    @ma.validates_schema
-    def _languages_fit(self, data, **kwargs):
-        langs = data.get("languages") or []
-        tags = [entry["language"]["tag"] for entry in langs]
-        if len(tags) != len(set(tags)):
-            raise ma.ValidationError("Each language may be listed once.", "languages")
-        residents = data.get("residents")
-        if residents and sum(entry["residents"] for entry in langs) > residents * 3:
-            # residents may speak several languages, but not without bound
-            raise ma.ValidationError("More language speakers than is plausible for the number "
-                                     "of residents.", "languages")
-
     @ma.post_load
     def _to_columns(self, data, **kwargs):
         if "languages" in data:
-            data["languages"] = [
-                {**entry["language"], "residents": entry["residents"]}
-                for entry in data["languages"]
-            ]
+            data["languages"] = merge_languages(data["languages"])
         for key in ("care_types", "facilities"):
             if key in data:
                 data[key] = list(dict.fromkeys(data[key]))

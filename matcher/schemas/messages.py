@@ -50,8 +50,6 @@ FIXED = (
     N_("Enter more than spaces."),
     N_("Enter a telephone number, like 01632 960 001."),
     N_("You must agree to the privacy notice so we can store your details."),
-    N_("Each language may be listed once."),
-    N_("More language speakers than is plausible for the number of residents."),
     N_("Give something to change."),
     # Visits: their years, series rules (shown by the pages, and in 409s) and conflicts.
     N_("Give a time in the years 2000 to 2099, such as 2027-01-14T10:00:00Z."),

@@ -45,8 +45,6 @@ def _quoted_list(texts: str) -> str:
 N_("No postcode was given")
 N_("a language name or code is required")
 N_("Enter a telephone number, like 01632 960 001")
-N_("Each language may be listed once")
-N_("More language speakers than is plausible for the number of residents")
 N_("Your password cannot be only spaces")
 N_("The two passwords do not match")
 N_("Choose to accept or decline the introduction")

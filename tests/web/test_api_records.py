@@ -174,12 +174,14 @@ def test_malformed_json_wrong_type_and_unknown_paths_are_json_errors(client, mak
     assert count(db, CareHome) == before
 
 
-def test_care_home_language_counts_and_duplicates_are_checked(client, make_user):
+def test_care_home_language_counts_are_checked_and_duplicates_merged(client, make_user):
     _, headers = make_user("admin")
     dup = {**HOME, "languages": [{"language": "Welsh", "residents": 3},
                                  {"language": "cy", "residents": 2}]}
     response = client.post("/api/v1/care-homes", json=dup, headers=headers)
-    assert response.status_code == 422 and "languages" in response.json["errors"]
+    assert response.status_code == 201, response.json
+    assert [(lang["tag"], lang["residents"]) for lang in response.json["languages"]] == [
+        ("cy", 3)]
     negative = {**HOME, "languages": [{"language": "Polish", "residents": 0}]}
     assert client.post("/api/v1/care-homes", json=negative, headers=headers).status_code == 422
 

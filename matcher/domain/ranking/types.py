@@ -175,7 +175,10 @@ class Home:
         return min(1.0, others / total) if total > 0 else 0.0
 
     def language_counts(self) -> list[tuple[str, int]]:
-        """``(canonical tag, residents)`` pairs, merged by tag, in first-seen order."""
+        """``(canonical tag, residents)`` pairs, merged by tag, in first-seen order. Where the
+        home's number of residents is known no language counts more speakers than that (a
+        home may record more, by mistake; its page warns its staff), so that no share exceeds
+        1 and a reason never says "like 1000 residents" of a home of 10."""
         counts: dict[str, int] = {}
         for item in self.languages or ():
             if isinstance(item, Mapping):
@@ -186,6 +189,9 @@ class Home:
             tag = canonical_tag(str(tag)) if tag else ""
             if tag:
                 counts[tag] = counts.get(tag, 0) + max(int(residents or 0), 0)
+        cap = int(self.residents or 0)
+        if cap > 0:
+            return [(tag, min(count, cap)) for tag, count in counts.items()]
         return list(counts.items())
 
 
