@@ -56,7 +56,9 @@ class CareHomeInputSchema(ma.Schema):
     name = Text(required=True, min_length=1, max_length=200, blank=False)
     postcode = Postcode(required=True, known=True)
     regulator = ma.fields.String(validate=_one_of(catalogue.REGULATORS), allow_none=True)
-    regulator_id = Text(max_length=40, allow_none=True)
+    regulator_id = Text(max_length=40, allow_none=True, metadata={
+        "description": "The home's id with its regulator, one home per regulator and id; kept "
+                       "without surrounding spaces, and an empty one is kept as none."})
     address_line1 = Text(max_length=200, allow_none=True)
     address_line2 = Text(max_length=200, allow_none=True)
     town = Text(max_length=100, allow_none=True)
@@ -68,7 +70,8 @@ class CareHomeInputSchema(ma.Schema):
         "description": "The residents who speak each language. A language given twice (by "
                        "name or code: `Welsh` and `cy` are one) is kept once, where it first "
                        "appears, with the larger number of residents; the answer shows what "
-                       "was kept. A number above the home's `residents` is kept as given."})
+                       "was kept. A number above the home's `residents` is kept as given; "
+                       "matching counts at most the home's residents."})
     care_types = BoundedList(ma.fields.String(validate=_one_of(catalogue.CARE_TYPES)),
                              max_items=len(catalogue.CARE_TYPES))
     facilities = BoundedList(ma.fields.String(validate=_one_of(catalogue.FACILITIES)),
@@ -85,6 +88,10 @@ class CareHomeInputSchema(ma.Schema):
     def _to_columns(self, data, **kwargs):
         if "languages" in data:
             data["languages"] = merge_languages(data["languages"])
+        if data.get("regulator_id") is not None:
+            # "" is no id: stored as such it would be one home's id, and a second home's ""
+            # would be refused by the database rather than by the check for a taken id.
+            data["regulator_id"] = data["regulator_id"].strip() or None
         for key in ("care_types", "facilities"):
             if key in data:
                 data[key] = list(dict.fromkeys(data[key]))

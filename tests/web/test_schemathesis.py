@@ -304,6 +304,23 @@ def test_two_homes_cannot_share_a_regulator_id(client, admin_headers):
     assert "regulator_id" in again.get_json()["errors"]
 
 
+def test_an_empty_regulator_id_is_none_and_never_a_clash(client, admin_headers):
+    # Stored as "", a second home's "" broke the unique constraint: a 500, not a 409.
+    home = {"name": "Shore Lodge", "postcode": "CF10 1EP", "regulator": "rqia",
+            "regulator_id": ""}
+    for name in ("Shore Lodge", "Shore House"):
+        created = client.post("/api/v1/care-homes", json={**home, "name": name},
+                              headers=admin_headers)
+        assert created.status_code == 201, created.get_json()
+        assert created.get_json()["regulator_id"] is None
+    spaced = client.patch(f"/api/v1/care-homes/{created.get_json()['id']}",
+                          json={"regulator_id": " RQIA-7 "}, headers=admin_headers)
+    assert spaced.status_code == 200 and spaced.get_json()["regulator_id"] == "RQIA-7"
+    blank = client.patch(f"/api/v1/care-homes/{created.get_json()['id']}",
+                         json={"regulator_id": "  "}, headers=admin_headers)
+    assert blank.status_code == 200 and blank.get_json()["regulator_id"] is None
+
+
 @pytest.mark.parametrize("path", ["/api/v1/allocations", "/api/v1/visits"])
 def test_a_page_beyond_the_documented_maximum_is_invalid_input(client, admin_headers,
                                                                known_ids, path):
