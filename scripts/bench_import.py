@@ -3,8 +3,8 @@
     python scripts/bench_import.py [--rows 15000] [--baseline-rows 1000] [--seed 1]
         [--database-url sqlite:///... | postgresql://...]
 
-Writes a CQC directory CSV (the layout of ``tests/fixtures/directories/cqc_01_October_2025_CQC_directory.csv``)
-of ``--rows`` English care homes on real postcodes drawn from the offline index, then times
+Writes a CQC directory CSV (the layout of
+``tests/fixtures/directories/cqc_01_October_2025_CQC_directory.csv``) of ``--rows`` English care homes on real postcodes drawn from the offline index, then times
 ``import care-homes`` (the service the CLI calls) on an empty database: the first import
 (every home created), the same file again (every home unchanged) and a release in which a
 tenth of the homes moved (updated). The baseline, in the same run on the same rows, is what a
@@ -77,10 +77,10 @@ def main() -> None:
     from matcher.directories import parse_care_homes
     from matcher.extensions import db
     from matcher.models import AuditLog, CareHome, ImportReview
+    from matcher.runtime import postcode_index
     from matcher.schemas.care_homes import CareHomeInputSchema
     from matcher.services import imports, records
     from matcher.services.audit import SYSTEM
-    from matcher.runtime import postcode_index
 
     work = Path(tempfile.mkdtemp(prefix="kith-bench-import-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
