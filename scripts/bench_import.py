@@ -4,14 +4,14 @@
         [--database-url sqlite:///... | postgresql://...]
 
 Writes a CQC directory CSV (the layout of
-``tests/fixtures/directories/cqc_01_October_2025_CQC_directory.csv``) of ``--rows`` English care homes on real postcodes drawn from the offline index, then times
-``import care-homes`` (the service the CLI calls) on an empty database: the first import
-(every home created), the same file again (every home unchanged) and a release in which a
-tenth of the homes moved (updated). The baseline, in the same run on the same rows, is what a
-hand-written importer would do: each row through the API's own write path
-(``records.create_home``), committed one at a time, for ``--baseline-rows`` rows. Without
-``--database-url`` a temporary SQLite file is used; a given database must be a scratch one:
-its care homes are deleted first.
+``tests/fixtures/directories/cqc_01_October_2025_CQC_directory.csv``) of ``--rows`` English
+care homes on real postcodes drawn from the offline index, then times ``import care-homes``
+(the service the CLI calls) on an empty database: the first import (every home created), the
+same file again (every home unchanged) and a release in which a tenth of the homes moved
+(updated). The baseline, in the same run on the same rows, is what a hand-written importer
+would do: each row through the API's own write path (``records.create_home``), committed one
+at a time, for ``--baseline-rows`` rows. Without ``--database-url`` a temporary SQLite file
+is used; a given database must be a scratch one: its care homes are deleted first.
 """
 
 from __future__ import annotations
