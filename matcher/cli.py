@@ -95,6 +95,8 @@ def seed_demo(sign_ins, base_url):
     click.echo("Demo data: {homes_created} homes created, {homes_kept} already there; "
                "{groups_created} groups created, {groups_kept} already there "
                "(kept as they are).".format(**counts))
+    for reason in counts["homes_left_out"]:
+        click.echo(f"Demo home left out: {reason}", err=True)
     if sign_ins:
         _write_sign_ins(Path(sign_ins), created, tour_home, base_url.rstrip("/"))
 

@@ -61,6 +61,23 @@ def test_seed_demo_again_never_undoes_a_users_edits(runner, db):
     assert db.session.get(CareHome, home.id).name == "Renamed by its staff"
 
 
+def test_seed_demo_goes_on_when_a_deleted_demo_homes_regulator_id_was_reused(runner, db):
+    """`make run` seeds the demo at every start: a demo home deleted by a user, whose
+    regulator id another home has since taken, must not stop the service starting."""
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    first, second = db.session.scalars(select(CareHome).order_by(CareHome.id).limit(2))
+    taken, name = first.regulator_id, first.name
+    db.session.delete(first)
+    db.session.flush()
+    second.regulator, second.regulator_id = first.regulator, taken
+    db.session.commit()
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "0 homes created" in again.output
+    assert f"Demo home left out: {name}" in again.output
+    assert db.session.get(CareHome, second.id).regulator_id == taken
+
+
 def test_build_ranking_index_saves_an_index_workers_load_without_refitting(
         app, runner, db, tmp_path, monkeypatch):
     from matcher.runtime import ranker_cache
