@@ -1,9 +1,10 @@
 """Schemathesis against the live server, as an outside tester runs it (issue #19 item 16):
 gunicorn as ``make run`` starts it on the demo data, every operation of
-``/api/openapi.json``, ``--checks all``, with an admin's token, from the repository root (so
-``schemathesis.toml`` and its hooks, the rules across fields, apply). Fewer examples than the
-full run recorded in BENCHMARKS.md, to keep CI time down. No failure may be reported and the
-server may log no traceback (``live_gunicorn`` checks the log).
+``/api/openapi.json``, ``--checks all``, with an admin's token, from a directory of its own
+(nothing of the repository's configures or teaches the fuzzer: the OpenAPI document alone
+says what is valid). Fewer examples than the full run recorded in BENCHMARKS.md, to keep CI
+time down. No failure may be reported and the server may log no traceback (``live_gunicorn``
+checks the log).
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def test_schemathesis_finds_nothing_with_every_check(server, tmp_path):
          # thread-safe in this CPython 3.11 ("AST constructor recursion depth mismatch",
          # CPython gh-106905): with two workers a CI run failed with a Runtime Error.
          "--workers", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
-    assert "Configuration:" in output and "schemathesis.toml" in output  # the hooks applied
+    assert "schemathesis.toml" not in output  # no configuration but the command line
     failures = re.findall(r"^_+ (.+?) _+$", output, re.MULTILINE)
     assert run.returncode == 0 and not failures, output[-6000:]
     assert re.search(r"Tested: +\d+", output)
