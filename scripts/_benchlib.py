@@ -45,6 +45,22 @@ def make_app(url: str, **extra):
     return create_app(config)
 
 
+def bench_admin(session, email: str):
+    """The benchmark's own admin account in its database (created the first time), for
+    pages measured as a signed-in admin through Flask-Login's test client."""
+    from sqlalchemy import select
+
+    from matcher.models import User
+    from matcher.services import accounts
+
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        # A password nobody needs: the test client signs in without one.
+        user = accounts.create_user(session, email, "admin", password=os.urandom(16).hex())
+        session.commit()
+    return user
+
+
 def rss_bytes(pid: int | str = "self") -> int:
     """Resident set size of a process, from /proc (0 when it has gone)."""
     try:

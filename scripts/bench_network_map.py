@@ -34,7 +34,6 @@ import numpy as np  # noqa: E402
 ZOOMS = (6, 8, 10, 12, 14)
 WIDTH_PX, HEIGHT_PX = 1024, 768
 EMAIL = "bench-network-map@example.org"
-PASSWORD = "benchmark only"  # noqa: S105 - an account of the benchmark's own database
 
 
 def window(lat: float, lon: float, zoom: int) -> tuple[float, float, float, float]:
@@ -89,17 +88,13 @@ def main() -> None:
     from matcher.extensions import db
     from matcher.models import CareHome, CommunityGroup, User
     from matcher.runtime import network_cache
-    from matcher.services import accounts
 
     app = _benchlib.make_app(args.database_url)
     app.test_client_class = FlaskLoginClient
     rng = random.Random(args.seed)
     with app.app_context():
         session = db.session
-        user = session.scalar(select(User).where(User.email == EMAIL))
-        if user is None:
-            user = accounts.create_user(session, EMAIL, "admin", password=PASSWORD)
-            session.commit()
+        user = _benchlib.bench_admin(session, EMAIL)
         homes = session.scalar(select(func.count()).select_from(CareHome))
         partners = session.scalar(select(func.count()).select_from(CommunityGroup).where(
             CommunityGroup.status == "approved"))

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benchlib  # noqa: E402
 
 EMAIL = "bench-report-charts@example.org"
-PASSWORD = "benchmark only"  # noqa: S105 - an account of the benchmark's own database
 
 
 def baseline_per_month(session, query, column, months):
@@ -67,17 +66,13 @@ def main() -> None:
 
     from matcher.extensions import db
     from matcher.models import CommunityGroup, User
-    from matcher.services import accounts
     from matcher.services.report_charts import DEFAULT_MONTHS, _per_month, months_back
 
     app = _benchlib.make_app(args.database_url)
     app.test_client_class = FlaskLoginClient
     with app.app_context():
         session = db.session
-        user = session.scalar(select(User).where(User.email == EMAIL))
-        if user is None:
-            user = accounts.create_user(session, EMAIL, "admin", password=PASSWORD)
-            session.commit()
+        user = _benchlib.bench_admin(session, EMAIL)
         user_id = user.id
         total = session.scalar(select(func.count()).select_from(CommunityGroup))
         print(f"{total:,} registrations in the database "

@@ -67,6 +67,27 @@ def make_group(app, db):
     return _make
 
 
+@pytest.fixture
+def introduced_pair(db, make_home, make_group, make_user):
+    """An introduced home and choir and an admin's API headers: ``(home, group, intro,
+    headers)``; ``home_fields`` are set on the home first (e.g. its contact's email)."""
+    from matcher.services import introductions
+    from matcher.services.audit import SYSTEM
+
+    def _make(**home_fields):
+        home, group = make_home(), make_group()
+        for name, value in home_fields.items():
+            setattr(home, name, value)
+        intro = introductions.create_introduction(db.session, home, group, SYSTEM,
+                                                  status="requested")
+        introductions.transition(db.session, intro, "introduced", SYSTEM)
+        db.session.commit()
+        _, admin = make_user("admin")
+        return home, group, intro, admin
+
+    return _make
+
+
 def group_form(**overrides) -> dict:
     """A complete, valid registration form as a browser would post it."""
     form = {

@@ -20,15 +20,9 @@ def _soon(days: int, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def pair(db, make_home, make_group, make_user):
+def pair(introduced_pair):
     """An introduced home and choir, and an admin's API headers."""
-    home, group = make_home(), make_group()
-    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
-                                              status="requested")
-    introductions.transition(db.session, intro, "introduced", SYSTEM)
-    db.session.commit()
-    _, admin = make_user("admin")
-    return home, group, intro, admin
+    return introduced_pair()
 
 
 def plan(client, intro_id, headers, **fields):

@@ -13,24 +13,16 @@ import pytest
 from sqlalchemy import select
 
 from matcher.models import OutboxMessage
-from matcher.services import introductions, reminders
-from matcher.services.audit import SYSTEM
+from matcher.services import reminders
 
 LONDON = ZoneInfo("Europe/London")
 WINDOW = "X-Visits-Window"
 
 
 @pytest.fixture
-def pair(db, make_home, make_group, make_user):
+def pair(introduced_pair):
     """An introduced home and choir (both with an email address), and an admin's headers."""
-    home, group = make_home(), make_group()
-    home.contact_email = "manager@plas.example"
-    intro = introductions.create_introduction(db.session, home, group, SYSTEM,
-                                              status="requested")
-    introductions.transition(db.session, intro, "introduced", SYSTEM)
-    db.session.commit()
-    _, admin = make_user("admin")
-    return home, group, intro, admin
+    return introduced_pair(contact_email="manager@plas.example")
 
 
 def _day(days: int, hour: int = 10) -> dt.datetime:
