@@ -410,16 +410,9 @@ def import_care_homes(session: Session, index: PostcodeIndex, source: Any, fmt: 
         return report
 
     by_id: dict[tuple[str, str], CareHome] = {}
-    ids_of: dict[str, list[str]] = {}
-    for home_regulator, regulator_id in sorted({p.id_key for p in valid if p.id_key}):
-        ids_of.setdefault(home_regulator, []).append(regulator_id)
-    # One regulator per query (the unique index answers it; a list of pairs was a scan).
-    for home_regulator, ids in ids_of.items():
-        for start in range(0, len(ids), _CHUNK):
-            query = select(CareHome).where(CareHome.regulator == home_regulator,
-                                           CareHome.regulator_id.in_(ids[start:start + _CHUNK]))
-            for home in session.scalars(query):
-                by_id[(home.regulator, home.regulator_id)] = home
+    for home in records.by_regulator_id(session, {p.id_key for p in valid if p.id_key},
+                                        chunk=_CHUNK):
+        by_id[(home.regulator, home.regulator_id)] = home
     by_key = _prefetch(session, CareHome, CareHome.external_key, [p.key for p in valid])
 
     # Two rows of different keys can still name one registration (e.g. an RQIA id embedded

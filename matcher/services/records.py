@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -94,6 +94,25 @@ def change_record(record: Any, wanted: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
+def by_regulator_id(session: Session, pairs: Iterable[tuple[str, str]], *columns,
+                    chunk: int = 500) -> Iterator[Any]:
+    """The homes (or their ``columns``) holding any of the ``(regulator, regulator id)``
+    pairs: one query per regulator and ``chunk`` of its ids, which PostgreSQL answers from
+    the unique index (a list of pairs was a scan each time: 13 s of a 15,000-home
+    re-import)."""
+    ids_of: dict[str, list[str]] = {}
+    for regulator, regulator_id in sorted(set(pairs)):
+        ids_of.setdefault(regulator, []).append(regulator_id)
+    for regulator, ids in ids_of.items():
+        for start in range(0, len(ids), chunk):
+            where = (CareHome.regulator == regulator,
+                     CareHome.regulator_id.in_(ids[start:start + chunk]))
+            if columns:
+                yield from session.execute(select(*columns).where(*where))
+            else:
+                yield from session.scalars(select(CareHome).where(*where))
+
+
 def regulator_id_clashes(session: Session, homes: list[CareHome]) -> dict[int, str]:
     """``{position in homes: message}`` for each home whose regulator's id another home
     already has (in the database or earlier in ``homes``); one query per 500 homes."""
@@ -104,21 +123,10 @@ def regulator_id_clashes(session: Session, homes: list[CareHome]) -> dict[int, s
     if not wanted:
         return {}
     holders: dict[tuple[str, str], set[int]] = {}
-    by_regulator: dict[str, list[str]] = {}
-    for regulator, regulator_id in sorted(wanted):
-        by_regulator.setdefault(regulator, []).append(regulator_id)
-    # One regulator and a list of its ids per query: PostgreSQL answers that from the unique
-    # index, whereas a list of (regulator, id) pairs was a scan each time (13 s of a 15,000-
-    # home re-import).
     with session.no_autoflush:
-        for regulator, ids in by_regulator.items():
-            for start in range(0, len(ids), 500):
-                rows = session.execute(
-                    select(CareHome.regulator_id, CareHome.id)
-                    .where(CareHome.regulator == regulator,
-                           CareHome.regulator_id.in_(ids[start:start + 500])))
-                for regulator_id, home_id in rows:
-                    holders.setdefault((regulator, regulator_id), set()).add(home_id)
+        for regulator, regulator_id, home_id in by_regulator_id(
+                session, wanted, CareHome.regulator, CareHome.regulator_id, CareHome.id):
+            holders.setdefault((regulator, regulator_id), set()).add(home_id)
     clashes: dict[int, str] = {}
     for pair, positions in wanted.items():
         owners = holders.get(pair, set())
