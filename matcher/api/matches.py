@@ -42,7 +42,8 @@ class CommaList(BoundedList):
 ALL_ZERO = ("With every weight 0 (these and the configured ones) no component counts: every "
             "score is 0, the reasons are still given, and the order is the tie-break alone: "
             "when the home's visits are restricted, partners who keep in touch remotely "
-            "first; then nearest first; then the lowest group id.")
+            "first; then those with the safeguarding checks a visit needs; then nearest "
+            "first; then the lowest group id.")
 
 
 def _weight(name: str) -> ma.fields.Float:

@@ -29,6 +29,7 @@ DATE_PATTERN = rf"^{_DATE}$"
 # states only RFC 3339; seconds may be left out.
 _UK_TIME = re.compile(rf"^{_DATE}T{_CLOCK}(?::[0-5]\d(?:\.\d{{1,6}})?)?$")
 _START = re.compile(START_PATTERN)
+_DAY = re.compile(DATE_PATTERN)
 # An occurrence's key: its start in UTC, to the second (a series may run into 2100).
 OCCURRENCE_PATTERN = r"^2[01]\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T" \
                      rf"{_CLOCK}:[0-5]\dZ$"
@@ -61,7 +62,7 @@ class VisitDate(ma.fields.Date):
 
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(DATE_PATTERN, str(value)):
+        if not _DAY.fullmatch(str(value)):
             raise ma.ValidationError(DATE_MESSAGE)
         return day
 
