@@ -37,7 +37,10 @@ def _sign_in(page, who: str, password: str) -> None:
     page.fill("#email", f"{who}@demo.kith.example")
     page.fill("#password", password)
     page.click("button:has-text('Sign in')")
-    page.wait_for_selector("button:has-text('Sign out')")
+    # At 320 px the Sign out button sits behind the collapsed "Menu" once GOV.UK Frontend's
+    # script has run, so it is present but hidden: wait for it to be in the page, not shown.
+    page.wait_for_url(re.compile(r"/coordinator"))
+    page.wait_for_selector("button:has-text('Sign out')", state="attached")
 
 
 def _check(page, name: str, path: str, has_table: bool, out) -> None:
