@@ -1,4 +1,5 @@
-"""Registrations that look like a group Kith already has, and rejecting one as a duplicate.
+"""Registrations that look like a group Kith already has; rejecting one as a duplicate, or
+merging it into that group.
 
 The rule is :mod:`matcher.domain.duplicates`; this finds the few rows worth comparing (same
 email, same phone, or within :data:`~matcher.domain.duplicates.NEARBY_KM` of the
@@ -8,16 +9,19 @@ whole table into Python.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain import catalogue, duplicates
+from ..domain import catalogue, duplicates, merging
 from ..domain.geo import bounding_box
 from ..domain.geocoding import PostcodeIndex
 from ..models import CommunityGroup, User
 from ..presentation import translation
 from ..presentation.translation import gettext as _
-from . import audit, records, scope
+from . import audit, notifications, records, scope
 from .errors import Conflict, InvalidInput
 
 # Registrations are compared with every group that still exists as itself.
@@ -81,11 +85,11 @@ def duplicate_reason(original: CommunityGroup, language: str = "en") -> str:
                  name=original.name)
 
 
-def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, group_id: int,
-                        original_id: int | None) -> tuple[CommunityGroup, CommunityGroup]:
-    """Decline a pending registration as a duplicate of ``original_id`` (a group the user
-    manages): the group is emailed the standard decline naming the original, and the
-    audit records which group it duplicated. Returns ``(declined, original)``."""
+def _pending_and_original(session: Session, user: User, group_id: int,
+                          original_id: int | None) -> tuple[CommunityGroup, CommunityGroup]:
+    """The pending registration ``group_id`` and the group ``original_id`` it duplicates,
+    both managed by ``user`` (409 once the registration is decided; 422 for an original
+    that is the registration itself, missing, out of the user's reach or no longer there)."""
     group = records.get_group(session, group_id, user, manage=True)
     if group.status != "pending":
         raise Conflict("Only a registration waiting for approval can be rejected as a "
@@ -96,6 +100,15 @@ def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, grou
     if original is None or not scope.can_manage_group(user, original) \
             or original.status not in COMPARED_STATUSES:
         raise InvalidInput({"duplicate_of": ["Choose the group this registration duplicates."]})
+    return group, original
+
+
+def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, group_id: int,
+                        original_id: int | None) -> tuple[CommunityGroup, CommunityGroup]:
+    """Decline a pending registration as a duplicate of ``original_id`` (a group the user
+    manages): the group is emailed the standard decline naming the original, and the
+    audit records which group it duplicated. Returns ``(declined, original)``."""
+    group, original = _pending_and_original(session, user, group_id, original_id)
     actor = audit.Actor.for_user(user)
     records.update_group(session, index, group,
                          {"status": "rejected",
@@ -104,3 +117,53 @@ def reject_as_duplicate(session: Session, index: PostcodeIndex, user: User, grou
     audit.record(session, actor, "duplicate", group,
                  {"duplicate_of": [None, original.id]})
     return group, original
+
+
+def _merge_values(group: CommunityGroup) -> dict[str, Any]:
+    return {field: getattr(group, field) for field in merging.FIELDS}
+
+
+def merge_preview(session: Session, user: User, group_id: int, original_id: int | None
+                  ) -> tuple[CommunityGroup, CommunityGroup, list[merging.Difference]]:
+    """What merging registration ``group_id`` into ``original_id`` would decide: the two
+    groups and the parts where the registration differs (see :mod:`matcher.domain.merging`)."""
+    group, original = _pending_and_original(session, user, group_id, original_id)
+    return group, original, merging.differences(_merge_values(original), _merge_values(group))
+
+
+def merged_reason(original: CommunityGroup, language: str = "en") -> str:
+    """What the merged registration says of itself (behind its link), in its language."""
+    with translation.speaking(language):
+        return _("This registration was a second one for %(name)s, which was already "
+                 "registered with Kith, so a coordinator added its details to that group "
+                 "instead of listing it twice.", name=original.name)
+
+
+def merge_into(session: Session, index: PostcodeIndex, user: User, group_id: int,
+               original_id: int | None, choices: Mapping[str, str]
+               ) -> tuple[CommunityGroup, CommunityGroup, list[str]]:
+    """Merge a pending registration into the group it duplicates: the group takes the
+    registration's values where ``choices`` say so (``{part: keep|take|combine}``, the
+    defaults of :func:`matcher.domain.merging.default_choices` for the rest) and keeps its
+    introductions, visits and private link; the registration is declined, pointing to the
+    group, and its contact emailed which group holds their details now. Returns
+    ``(registration, group, the keys of the parts it took or combined)``; 422 on a choice
+    that cannot be made."""
+    group, original, found = merge_preview(session, user, group_id, original_id)
+    wrong = merging.check_choices(found, choices)
+    if wrong:
+        raise InvalidInput({key: ["Choose what to keep."] for key in wrong})
+    values = merging.merged_values(found, choices)
+    actor = audit.Actor.for_user(user)
+    records.update_group(session, index, original, values, actor)
+    scope.require_own_nation(user, original)
+    records.update_group(session, index, group,
+                         {"status": "rejected",
+                          "status_reason": merged_reason(original, group.preferred_language)},
+                         actor, notify=False)
+    taken = merging.changed_parts(found, choices)
+    audit.record(session, actor, "merge", group, {"merged_into": [None, original.id],
+                                                  "fields": [None, taken]})
+    notifications.registration_merged(session, group, original,
+                                      contact_taken="contact" in taken)
+    return group, original, taken

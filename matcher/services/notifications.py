@@ -336,6 +336,20 @@ def registration_decided(session: Session, group: CommunityGroup, old_status: st
                 context=context, about=_group_about(group), language=group.preferred_language)
 
 
+def registration_merged(session: Session, registration: CommunityGroup,
+                        existing: CommunityGroup, *, contact_taken: bool) -> None:
+    """A coordinator merged a registration into the group Kith already had: its contact
+    hears which group now holds the details, and whether they are that group's contact."""
+    if not registration.contact_email:
+        return
+    queue_email(session, template="registration_merged", to_email=registration.contact_email,
+                to_name=registration.contact_name or "", recipient_role="group",
+                event_key=f"registration-merged:{registration.id}",
+                context=_group_context(registration, existing_name=existing.name,
+                                       contact_taken=contact_taken),
+                about=_group_about(registration), language=registration.preferred_language)
+
+
 def edit_token_to_send(group: CommunityGroup, secret: str) -> str:
     """The group's private edit token, to send again: re-derived where the registration
     allows it (the same link as before); otherwise a new one replaces the old."""

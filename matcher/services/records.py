@@ -376,7 +376,8 @@ def create_group(session: Session, index: PostcodeIndex, data: dict[str, Any],
 
 
 def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
-                 data: dict[str, Any], actor: audit.Actor) -> CommunityGroup:
+                 data: dict[str, Any], actor: audit.Actor, *, notify: bool = True
+                 ) -> CommunityGroup:
     data = dict(data)
     data.pop("consent", None)
     new_status = data.get("status")
@@ -390,8 +391,10 @@ def update_group(session: Session, index: PostcodeIndex, group: CommunityGroup,
     changes = _apply(session, group, index, data)
     store(session, actor, versions.PARTNERS, changed=[(group, changes)],
           status_fields=GROUP_STATUS_FIELDS)
-    # Approved or declined, by page or API: the group hears of it.
-    notifications.registration_decided(session, group, old_status)
+    # Approved or declined, by page or API: the group hears of it (unless the caller sends
+    # an email of its own about the decision, as a merge does).
+    if notify:
+        notifications.registration_decided(session, group, old_status)
     return group
 
 

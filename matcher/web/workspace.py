@@ -1,21 +1,35 @@
 """The coordinator's review helpers: rejecting a registration as a duplicate of another
-group, and how long each registration has waited."""
+group or merging it into that group, and how long each registration has waited."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..domain import merging
+from ..domain.languages import language_name
 from ..extensions import db
+from ..i18n import current_language
 from ..presentation import duplicates as duplicate_words
+from ..presentation.reasons import describe_slots
 from ..services import duplicates
 from ..services.errors import InvalidInput, ServiceError
 from ..services.uow import unit_of_work
-from .base import bp, roles_required, service_abort
+from .base import (
+    KIND_LABELS,
+    REMOTE_MODE_LABELS,
+    SAFEGUARDING_STATUS_LABELS,
+    _date_long,
+    _km,
+    bp,
+    roles_required,
+    service_abort,
+)
 from .forms import FormErrors
 from .matching import postcode_index
 
@@ -61,3 +75,116 @@ def coordinator_duplicate(group_id: int):
     flash(_("%(group)s was not approved, as a duplicate of %(original)s. The group has been "
             "told.", group=group.name, original=original.name), "success")
     return redirect(url_for("web.coordinator"), code=303)
+
+
+# --- merging a registration into the group it duplicates ---------------------------------------
+
+# Each part's name on the merge page (most as on the review page).
+PART_LABELS = {
+    "name": _l("Name"), "kind": _l("Kind of group"), "description": _l("Description"),
+    "interests": _l("Activities"), "languages": _l("Languages"), "postcode": _l("Postcode"),
+    "travel_radius_km": _l("Travels up to"), "availability": _l("Can visit"),
+    "capacity_per_month": _l("Visits a month"), "remote": _l("Remote contact"),
+    "works_with_children": _l("Children take part"), "safeguarding": _l("Safeguarding check"),
+    "contact": _l("Contact"),
+}
+
+
+def part_lines(key: str, values: dict) -> list[str]:
+    """A part's values as the merge page shows them: one line each (empty: "Not given")."""
+    from .coordinator import language_names
+
+    lines: list[str] = []
+    if key == "kind":
+        lines = [str(KIND_LABELS.get(values["kind"], values["kind"] or ""))]
+    elif key == "interests":
+        lines = [", ".join(values["interests"] or ())]
+    elif key == "languages":
+        lines = [", ".join(language_names(values["languages"]))]
+    elif key == "travel_radius_km":
+        lines = [_km(values["travel_radius_km"])]
+    elif key == "availability":
+        slots = values["availability"]
+        lines = [describe_slots(slots, limit=14) if slots else _("Flexible")]
+    elif key == "remote":
+        modes = [str(REMOTE_MODE_LABELS.get(m, m)).lower() for m in values["remote_modes"] or ()]
+        lines = [", ".join(modes) or _("Yes") if values["offers_remote"] else _("No")]
+    elif key == "works_with_children":
+        lines = [_("Yes") if values["works_with_children"] else _("No")]
+    elif key == "safeguarding":
+        status = values["safeguarding_status"]
+        lines = [values["safeguarding_scheme"] or "",
+                 str(SAFEGUARDING_STATUS_LABELS.get(status, "")) if status else "",
+                 _("Expires %(date)s", date=_date_long(values["safeguarding_expires_on"]))
+                 if values["safeguarding_expires_on"] else ""]
+    elif key == "contact":
+        lines = [values["contact_name"] or "", values["contact_email"] or "",
+                 values["contact_phone"] or "",
+                 _("Written to in %(language)s",
+                   language=language_name(values["preferred_language"] or "en",
+                                          current_language()))]
+    else:
+        value = values[merging.part(key).fields[0]]
+        lines = ["" if value is None else str(value)]
+    lines = [line for line in lines if line]
+    return lines or [_("Not given")]
+
+
+def _merge_page(group, original, found, choices, errors=None, status: int = 200):
+    rows = [{"key": d.part.key, "label": PART_LABELS[d.part.key],
+             "kept": part_lines(d.part.key, d.kept), "taken": part_lines(d.part.key, d.taken),
+             "combined": part_lines(d.part.key, d.combined) if d.combined else None,
+             "choice": choices.get(d.part.key)} for d in found]
+    return render_template("coordinator/merge.html", group=group, original=original,
+                           rows=rows, errors=errors), status
+
+
+def _choices_from_form(found) -> dict[str, str]:
+    return {d.part.key: request.form[f"part-{d.part.key}"] for d in found
+            if f"part-{d.part.key}" in request.form}
+
+
+@bp.route("/coordinator/groups/<int:group_id>/merge/<int:original_id>",
+          methods=["GET", "POST"])
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_merge(group_id: int, original_id: int):
+    """Compare a registration with the group it duplicates and choose, part by part, what
+    that group keeps; merging declines the registration and tells its contact."""
+    user = current_user._get_current_object()
+    try:
+        group, original, found = duplicates.merge_preview(db.session, user, group_id,
+                                                          original_id)
+    except InvalidInput:
+        abort(404)  # no such group to merge into, as far as this coordinator can see
+    except ServiceError as exc:
+        service_abort(exc)
+    if request.method == "GET":
+        return _merge_page(group, original, found, merging.default_choices(found))
+    choices = _choices_from_form(found)
+    wrong = merging.check_choices(found, choices)
+    if wrong:
+        errors = FormErrors([f"part-{d.part.key}" for d in found])
+        for key in wrong:
+            errors.add(f"part-{key}", _("Choose what %(name)s keeps for %(part)s",
+                                        name=original.name,
+                                        part=str(PART_LABELS[key]).lower()))
+        return _merge_page(group, original, found,
+                           {**merging.default_choices(found), **choices}, errors, 422)
+    try:
+        with unit_of_work(db.session):
+            group, original, taken = duplicates.merge_into(
+                db.session, postcode_index(), user, group_id, original_id, choices)
+    except ServiceError as exc:
+        service_abort(exc)  # 409: decided meanwhile; 403: moved out of the nation
+    if taken:
+        parts = [str(PART_LABELS[key]).lower() for key in taken]
+        words = parts[0] if len(parts) == 1 else _(
+            "%(items)s and %(last)s", items=_(", ").join(parts[:-1]), last=parts[-1])
+        flash(_("%(group)s was merged into %(original)s, which now has its %(parts)s. The "
+                "registration was closed and its contact told.", group=group.name,
+                original=original.name, parts=words), "success")
+    else:
+        flash(_("%(group)s was merged into %(original)s, which kept all its own details. The "
+                "registration was closed and its contact told.", group=group.name,
+                original=original.name), "success")
+    return redirect(url_for("web.coordinator_group", group_id=original.id), code=303)

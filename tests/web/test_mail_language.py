@@ -288,6 +288,10 @@ MESSAGES = [
     ("registration_received", "group", {**GROUP_FACTS, "edit_token": "abc"}),
     ("registration_approved", "group", GROUP_FACTS),
     ("registration_declined", "group", {**GROUP_FACTS, "reason": ""}),
+    ("registration_merged", "group", {**GROUP_FACTS, "existing_name": "Côr Meibion Llanberis",
+                                      "contact_taken": True}),
+    ("registration_merged", "group", {**GROUP_FACTS, "existing_name": "Côr Meibion Llanberis",
+                                      "contact_taken": False}),
     ("edit_link", "group", {**GROUP_FACTS, "edit_token": "abc"}),
     ("coordinator_digest", "coordinator", {
         "nation": "wales", "until": WHEN, "since": None, "total_waiting": 3, "erased": 1,
