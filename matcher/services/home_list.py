@@ -135,3 +135,25 @@ def list_homes(session: Session, user: User, *, nation: str | None, filters: dic
     homes = {h.id: h for h in session.scalars(select(CareHome).where(CareHome.id.in_(page_ids)))}
     return HomeList(nation, [(homes[i], coverage[i]) for i in page_ids], total, page, pages,
                     filters, local_authorities)
+
+
+def find_homes(session: Session, user: User, text: str, *, limit: int = 10) -> list[CareHome]:
+    """The homes in ``user``'s scope that ``text`` names, for a form that asks which home:
+    its number in Kith, its regulator's id (such as ``1-101234567``), or part of its name,
+    town or postcode (homes still on the register, by name; at most ``limit``)."""
+    text = " ".join((text or "").split())[:200]
+    if not text:
+        return []
+    query = scope.homes_in_scope(user, select(CareHome))
+    if text.isdigit() and len(text) <= 9:
+        by_number = session.scalars(query.where(CareHome.id == int(text))).all()
+        if by_number:
+            return list(by_number)
+    by_regulator = session.scalars(query.where(
+        func.upper(CareHome.regulator_id) == text.upper()).order_by(CareHome.id)
+        .limit(limit)).all()
+    if by_regulator:
+        return list(by_regulator)
+    return list(session.scalars(query.where(CareHome.status == "active", _search(text))
+                                .order_by(func.lower(CareHome.name), CareHome.id)
+                                .limit(limit)))

@@ -13,14 +13,16 @@ from ..domain import catalogue
 from ..extensions import db
 from ..i18n import current_language
 from ..schemas.users import InvitationSchema
-from ..services import records, users
+from ..services import home_list, records, users
 from ..services.errors import InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from .base import NATION_LABELS, bp, roles_required, service_abort, translated
 from .forms import FormErrors
 
 ROLE_LABELS = translated(catalogue.labels(catalogue.ROLES))
-FIELDS = ["email", "role", "nation", "care_home_id", "preferred_language"]
+FIELDS = ["email", "role", "nation", "care_home_id", "care_home_pick", "preferred_language"]
+# Homes offered when what was typed names several (one more is fetched to know there are more).
+MATCHES_SHOWN = 10
 PAGE_SIZE = 50
 ACTIONS = ("deactivate", "reactivate", "resend")
 
@@ -63,16 +65,39 @@ def _invited_home(number: str):
         return None
 
 
-def _invite_form(values: dict, errors: FormErrors | None, status: int = 200):
+def _invite_form(values: dict, errors: FormErrors | None, status: int = 200,
+                 matches=()):
     roles = users.invitable_roles(_actor())
     return render_template(
         "coordinator/user_invite.html", values=values, errors=errors,
         invited_home=None if errors and errors.get("care_home_id")
         else _invited_home(values.get("care_home_id") or ""),
+        matches=list(matches)[:MATCHES_SHOWN],
         role_choices=[{"value": role, "text": ROLE_LABELS[role]} for role in roles],
         nation_choices=[{"value": "", "text": _("Choose a nation")}]
         + [{"value": code, "text": label} for code, label in NATION_LABELS.items()],
         valid_for=_ttl().days), status
+
+
+def _which_home(values: dict, pick: str) -> tuple[str, list, str | None]:
+    """The number of the home the form names: the one picked from a list of matches, or
+    the one that the name, postcode or regulator id typed names alone. Returns ``(number,
+    matches, problem)``: the homes to choose from when several match, and what is wrong."""
+    text = values.get("care_home_id") or ""
+    if pick.isdigit() and len(pick) <= 9:
+        return pick, [], None
+    if not text or text.isdigit():
+        return text, [], None
+    matches = home_list.find_homes(db.session, _actor(), text, limit=MATCHES_SHOWN + 1)
+    if len(matches) == 1:
+        return str(matches[0].id), [], None
+    if not matches:
+        return text, [], _("No care home in your network matches ‘%(text)s’", text=text)
+    if len(matches) > MATCHES_SHOWN:
+        return text, matches, _("More than %(num)d care homes match ‘%(text)s’: choose one, "
+                                "or add its town or postcode", num=MATCHES_SHOWN, text=text)
+    return text, matches, _("%(num)d care homes match ‘%(text)s’: choose one",
+                            num=len(matches), text=text)
 
 
 def _problem(key: str, values: dict, from_service: bool) -> str:
@@ -88,10 +113,13 @@ def _problem(key: str, values: dict, from_service: bool) -> str:
         return _("Choose the nation the coordinator covers")
     if key == "preferred_language":
         return _("Choose the language to write to them in")
-    if from_service and values.get("care_home_id"):
+    if from_service and (values.get("care_home_id") or "").isdigit():
         return _("There is no care home number %(number)s in your network",
                  number=values["care_home_id"])
-    return _("Enter the care home's number, like 42")
+    if from_service and values.get("care_home_id"):
+        return _("No care home in your network matches ‘%(text)s’",
+                 text=values["care_home_id"])
+    return _("Enter the care home's name, postcode or number")
 
 
 @bp.route("/coordinator/users/new", methods=["GET", "POST"])
@@ -105,8 +133,13 @@ def coordinator_user_invite():
                              "preferred_language": current_language()}, None)
     values = {key: (request.form.get(key) or "").strip()[:300] for key in FIELDS}
     errors = FormErrors(FIELDS)
+    number, matches, problem = _which_home(values, values.pop("care_home_pick"))
+    if problem:
+        errors.add("care_home_pick" if matches else "care_home_id", problem)
+        return _invite_form(values, errors, 422, matches)
+    values["care_home_id"] = number  # shown with the home's name if the form comes back
     try:
-        data = InvitationSchema().load(values)
+        data = InvitationSchema().load({**values, "care_home_id": number})
         with unit_of_work(db.session):
             user = users.invite_user(db.session, current_app.config["SECRET_KEY"] or "",
                                      _actor(), data, ttl=_ttl())

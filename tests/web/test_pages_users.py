@@ -145,13 +145,71 @@ def test_a_homes_page_leads_to_inviting_its_staff_and_the_form_names_the_home(
     # A home outside the coordinator's nation is not named (nor is it invitable).
     form = client.get(f"/coordinator/users/new?care_home_id={english_home.id}"
                       ).get_data(as_text=True)
-    assert "Rose Court" not in form and "The number in the care home" in form
+    assert "Rose Court" not in form and "Its name, postcode, regulator" in form
     # Staff of a home do not get the link.
     client.post("/logout")
     staff, _ = make_user("care_home", password=PASSWORD, care_home_id=welsh_home.id)
     sign_in(staff.email, PASSWORD)
     page = client.get(f"/care-homes/{welsh_home.id}/partners").get_data(as_text=True)
     assert "Invite staff for this home" not in page
+
+
+def test_staff_are_invited_for_a_home_found_by_its_name_postcode_or_regulator_id(
+        make_user, make_home, sign_in, client, db):
+    menai = make_home(name="Plas Menai", postcode="LL55 4UR")
+    make_home(name="Plas Eryri", postcode="LL55 4EL")
+    make_home(name="Rose Court", postcode="SW1A 1AA")
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    db.session.get(type(menai), menai.id).regulator_id = "W-123456"
+    db.session.commit()
+
+    def invite(email, **form):
+        return client.post("/coordinator/users/new", data={
+            "email": email, "role": "care_home", **form})
+
+    def invited_home(email):
+        return db.session.scalar(select(User.care_home_id).where(User.email == email))
+
+    # One home matches: the invitation goes.
+    assert invite("one@example.org", care_home_id="menai").status_code == 303
+    assert invited_home("one@example.org") == menai.id
+    assert invite("two@example.org", care_home_id="w-123456").status_code == 303
+    assert invited_home("two@example.org") == menai.id
+    # Two match: the form comes back with them to choose from, and nothing is sent.
+    response = invite("three@example.org", care_home_id="plas")
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "2 care homes match ‘plas’: choose one" in body
+    assert body.index("Plas Eryri") < body.index("Plas Menai")
+    assert f'name="care_home_pick" type="radio" value="{menai.id}"' in body
+    assert 'value="three@example.org"' in body and 'value="plas"' in body
+    assert invited_home("three@example.org") is None
+    assert invite("three@example.org", care_home_id="plas",
+                  care_home_pick=str(menai.id)).status_code == 303
+    assert invited_home("three@example.org") == menai.id
+    # A home of another nation is not found by its name either.
+    response = invite("four@example.org", care_home_id="Rose Court")
+    assert response.status_code == 422
+    assert "No care home in your network matches ‘Rose Court’" in response.get_data(True)
+    # A home picked from the list stays named if another field is wrong.
+    response = invite("not an email", care_home_id="plas", care_home_pick=str(menai.id))
+    assert response.status_code == 422
+    assert f"Number {menai.id} is <strong data-own-words>Plas Menai</strong>" in \
+        response.get_data(as_text=True)
+
+
+def test_the_choice_of_homes_reads_in_welsh(make_user, make_home, sign_in, client):
+    from tests.web.welsh import english_leftovers
+
+    make_home(name="Plas Menai", postcode="LL55 4UR")
+    make_home(name="Plas Eryri", postcode="LL55 4EL")
+    _sign_in_as(make_user, sign_in, "coordinator", nation="wales")
+    client.get("/coordinator/users/new?lang=cy")
+    response = client.post("/coordinator/users/new", data={
+        "email": "nia@enghraifft.cymru", "role": "care_home", "care_home_id": "plas"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Mae problem wedi codi" in body
+    assert [text for text in english_leftovers(body) if "@" not in text] == []
 
 
 def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
@@ -178,9 +236,9 @@ def test_admins_invite_coordinators_and_admins(make_user, sign_in, client, db):
              "Enter an email address in the correct format, like name@example.org"),
             ({"email": "x@example.org", "role": "wizard"}, "Choose a role"),
             ({"email": "y@example.org", "role": "care_home", "care_home_id": "abc"},
-             "Enter the care home&#39;s number, like 42"),
+             "No care home in your network matches ‘abc’"),
             ({"email": "z@example.org", "role": "care_home"},
-             "Enter the care home&#39;s number, like 42"),
+             "Enter the care home&#39;s name, postcode or number"),
             ({"email": "w@example.org", "role": "admin", "preferred_language": "fr"},
              "Choose the language to write to them in")):
         response = client.post("/coordinator/users/new", data=data)
