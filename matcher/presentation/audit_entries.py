@@ -85,6 +85,9 @@ ACTIONS = {
     "delete": N_("deleted"),
 }
 RECORD_ACTION = N_("{record}: {action}")
+# Changes whose value is a list of field names (the fields a merge took, the proposed
+# changes a coordinator declined).
+FIELD_LISTS = ("fields", "pending_changes")
 
 FIELDS = {
     "name": N_("Name"), "kind": N_("Kind"), "description": N_("Description"),
@@ -112,6 +115,9 @@ FIELDS = {
     "template": N_("Email"), "recipient_role": N_("To"), "event": N_("Event"),
     "notes": N_("Notes"), "message": N_("Message"), "duplicate_of": N_("Duplicate of group"),
     "merged_into": N_("Merged into group"), "fields": N_("Details taken"),
+    "consent_at": N_("Agreed to privacy notice"),
+    "privacy_notice_version": N_("Privacy notice version"),
+    "preferred_language": N_("Language we write in"),
     "care_home_id": N_("Care home"), "group_id": N_("Group"), "score": N_("Score"),
     "per_home": N_("Partners per home"), "strategy": N_("Strategy"), "kinds": N_("Kinds"),
     "pending_changes": N_("Changes"), "rating": N_("Rating"), "respondent": N_("From"),
@@ -223,6 +229,8 @@ def _value(entity_type: str, key: str, value: Any, gettext: Gettext) -> str:
         return gettext(ERASED)
     if isinstance(value, bool):
         return gettext(YES if value else NO)
+    if key in FIELD_LISTS and isinstance(value, list):
+        return ", ".join(_field(str(item), gettext) for item in value)
     named = {"template": EMAILS, "recipient_role": RECIPIENTS}.get(key)
     if named and isinstance(value, str) and value in named:
         return gettext(named[value])

@@ -163,7 +163,7 @@ def merge_into(session: Session, index: PostcodeIndex, user: User, group_id: int
                          actor, notify=False)
     taken = merging.changed_parts(found, choices)
     audit.record(session, actor, "merge", group, {"merged_into": [None, original.id],
-                                                  "fields": [None, taken]})
+                                                  "fields": [None, sorted(values)]})
     notifications.registration_merged(session, group, original,
                                       contact_taken="contact" in taken)
     return group, original, taken

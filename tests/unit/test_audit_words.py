@@ -37,6 +37,15 @@ def test_changes_read_as_fields_and_labelled_values():
         "Remote contact: No → Yes"]
 
 
+def test_a_merge_and_declined_changes_name_the_fields_they_concern():
+    assert action_label("community_groups", "merge") == "Merged into the group it duplicated"
+    assert change_lines("community_groups", "merge", {
+        "merged_into": [None, 7],
+        "fields": [None, ["contact_email", "interests", "preferred_language"]]}) == [
+        "Merged into group: (none) → 7",
+        "Details taken: (none) → Contact email, Interests, Language we write in"]
+
+
 def test_a_new_record_shows_its_values_and_hides_personal_details():
     lines = change_lines("users", "create", {"email": "a@example.org", "role": "coordinator",
                                              "nation": "wales"})
@@ -46,7 +55,7 @@ def test_a_new_record_shows_its_values_and_hides_personal_details():
         "Name: Côr", "Contact email: changed (not shown)"]
     # A list recorded alone is not mistaken for a change from one value to another.
     assert change_lines("community_groups", "decline", {
-        "pending_changes": ["description", "name"]}) == ["Changes: description, name"]
+        "pending_changes": ["description", "name"]}) == ["Changes: Description, Name"]
     assert change_lines("users", "lock", {"locked_until": "2026-12-04T10:15:00+00:00"}) == [
         "Paused until: 4 Dec 2026 10:15 UTC"]
 
