@@ -85,6 +85,26 @@ def duplicate_reason(original: CommunityGroup, language: str = "en") -> str:
                  name=original.name)
 
 
+def groups_named(session: Session, user: User, group: CommunityGroup, text: str, *,
+                 limit: int = 10) -> list[CommunityGroup]:
+    """The groups ``user`` manages, other than ``group``, that ``text`` names: its number,
+    or part of its name, town or postcode (groups that still exist as themselves, by name;
+    at most ``limit``). For merging a registration the duplicate check did not flag."""
+    text = " ".join((text or "").split())[:200]
+    if not text:
+        return []
+    query = scope.groups_in_scope(user, select(CommunityGroup)).where(
+        CommunityGroup.id != group.id, CommunityGroup.status.in_(COMPARED_STATUSES))
+    if text.isdigit() and len(text) <= 9:
+        return list(session.scalars(query.where(CommunityGroup.id == int(text))))
+    lowered, compact = text.lower(), text.replace(" ", "").upper()
+    return list(session.scalars(query.where(or_(
+        func.lower(CommunityGroup.name).contains(lowered, autoescape=True),
+        func.lower(CommunityGroup.town).contains(lowered, autoescape=True),
+        func.replace(CommunityGroup.postcode, " ", "").startswith(compact, autoescape=True)))
+        .order_by(func.lower(CommunityGroup.name), CommunityGroup.id).limit(limit)))
+
+
 def _pending_and_original(session: Session, user: User, group_id: int,
                           original_id: int | None) -> tuple[CommunityGroup, CommunityGroup]:
     """The pending registration ``group_id`` and the group ``original_id`` it duplicates,

@@ -110,12 +110,15 @@ def coordinator_group(group_id: int):
     return review_page(_group(group_id))
 
 
-def review_page(group, errors=None, reason: str = "", status: int = 200):
-    """The review page of ``group`` (with ``errors`` in a decision, answered ``status``)."""
+def review_page(group, errors=None, reason: str = "", status: int = 200, *,
+                merge_with: str = "", named=None):
+    """The review page of ``group`` (with ``errors`` in a decision, answered ``status``;
+    ``named``: the groups that ``merge_with`` names, to choose one to merge into)."""
     return render_template("coordinator/group.html", group=group, errors=errors, reason=reason,
                            history=introductions.for_group(db.session, group.id),
                            proposed=_proposed_rows(group),
-                           duplicates=possible_duplicates(group)), status
+                           duplicates=possible_duplicates(group), merge_with=merge_with,
+                           named=named or []), status
 
 
 @bp.route("/coordinator/groups/<int:group_id>/changes", methods=["POST"])

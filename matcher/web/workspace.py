@@ -144,6 +144,41 @@ def _choices_from_form(found) -> dict[str, str]:
             if f"part-{d.part.key}" in request.form}
 
 
+# Groups offered when what was typed names several (one more is fetched to know there are more).
+NAMED_SHOWN = 10
+
+
+@bp.route("/coordinator/groups/<int:group_id>/merge")
+@roles_required(*COORDINATOR_ROLES)
+def coordinator_merge_find(group_id: int):
+    """Find, by name, postcode or number, the group a registration duplicates when the
+    check did not flag it: one match opens the comparison, several are listed to choose."""
+    from .coordinator import _group, review_page
+
+    group = _group(group_id)
+    if group.status != "pending":
+        abort(409)
+    text = " ".join((request.args.get("merge_with") or "").split())[:200]
+    named = duplicates.groups_named(db.session, current_user._get_current_object(), group,
+                                    text, limit=NAMED_SHOWN + 1)
+    if len(named) == 1:
+        return redirect(url_for("web.coordinator_merge", group_id=group.id,
+                                original_id=named[0].id), code=303)
+    errors = FormErrors(["merge_with"])
+    if not text:
+        errors.add("merge_with", _("Enter the name, postcode or number of the group it "
+                                   "duplicates"))
+    elif not named:
+        errors.add("merge_with", _("No group in your network matches ‘%(text)s’", text=text))
+    elif len(named) > NAMED_SHOWN:
+        errors.add("merge_with", _("More than %(num)d groups match ‘%(text)s’: choose one, or "
+                                   "add its town or postcode", num=NAMED_SHOWN, text=text))
+    else:
+        errors.add("merge_with", _("%(num)d groups match ‘%(text)s’: choose one",
+                                   num=len(named), text=text))
+    return review_page(group, errors, status=422, merge_with=text, named=named[:NAMED_SHOWN])
+
+
 @bp.route("/coordinator/groups/<int:group_id>/merge/<int:original_id>",
           methods=["GET", "POST"])
 @roles_required(*COORDINATOR_ROLES)

@@ -412,6 +412,10 @@ ROUTES = [
           lambda w, a: "/coordinator/groups/{}/duplicate".format(
               w.ids["group_pending" if w.inside(a) else "group_e"]),
           form=lambda w, a: {"duplicate_of": str(w.ids["group_w"])}),
+    Route("GET", "/coordinator/groups/<int:group_id>/merge",
+          page(LOGIN, 403, 403, 303, 404, 303),
+          lambda w, a: "/coordinator/groups/{}/merge?merge_with={}".format(
+              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
     Route("GET", "/coordinator/groups/<int:group_id>/merge/<int:original_id>",
           page(LOGIN, 403, 403, 200, 404, 200),
           lambda w, a: "/coordinator/groups/{}/merge/{}".format(

@@ -160,3 +160,60 @@ def test_the_merge_page_reads_in_welsh(make_user, make_group, sign_in, client):
     assert refused.status_code == 422
     assert "Mae problem wedi codi" in refused.get_data(as_text=True)
     assert leftovers(refused.get_data(as_text=True)) == []
+
+
+def test_a_group_the_check_did_not_flag_is_found_by_name_postcode_or_number(
+        make_user, make_group, sign_in, client, db):
+    hale = make_group(name="Hale Community Choir", postcode="LL55 4EL",
+                      contact={"name": "Ann", "email": "ann@example.org"})
+    make_group(name="Hale Bell Ringers", postcode="LL55 4AA",
+               contact={"name": "Bob", "email": "bob@example.org"})
+    make_group(name="Westminster Choir", postcode="SW1A 2AA")
+    registration = make_group(status="pending", name="The Hale Singers", postcode="CF10 1AA",
+                              contact={"name": "Cai", "email": "cai@example.org"})
+    _coordinator(make_user, sign_in)
+    review = client.get(f"/coordinator/groups/{registration.id}").get_data(as_text=True)
+    assert "Possible duplicate of" not in review and "It is a group Kith already has" in review
+    find = f"/coordinator/groups/{registration.id}/merge"
+
+    # One match opens the comparison.
+    for text in ("community choir", str(hale.id)):
+        response = client.get(find, query_string={"merge_with": text})
+        assert response.status_code == 303, text
+        assert response.headers["Location"].endswith(f"{find}/{hale.id}")
+    # Several are listed to choose from, by name; the form keeps what was typed.
+    response = client.get(find, query_string={"merge_with": "hale"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "2 groups match ‘hale’: choose one" in html and 'value="hale"' in html
+    assert html.index("Compare and merge into Hale Bell Ringers") \
+        < html.index("Compare and merge into Hale Community Choir")
+    assert f'href="{find}/{hale.id}"' in html
+    # Neither another nation's group nor the registration itself is found.
+    for text in ("Westminster", "Hale Singers", str(registration.id)):
+        response = client.get(find, query_string={"merge_with": text})
+        assert response.status_code == 422, text
+        assert f"No group in your network matches ‘{text}’" in response.get_data(as_text=True)
+    response = client.get(find, query_string={"merge_with": "  "})
+    assert "Enter the name, postcode or number of the group it duplicates" in \
+        response.get_data(as_text=True)
+    # Once decided, it is no registration to merge.
+    db.session.get(CommunityGroup, registration.id).status = "approved"
+    db.session.commit()
+    assert client.get(find, query_string={"merge_with": "hale"}).status_code == 409
+
+
+def test_finding_the_group_reads_in_welsh(make_user, make_group, sign_in, client):
+    from tests.web.welsh import english_leftovers
+
+    make_group(name="Côr Llanberis", postcode="LL55 4EL")
+    make_group(name="Côr Meibion Llanberis", postcode="LL55 4AA")
+    registration = make_group(status="pending", name="Cantorion Eryri", postcode="CF10 1AA",
+                              contact={"name": "Cai", "email": "cai@enghraifft.cymru"})
+    _coordinator(make_user, sign_in)
+    response = client.get(f"/coordinator/groups/{registration.id}/merge",
+                          query_string={"merge_with": "llanberis", "lang": "cy"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Mae problem wedi codi" in html
+    assert [text for text in english_leftovers(html)
+            if "@" not in text and "Llanberis" not in text] == []
