@@ -24,14 +24,15 @@ def _blueprints() -> tuple[tuple, tuple]:
         introductions,
         match_lists,
         matches,
+        merges,
         open_referral,
         reports,
         visits,
     )
     from .common import authenticate_request, require_json_body
 
-    protected = (care_homes.blp, groups.blp, matches.blp, match_lists.blp, allocations.blp,
-                 introductions.blp, reports.blp, audit.blp, visits.blp)
+    protected = (care_homes.blp, groups.blp, merges.blp, matches.blp, match_lists.blp,
+                 allocations.blp, introductions.blp, reports.blp, audit.blp, visits.blp)
     public = (geocode.blp, open_referral.blp)
     for blp in protected:
         blp.before_request(authenticate_request)

@@ -51,6 +51,9 @@ FIXED = (
     N_("Enter a telephone number, like 01632 960 001."),
     N_("You must agree to the privacy notice so we can store your details."),
     N_("Give something to change."),
+    # Merging a duplicate registration (the API's choices).
+    N_("Not a choice for this part: it is the same in both groups, or its values cannot be "
+       "combined."),
     # Visits: their years, series rules (shown by the pages, and in 409s) and conflicts.
     N_("Give a time in the years 2000 to 2099, such as 2027-01-14T10:00:00Z."),
     N_("Give a date in the years 2000 to 2099, such as 2027-06-30."),

@@ -27,6 +27,8 @@ from .errors import Conflict, InvalidInput
 # Registrations are compared with every group that still exists as itself.
 COMPARED_STATUSES = catalogue.GROUP_EXISTING_STATUSES
 MAX_SHOWN = 5
+CHOICE_REFUSED = ("Not a choice for this part: it is the same in both groups, or its values "
+                  "cannot be combined.")
 _PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "+", "\u00a0")
 
 
@@ -172,7 +174,7 @@ def merge_into(session: Session, index: PostcodeIndex, user: User, group_id: int
     group, original, found = merge_preview(session, user, group_id, original_id)
     wrong = merging.check_choices(found, choices)
     if wrong:
-        raise InvalidInput({key: ["Choose what to keep."] for key in wrong})
+        raise InvalidInput({key: [CHOICE_REFUSED] for key in wrong})
     values = merging.merged_values(found, choices)
     actor = audit.Actor.for_user(user)
     records.update_group(session, index, original, values, actor)

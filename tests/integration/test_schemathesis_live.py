@@ -9,6 +9,7 @@ checks the log).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +23,8 @@ from tests.integration.test_concurrency import init_db, server_env
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = 20
+# The full run of BENCHMARKS.md: KITH_FUZZ_EXAMPLES=100 (with -s to see its summary).
+EXAMPLES = int(os.environ.get("KITH_FUZZ_EXAMPLES", "20"))
 
 
 def _flask(env, *args) -> str:
@@ -55,6 +57,7 @@ def test_schemathesis_finds_nothing_with_every_check(server, tmp_path):
          "--workers", "1"],
         cwd=tmp_path, capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
+    print(output[output.find("SUMMARY"):] if "SUMMARY" in output else output[-3000:])
     assert "schemathesis.toml" not in output  # no configuration but the command line
     failures = re.findall(r"^_+ (.+?) _+$", output, re.MULTILINE)
     assert run.returncode == 0 and not failures, output[-6000:]

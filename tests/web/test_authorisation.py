@@ -482,6 +482,17 @@ ROUTES = [
           json=lambda w, a: {"capacity_per_month": 3}),
     Route("DELETE", "/api/v1/groups/<int:group_id>", api(401, 403, 404, 204, 404, 204),
           lambda w, a: f"/api/v1/groups/{w.group(a)}"),
+    # A pending registration is out of care-home staff's sight (and of another nation's); an
+    # approved group they see is not theirs to merge (403).
+    Route("GET", "/api/v1/groups/<int:group_id>/merge/<int:into_id>",
+          api(401, 404, 403, 200, 404, 200),
+          lambda w, a: "/api/v1/groups/{}/merge/{}".format(
+              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
+    Route("POST", "/api/v1/groups/<int:group_id>/merge/<int:into_id>",
+          api(401, 404, 403, 200, 404, 200),
+          lambda w, a: "/api/v1/groups/{}/merge/{}".format(
+              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"]),
+          json=lambda w, a: {"choices": {}}),
     Route("GET", "/api/v1/groups/<int:group_id>/matches", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/groups/{w.group(a)}/matches"),
     Route("GET", "/api/v1/introductions", api(401, 200, None, 200, None, 200),
