@@ -28,12 +28,15 @@ CHOICES = (KEEP, TAKE, COMBINE)
 @dataclass(frozen=True)
 class Part:
     """What the coordinator decides on at once: ``fields`` are compared, ``carried`` move
-    with them; ``combinable`` parts are lists that can hold both sides' items."""
+    with them; ``combinable`` parts are lists that can hold both sides' items. A ``whole``
+    part is taken as the registration has it, empty fields too (a contact is one person);
+    otherwise the existing group keeps its value where the registration gave none."""
 
     key: str
     fields: tuple[str, ...]
     carried: tuple[str, ...] = ()
     combinable: bool = False
+    whole: bool = True
 
 
 PARTS: tuple[Part, ...] = (
@@ -42,7 +45,7 @@ PARTS: tuple[Part, ...] = (
     Part("description", ("description",)),
     Part("interests", ("interests",), combinable=True),
     Part("languages", ("languages",), combinable=True),
-    Part("postcode", ("postcode",)),
+    Part("postcode", ("postcode", "town"), whole=False),
     Part("travel_radius_km", ("travel_radius_km",)),
     Part("availability", ("availability",), combinable=True),
     Part("capacity_per_month", ("capacity_per_month",)),
@@ -107,18 +110,24 @@ def _equal(part: Part, left: Mapping[str, Any], right: Mapping[str, Any]) -> boo
     return all(_normalised(f, left.get(f)) == _normalised(f, right.get(f)) for f in part.fields)
 
 
+def _given(field: str, value: Any) -> bool:
+    return _normalised(field, value) not in (None, frozenset())
+
+
 def differences(existing: Mapping[str, Any], registration: Mapping[str, Any]
                 ) -> list[Difference]:
     """The parts, in :data:`PARTS` order, where ``registration`` says something other than
-    ``existing`` (a registration that leaves a field empty says nothing there)."""
+    ``existing``. A field the registration leaves empty says nothing: it is not compared,
+    and taking a part that is not ``whole`` keeps the existing group's value there."""
     found = []
     for part in PARTS:
-        if all(_normalised(f, registration.get(f)) in (None, frozenset()) for f in part.fields):
-            continue
-        if _equal(part, existing, registration):
+        given = [f for f in part.fields if _given(f, registration.get(f))]
+        if not given or all(_normalised(f, existing.get(f)) == _normalised(f, registration.get(f))
+                            for f in given):
             continue
         kept = {f: existing.get(f) for f in part.fields + part.carried}
-        taken = {f: registration.get(f) for f in part.fields + part.carried}
+        taken = {f: registration.get(f) if part.whole or f in given else existing.get(f)
+                 for f in part.fields + part.carried}
         combined = None
         if part.combinable:
             [field] = part.fields

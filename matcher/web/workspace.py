@@ -82,7 +82,8 @@ def coordinator_duplicate(group_id: int):
 # Each part's name on the merge page (most as on the review page).
 PART_LABELS = {
     "name": _l("Name"), "kind": _l("Kind of group"), "description": _l("Description"),
-    "interests": _l("Activities"), "languages": _l("Languages"), "postcode": _l("Postcode"),
+    "interests": _l("Activities"), "languages": _l("Languages"),
+    "postcode": _l("Postcode and town"),
     "travel_radius_km": _l("Travels up to"), "availability": _l("Can visit"),
     "capacity_per_month": _l("Visits a month"), "remote": _l("Remote contact"),
     "works_with_children": _l("Children take part"), "safeguarding": _l("Safeguarding check"),
@@ -101,6 +102,8 @@ def part_lines(key: str, values: dict) -> list[str]:
         lines = [", ".join(values["interests"] or ())]
     elif key == "languages":
         lines = [", ".join(language_names(values["languages"]))]
+    elif key == "postcode":
+        lines = [", ".join(value for value in (values["postcode"], values["town"]) if value)]
     elif key == "travel_radius_km":
         lines = [_km(values["travel_radius_km"])]
     elif key == "availability":

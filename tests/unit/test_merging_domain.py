@@ -102,5 +102,25 @@ def test_a_choice_that_cannot_be_made_is_refused(choices):
         merging.merged_values(found, choices)
 
 
+def test_the_town_moves_with_the_postcode():
+    [place] = merging.differences(_group(town="Llanberis"),
+                                  _group(postcode="LL55 4AA", town="Llanberis"))
+    assert place.part.key == "postcode"
+    assert merging.merged_values([place], {"postcode": "take"}) == {
+        "postcode": "LL55 4AA", "town": "Llanberis"}
+    # A registration that gives no town says nothing about the existing group's.
+    assert merging.differences(_group(town="Llanberis"), _group(town=None)) == []
+    [place] = merging.differences(_group(town="Llanberis"), _group(postcode="LL55 4AA"))
+    assert place.taken == {"postcode": "LL55 4AA", "town": "Llanberis"}
+
+
+def test_a_contact_is_taken_as_one_person():
+    existing = _group(contact_phone="01632 960001")
+    [contact] = merging.differences(existing, _group(contact_name="Siân",
+                                                     contact_email="sian@example.org"))
+    # The new person's details, not theirs mixed with the phone of the one before.
+    assert contact.taken["contact_phone"] is None
+
+
 def test_nothing_new_means_nothing_to_decide():
     assert merging.differences(_group(), _group(description="  we   SING. ")) == []

@@ -40,7 +40,7 @@ def test_the_review_page_offers_to_compare_and_merge(make_user, make_group, sign
     # Only what differs is asked about: activities, languages, the postcode and the contact.
     legends = [chunk.split("</legend>")[0].split(">")[-1]
                for chunk in html.split("govuk-fieldset__legend--m")[1:]]
-    assert legends == ["Activities", "Languages", "Postcode", "Contact"]
+    assert legends == ["Activities", "Languages", "Postcode and town", "Contact"]
     assert "singing, hymns, carols" in html  # combining is offered, and chosen unless changed
     assert 'name="part-interests" type="radio" value="combine" checked' in html
     assert 'name="part-contact" type="radio" value="keep" checked' in html
