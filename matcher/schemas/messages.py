@@ -52,6 +52,7 @@ FIXED = (
     N_("You must agree to the privacy notice so we can store your details."),
     N_("Give something to change."),
     # Merging a duplicate registration (the API's choices).
+    N_("Only a registration waiting for approval can be rejected as a duplicate or merged."),
     N_("Not a choice for this part: it is the same in both groups, or its values cannot be "
        "combined."),
     # Visits: their years, series rules (shown by the pages, and in 409s) and conflicts.

@@ -27,6 +27,8 @@ from .errors import Conflict, InvalidInput
 # Registrations are compared with every group that still exists as itself.
 COMPARED_STATUSES = catalogue.GROUP_EXISTING_STATUSES
 MAX_SHOWN = 5
+NOT_PENDING = ("Only a registration waiting for approval can be rejected as a duplicate or "
+               "merged.")
 CHOICE_REFUSED = ("Not a choice for this part: it is the same in both groups, or its values "
                   "cannot be combined.")
 _PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "+", "\u00a0")
@@ -114,8 +116,7 @@ def _pending_and_original(session: Session, user: User, group_id: int,
     that is the registration itself, missing, out of the user's reach or no longer there)."""
     group = records.get_group(session, group_id, user, manage=True)
     if group.status != "pending":
-        raise Conflict("Only a registration waiting for approval can be rejected as a "
-                       "duplicate.")
+        raise Conflict(NOT_PENDING)
     if original_id is None or original_id == group.id:
         raise InvalidInput({"duplicate_of": ["Choose the group this registration duplicates."]})
     original = session.get(CommunityGroup, original_id)

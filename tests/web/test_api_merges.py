@@ -60,8 +60,9 @@ def test_merging_takes_what_was_chosen_and_declines_the_registration(client, db,
     assert db.session.scalar(select(OutboxMessage.template).where(
         OutboxMessage.to_email == "sian@example.org")) == "registration_merged"
     again = client.post(f"/api/v1/groups/{registration.id}/merge/{original.id}",
-                        headers=headers, json={})
+                        headers={**headers, "Accept-Language": "cy"}, json={})
     assert again.status_code == 409
+    assert again.get_json()["message"].startswith("Dim ond cofrestriad sy'n aros")
 
 
 def test_bad_choices_are_422_by_part_and_change_nothing(client, db, make_user, make_group):
