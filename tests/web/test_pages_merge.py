@@ -160,6 +160,25 @@ def test_the_merge_page_reads_in_welsh(make_user, make_group, sign_in, client):
     assert refused.status_code == 422
     assert "Mae problem wedi codi" in refused.get_data(as_text=True)
     assert leftovers(refused.get_data(as_text=True)) == []
+    merged = client.post(url, data={"part-contact": "take"}, follow_redirects=True)
+    html = merged.get_data(as_text=True)
+    assert merged.status_code == 200 and "wedi&#39;i uno â Côr Llanberis" in html
+    assert leftovers(html) == []
+
+
+def test_a_registration_that_adds_nothing_says_so_in_both_languages(
+        make_user, make_group, sign_in, client):
+    from tests.web.welsh import english_leftovers
+
+    original = make_group(name="Côr Llanberis")
+    again = make_group(status="pending", name="Côr Llanberis")
+    _coordinator(make_user, sign_in)
+    url = f"/coordinator/groups/{again.id}/merge/{original.id}"
+    assert "This registration says nothing that Côr Llanberis does not already have." in \
+        client.get(url).get_data(as_text=True)
+    html = client.get(f"{url}?lang=cy").get_data(as_text=True)
+    assert "Does dim yn y cofrestriad hwn nad yw gan Côr Llanberis eisoes." in html
+    assert [text for text in english_leftovers(html) if "@" not in text] == []
 
 
 def test_a_group_the_check_did_not_flag_is_found_by_name_postcode_or_number(
