@@ -15,7 +15,7 @@ from ..services import duplicates
 from ..services.errors import InvalidInput, ServiceError
 from ..services.uow import unit_of_work
 from .base import Blueprint
-from .common import current_user, postcode_index, service_errors, with_viewer
+from .common import current_user, postcode_index, with_viewer
 from .groups import GroupSchema
 
 blp = Blueprint("merges", __name__, url_prefix="/api/v1/groups",
@@ -88,9 +88,13 @@ def _preview(group_id: int, into_id: int):
     try:
         return duplicates.merge_preview(db.session, current_user(), group_id, into_id)
     except InvalidInput:
-        abort(404, message=f"There is no community group {into_id} to merge this into.")
+        _no_group(into_id)
     except ServiceError as exc:
         abort(exc.status, message=exc.message, errors=exc.errors or None)
+
+
+def _no_group(into_id: int):
+    abort(404, message=f"There is no community group {into_id} to merge this into.")
 
 
 @blp.route("/<int:group_id>/merge/<int:into_id>")
@@ -117,13 +121,17 @@ class Merge(MethodView):
         """Merge the pending registration ``group_id`` into group ``into_id``: the group
         takes what ``choices`` say and keeps its introductions; the registration is declined
         and its contact emailed which group holds their details now."""
-        _, _, found = _preview(group_id, into_id)
-        wrong = merging.check_choices(found, data["choices"])
-        if wrong:  # reported where they were given, as the schema's own errors are
+        try:
+            with unit_of_work(db.session):
+                group, original, taken = duplicates.merge_into(
+                    db.session, postcode_index(), current_user(), group_id, into_id,
+                    data["choices"])
+        except InvalidInput as exc:
+            if "duplicate_of" in exc.errors:
+                _no_group(into_id)
+            # Reported where they were given, as the schema's own errors are.
             abort(422, message="The request is not valid: see 'errors' for what to correct.",
-                  errors={"choices": {key: [duplicates.CHOICE_REFUSED] for key in wrong}})
-        with service_errors(), unit_of_work(db.session):
-            group, original, taken = duplicates.merge_into(
-                db.session, postcode_index(), current_user(), group_id, into_id,
-                data["choices"])
+                  errors={"choices": exc.errors})
+        except ServiceError as exc:
+            abort(exc.status, message=exc.message, errors=exc.errors or None)
         return {"group": original, "registration": group, "taken": taken}

@@ -142,9 +142,13 @@ def _merge_page(group, original, found, choices, errors=None, status: int = 200)
                            rows=rows, errors=errors), status
 
 
-def _choices_from_form(found) -> dict[str, str]:
-    return {d.part.key: request.form[f"part-{d.part.key}"] for d in found
-            if f"part-{d.part.key}" in request.form}
+def _preview(user, group_id: int, original_id: int):
+    try:
+        return duplicates.merge_preview(db.session, user, group_id, original_id)
+    except InvalidInput:
+        abort(404)  # no such group to merge into, as far as this coordinator can see
+    except ServiceError as exc:
+        service_abort(exc)
 
 
 # Groups offered when what was typed names several (one more is fetched to know there are more).
@@ -189,29 +193,25 @@ def coordinator_merge(group_id: int, original_id: int):
     """Compare a registration with the group it duplicates and choose, part by part, what
     that group keeps; merging declines the registration and tells its contact."""
     user = current_user._get_current_object()
-    try:
-        group, original, found = duplicates.merge_preview(db.session, user, group_id,
-                                                          original_id)
-    except InvalidInput:
-        abort(404)  # no such group to merge into, as far as this coordinator can see
-    except ServiceError as exc:
-        service_abort(exc)
     if request.method == "GET":
+        group, original, found = _preview(user, group_id, original_id)
         return _merge_page(group, original, found, merging.default_choices(found))
-    choices = _choices_from_form(found)
-    wrong = merging.check_choices(found, choices)
-    if wrong:
+    choices = {part.key: request.form[f"part-{part.key}"] for part in merging.PARTS
+               if f"part-{part.key}" in request.form}
+    try:
+        with unit_of_work(db.session):
+            group, original, taken = duplicates.merge_into(
+                db.session, postcode_index(), user, group_id, original_id, choices)
+    except InvalidInput as exc:
+        # The page again with what was chosen, marked where it cannot be made.
+        group, original, found = _preview(user, group_id, original_id)
         errors = FormErrors([f"part-{d.part.key}" for d in found])
-        for key in wrong:
+        for key in exc.errors:
             errors.add(f"part-{key}", _("Choose what %(name)s keeps for %(part)s",
                                         name=original.name,
                                         part=str(PART_LABELS[key]).lower()))
         return _merge_page(group, original, found,
                            {**merging.default_choices(found), **choices}, errors, 422)
-    try:
-        with unit_of_work(db.session):
-            group, original, taken = duplicates.merge_into(
-                db.session, postcode_index(), user, group_id, original_id, choices)
     except ServiceError as exc:
         service_abort(exc)  # 409: decided meanwhile; 403: moved out of the nation
     if taken:
