@@ -91,6 +91,17 @@ PART_LABELS = {
 }
 
 
+# The same in a sentence ("…, which now has its activities and contact").
+PART_WORDS = {
+    "name": _l("name"), "kind": _l("kind of group"), "description": _l("description"),
+    "interests": _l("activities"), "languages": _l("languages"),
+    "postcode": _l("postcode and town"), "travel_radius_km": _l("travel distance"),
+    "availability": _l("times to visit"), "capacity_per_month": _l("visits a month"),
+    "remote": _l("remote contact"), "works_with_children": _l("whether children take part"),
+    "safeguarding": _l("safeguarding check"), "contact": _l("contact"),
+}
+
+
 def part_lines(key: str, values: dict) -> list[str]:
     """A part's values as the merge page shows them: one line each (empty: "Not given")."""
     from .coordinator import language_names
@@ -209,13 +220,13 @@ def coordinator_merge(group_id: int, original_id: int):
         for key in exc.errors:
             errors.add(f"part-{key}", _("Choose what %(name)s keeps for %(part)s",
                                         name=original.name,
-                                        part=str(PART_LABELS[key]).lower()))
+                                        part=str(PART_WORDS[key])))
         return _merge_page(group, original, found,
                            {**merging.default_choices(found), **choices}, errors, 422)
     except ServiceError as exc:
         service_abort(exc)  # 409: decided meanwhile; 403: moved out of the nation
     if taken:
-        parts = [str(PART_LABELS[key]).lower() for key in taken]
+        parts = [str(PART_WORDS[key]) for key in taken]
         words = parts[0] if len(parts) == 1 else _(
             "%(items)s and %(last)s", items=_(", ").join(parts[:-1]), last=parts[-1])
         flash(_("%(group)s was merged into %(original)s, which now has its %(parts)s. The "

@@ -44,6 +44,7 @@ def test_a_second_registration_is_compared_and_merged(page, live_server, screens
     banner = page.locator(".govuk-notification-banner--success")
     banner.wait_for()
     assert f"merged into {name}, which now has its" in banner.inner_text()
+    assert "activities" in banner.inner_text() and "contact" in banner.inner_text()
     assert page.url.endswith(f"/coordinator/groups/{original_id}")
     page.screenshot(path=str(screenshot_dir / "duplicate-merged.png"), full_page=True)
     with sqlite3.connect(database) as connection:
