@@ -159,13 +159,9 @@ def test_feedback_link_no_sign_in_single_use(client, db, planned):
     assert summary["average_rating"] == 4 and summary["visits_done"] == 1
 
 
-def test_staff_plan_a_fortnightly_visit_on_the_page(client, db, make_home, make_group,
-                                                    make_user, sign_in):
-    home = make_home()
-    intro = introductions.create_introduction(db.session, home, make_group(), SYSTEM,
-                                              status="requested")
-    introductions.transition(db.session, intro, "introduced", SYSTEM)
-    db.session.commit()
+def test_staff_plan_a_fortnightly_visit_on_the_page(client, db, introduced_pair, make_user,
+                                                    sign_in):
+    home, _, intro, _ = introduced_pair()
     user, _ = make_user("care_home", care_home_id=home.id, password=PASSWORD)
     sign_in(user.email, PASSWORD)
     first = dt.date.today() + dt.timedelta(days=5)
