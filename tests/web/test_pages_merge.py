@@ -90,6 +90,13 @@ def test_merging_updates_the_group_closes_the_registration_and_tells_its_contact
     again = client.post(f"/coordinator/groups/{registration.id}/merge/{original.id}",
                         data={"part-contact": "take"})
     assert again.status_code == 409
+    # As the email says, the new contact can get the group's own private link.
+    client.post("/logout")
+    client.post("/groups/lost-link", data={"email": "sian@example.org"})
+    links = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to_email == "sian@example.org",
+        OutboxMessage.template == "edit_link")).all()
+    assert original.id in [link.context["group_id"] for link in links]
 
 
 def test_keeping_everything_still_closes_the_registration_with_nothing_changed(
