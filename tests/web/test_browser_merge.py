@@ -37,6 +37,11 @@ def test_a_second_registration_is_compared_and_merged(page, live_server, screens
     assert "pierogi making" in activities.inner_text()
     contact = page.locator("fieldset", has=page.locator("legend", has_text="Contact"))
     assert contact.locator("input[value=keep]").is_checked()
+    # On a phone the values (a long email address too) wrap instead of widening the page.
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 321
+    page.screenshot(path=str(screenshot_dir / "duplicate-merge-320.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
     contact.locator("label", has_text="Use what this registration says").click()
     page.screenshot(path=str(screenshot_dir / "duplicate-merge.png"), full_page=True)
     page.click(f"button:has-text('Merge into {name}')")
