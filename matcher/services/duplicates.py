@@ -93,7 +93,10 @@ def groups_named(session: Session, user: User, group: CommunityGroup, text: str,
                  limit: int = 10) -> list[CommunityGroup]:
     """The groups ``user`` manages, other than ``group``, that ``text`` names: its number,
     or part of its name, town or postcode (groups that still exist as themselves, by name;
-    at most ``limit``). For merging a registration the duplicate check did not flag."""
+    at most ``limit``). For merging a registration the duplicate check did not flag, so
+    409 once ``group`` is no longer waiting for approval."""
+    if group.status != "pending":
+        raise Conflict(NOT_PENDING)
     text = " ".join((text or "").split())[:200]
     if not text:
         return []
@@ -101,11 +104,8 @@ def groups_named(session: Session, user: User, group: CommunityGroup, text: str,
         CommunityGroup.id != group.id, CommunityGroup.status.in_(COMPARED_STATUSES))
     if text.isdigit() and len(text) <= 9:
         return list(session.scalars(query.where(CommunityGroup.id == int(text))))
-    lowered, compact = text.lower(), text.replace(" ", "").upper()
-    return list(session.scalars(query.where(or_(
-        func.lower(CommunityGroup.name).contains(lowered, autoescape=True),
-        func.lower(CommunityGroup.town).contains(lowered, autoescape=True),
-        func.replace(CommunityGroup.postcode, " ", "").startswith(compact, autoescape=True)))
+    return list(session.scalars(
+        query.where(records.text_search(CommunityGroup, text, town=True))
         .order_by(func.lower(CommunityGroup.name), CommunityGroup.id).limit(limit)))
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import VISITING_STATUSES, CareHome, CommunityGroup, User
-from . import scope
+from . import records, scope
 from .reports import reach
 
 PARTNER_FILTERS = ("with", "without")
@@ -31,16 +31,6 @@ class HomeList:
     pages: int
     filters: dict[str, str]
     local_authorities: list[tuple[str, str]]  # (code, name) in the nation shown
-
-
-def _search(text: str):
-    compact = text.replace(" ", "").upper()
-    lowered = text.lower()
-    return or_(
-        func.lower(CareHome.name).contains(lowered, autoescape=True),
-        func.lower(CareHome.town).contains(lowered, autoescape=True),
-        func.replace(CareHome.postcode, " ", "").startswith(compact, autoescape=True),
-    )
 
 
 def _covered(session: Session, points: np.ndarray) -> np.ndarray:
@@ -97,7 +87,7 @@ def list_homes(session: Session, user: User, *, nation: str | None, filters: dic
     local_authorities = sorted(((code, name or code) for code, name in session.execute(las_query)),
                                key=lambda item: item[1])
     if filters.get("q"):
-        query = query.where(_search(filters["q"]))
+        query = query.where(records.text_search(CareHome, filters["q"], town=True))
     if filters.get("local_authority"):
         query = query.where(CareHome.local_authority_code == filters["local_authority"])
     if filters.get("visiting_status"):
@@ -154,6 +144,6 @@ def find_homes(session: Session, user: User, text: str, *, limit: int = 10) -> l
         .limit(limit)).all()
     if by_regulator:
         return list(by_regulator)
-    return list(session.scalars(query.where(CareHome.status == "active", _search(text))
-                                .order_by(func.lower(CareHome.name), CareHome.id)
-                                .limit(limit)))
+    return list(session.scalars(
+        query.where(CareHome.status == "active", records.text_search(CareHome, text, town=True))
+        .order_by(func.lower(CareHome.name), CareHome.id).limit(limit)))

@@ -275,7 +275,7 @@ def _filtered(query: Select, model, filters: dict[str, Any], columns: dict[str, 
         if filters.get(key):
             query = query.where(getattr(model, column) == filters[key])
     if filters.get("q"):
-        query = query.where(_search(model, filters["q"]))
+        query = query.where(text_search(model, filters["q"]))
     return query.order_by(model.id)
 
 
@@ -290,13 +290,16 @@ def list_homes(user: User, filters: dict[str, Any]) -> Select:
         "local_authority": "local_authority_code"})
 
 
-def _search(model, text: str):
+def text_search(model, text: str, *, town: bool = False):
+    """Rows of ``model`` (a home or a group) whose name holds ``text`` in any case or whose
+    postcode starts with it in any spacing; with ``town``, also whose town holds it."""
     text = text.strip()
     compact = text.replace(" ", "").upper()
-    return or_(
-        func.lower(model.name).contains(text.lower(), autoescape=True),
-        func.replace(model.postcode, " ", "").startswith(compact, autoescape=True),
-    )
+    clauses = [func.lower(model.name).contains(text.lower(), autoescape=True),
+               func.replace(model.postcode, " ", "").startswith(compact, autoescape=True)]
+    if town:
+        clauses.append(func.lower(model.town).contains(text.lower(), autoescape=True))
+    return or_(*clauses)
 
 
 # --- community groups -------------------------------------------------------------------------

@@ -174,11 +174,12 @@ def coordinator_merge_find(group_id: int):
     from .coordinator import _group, review_page
 
     group = _group(group_id)
-    if group.status != "pending":
-        abort(409)
     text = " ".join((request.args.get("merge_with") or "").split())[:200]
-    named = duplicates.groups_named(db.session, current_user._get_current_object(), group,
-                                    text, limit=NAMED_SHOWN + 1)
+    try:
+        named = duplicates.groups_named(db.session, current_user._get_current_object(),
+                                        group, text, limit=NAMED_SHOWN + 1)
+    except ServiceError as exc:
+        service_abort(exc)  # 409 once it is no longer waiting for a decision
     if len(named) == 1:
         return redirect(url_for("web.coordinator_merge", group_id=group.id,
                                 original_id=named[0].id), code=303)

@@ -225,6 +225,17 @@ def api(anon=401, staff=None, staff_out=None, coord=None, coord_out=None, admin=
             COORD_OUT: coord_out, ADMIN: admin}
 
 
+def _registration(w, a) -> int:
+    """The pending Welsh registration for actors inside Wales; for the others, an English
+    group (out of a Welsh coordinator's reach, visible but not theirs to care-home staff)."""
+    return w.ids["group_pending" if w.inside(a) else "group_e"]
+
+
+def _merge_path(w, a, prefix: str) -> str:
+    """Merging :func:`_registration` into the approved Welsh group, under ``prefix``."""
+    return f"{prefix}/groups/{_registration(w, a)}/merge/{w.ids['group_w']}"
+
+
 def page(anon=LOGIN, staff=None, staff_out=None, coord=None, coord_out=None, admin=None):
     return api(anon, staff, staff_out, coord, coord_out, admin)
 
@@ -409,21 +420,18 @@ ROUTES = [
           form=lambda w, a: {"decision": "pause", "status_reason": "Summer break"}),
     Route("POST", "/coordinator/groups/<int:group_id>/duplicate",
           page(LOGIN, 403, 403, 303, 404, 303),
-          lambda w, a: "/coordinator/groups/{}/duplicate".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"]),
+          lambda w, a: f"/coordinator/groups/{_registration(w, a)}/duplicate",
           form=lambda w, a: {"duplicate_of": str(w.ids["group_w"])}),
     Route("GET", "/coordinator/groups/<int:group_id>/merge",
           page(LOGIN, 403, 403, 303, 404, 303),
-          lambda w, a: "/coordinator/groups/{}/merge?merge_with={}".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
+          lambda w, a: f"/coordinator/groups/{_registration(w, a)}/merge"
+                       f"?merge_with={w.ids['group_w']}"),
     Route("GET", "/coordinator/groups/<int:group_id>/merge/<int:original_id>",
           page(LOGIN, 403, 403, 200, 404, 200),
-          lambda w, a: "/coordinator/groups/{}/merge/{}".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
+          lambda w, a: _merge_path(w, a, "/coordinator")),
     Route("POST", "/coordinator/groups/<int:group_id>/merge/<int:original_id>",
           page(LOGIN, 403, 403, 303, 404, 303),
-          lambda w, a: "/coordinator/groups/{}/merge/{}".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
+          lambda w, a: _merge_path(w, a, "/coordinator")),
     # No changes wait in this world: a coordinator in scope gets 409 (nothing to decide).
     Route("POST", "/coordinator/groups/<int:group_id>/changes",
           page(LOGIN, 403, 403, 409, 404, 409),
@@ -486,12 +494,10 @@ ROUTES = [
     # approved group they see is not theirs to merge (403).
     Route("GET", "/api/v1/groups/<int:group_id>/merge/<int:into_id>",
           api(401, 404, 403, 200, 404, 200),
-          lambda w, a: "/api/v1/groups/{}/merge/{}".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"])),
+          lambda w, a: _merge_path(w, a, "/api/v1")),
     Route("POST", "/api/v1/groups/<int:group_id>/merge/<int:into_id>",
           api(401, 404, 403, 200, 404, 200),
-          lambda w, a: "/api/v1/groups/{}/merge/{}".format(
-              w.ids["group_pending" if w.inside(a) else "group_e"], w.ids["group_w"]),
+          lambda w, a: _merge_path(w, a, "/api/v1"),
           json=lambda w, a: {"choices": {}}),
     Route("GET", "/api/v1/groups/<int:group_id>/matches", api(401, 200, 404, 200, 404, 200),
           lambda w, a: f"/api/v1/groups/{w.group(a)}/matches"),
